@@ -1,0 +1,57 @@
+"""API plumbing shared by every app: one error shape for every 4xx."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import ApplicationError
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Render every error as {"code", "message", "fields"}."""
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        exc = exceptions.ValidationError(detail=fields or exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = {
+            "code": "invalid",
+            "message": _first_message(detail),
+            "fields": fields,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if hasattr(exc, "get_codes") else "error"
+        response.data = {
+            "code": code if isinstance(code, str) else "error",
+            "message": _first_message(exc.detail),
+            "fields": {},
+        }
+    if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+        return None
+    return response

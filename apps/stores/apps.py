@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StoresConfig(AppConfig):
+    name = "apps.stores"
+    label = "stores"
+    verbose_name = "店铺"

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class StoreErrorCode(StrEnum):
+    INVALID_TRANSITION = "store_invalid_transition"
+    APPLICATION_NOT_PENDING = "store_application_not_pending"
+    APPLICATION_ALREADY_OPEN = "store_application_already_open"
+    NAME_TAKEN = "store_name_taken"
+    UNKNOWN_DIVISION = "store_unknown_division"
+    NOT_A_MEMBER = "store_not_a_member"

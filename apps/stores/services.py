@@ -1,0 +1,214 @@
+"""State-changing actions on stores: applications, approval, status, membership."""
+
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from pypinyin import lazy_pinyin
+
+from apps.accounts.models import User
+from apps.accounts.services import notification_send
+from apps.core.errors import ApplicationError
+from apps.core.roles import MERCHANT
+from apps.stores.divisions import division_name, is_county_code
+from apps.stores.errors import StoreErrorCode
+from apps.stores.models import Store, StoreApplication, StoreEvent, StoreMember
+
+
+def store_slug_for(name: str) -> str:
+    """A readable, unique slug from a Chinese store name (pinyin), e.g. wuchang-daomi-hezuoshe."""
+    base = slugify("-".join(lazy_pinyin(name)))[:60] or "store"
+    slug = base
+    while Store.objects.filter(slug=slug).exists():
+        slug = f"{base}-{get_random_string(4, 'abcdefghijkmnpqrstuvwxyz23456789')}"
+    return slug
+
+
+def _validated_county(code: str) -> str:
+    if not is_county_code(code):
+        raise ApplicationError(
+            _("请选择有效的区县。"),
+            code=StoreErrorCode.UNKNOWN_DIVISION,
+            fields={"county_code": [_("未知的区县代码。")]},
+        )
+    return division_name(code) or ""
+
+
+@transaction.atomic
+def store_application_submit(
+    *,
+    applicant: User,
+    store_name: str,
+    store_type: str,
+    contact_name: str,
+    contact_phone: str,
+    county_code: str,
+    township: str,
+    licence_number: str,
+    licence_image: UploadedFile,
+    description: str = "",
+    food_permit_number: str = "",
+    food_permit_image: UploadedFile | None = None,
+) -> StoreApplication:
+    """入驻: one open application per user; the store name must be free."""
+    if StoreApplication.objects.filter(
+        applicant=applicant, status=StoreApplication.Status.SUBMITTED
+    ).exists():
+        raise ApplicationError(
+            _("您已有一份正在审核的入驻申请。"), code=StoreErrorCode.APPLICATION_ALREADY_OPEN
+        )
+    if Store.objects.filter(name=store_name).exists():
+        raise ApplicationError(
+            _("该店铺名称已被使用。"),
+            code=StoreErrorCode.NAME_TAKEN,
+            fields={"store_name": [_("该店铺名称已被使用。")]},
+        )
+    county_name = _validated_county(county_code)
+    application = StoreApplication(
+        applicant=applicant,
+        store_name=store_name,
+        store_type=store_type,
+        description=description,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        county_code=county_code,
+        county_name=county_name,
+        township=township,
+        licence_number=licence_number,
+        licence_image=licence_image,
+        food_permit_number=food_permit_number,
+        food_permit_image=food_permit_image or "",
+    )
+    application.full_clean()
+    application.save()
+    return application
+
+
+def _lock_submitted_application(application: StoreApplication) -> StoreApplication:
+    locked = StoreApplication.objects.select_for_update().get(pk=application.pk)
+    if locked.status != StoreApplication.Status.SUBMITTED:
+        raise ApplicationError(
+            _("该申请已处理，不能重复审核。"), code=StoreErrorCode.APPLICATION_NOT_PENDING
+        )
+    return locked
+
+
+@transaction.atomic
+def store_application_approve(*, application: StoreApplication, actor: User) -> Store:
+    """Approve: create the active store, make the applicant its owner, tell them."""
+    application = _lock_submitted_application(application)
+    try:
+        with transaction.atomic():
+            store = Store.objects.create(
+                name=application.store_name,
+                slug=store_slug_for(application.store_name),
+                type=application.store_type,
+                status=Store.Status.ACTIVE,
+                description=application.description,
+                county_code=application.county_code,
+                county_name=application.county_name,
+                township=application.township,
+                contact_name=application.contact_name,
+                contact_phone=application.contact_phone,
+                licence_number=application.licence_number,
+                licence_image=application.licence_image.name,
+                food_permit_number=application.food_permit_number,
+                food_permit_image=application.food_permit_image.name or "",
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            _("该店铺名称已被使用，请驳回并请申请人更换名称。"), code=StoreErrorCode.NAME_TAKEN
+        ) from exc
+    StoreEvent.objects.create(
+        store=store,
+        from_status="",
+        to_status=store.status,
+        actor=actor,
+        reason=_("入驻申请通过"),
+    )
+    store_member_add(store=store, user=application.applicant, role=StoreMember.Role.OWNER)
+    application.status = StoreApplication.Status.APPROVED
+    application.reviewed_by = actor
+    application.reviewed_at = timezone.now()
+    application.store = store
+    application.save(update_fields=["status", "reviewed_by", "reviewed_at", "store", "updated_at"])
+    notification_send(
+        user=application.applicant,
+        title=_("入驻申请已通过"),
+        body=_("恭喜！您的店铺「%(name)s」已开通，可登录商家后台上架商品。") % {"name": store.name},
+        url=reverse("admin:index"),
+    )
+    return store
+
+
+@transaction.atomic
+def store_application_reject(
+    *, application: StoreApplication, actor: User, reason: str
+) -> StoreApplication:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            _("驳回时必须填写原因。"), code="reason_required", fields={"reason": [_("必填。")]}
+        )
+    application = _lock_submitted_application(application)
+    application.status = StoreApplication.Status.REJECTED
+    application.reject_reason = reason[:300]
+    application.reviewed_by = actor
+    application.reviewed_at = timezone.now()
+    application.save(
+        update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at", "updated_at"]
+    )
+    notification_send(
+        user=application.applicant,
+        title=_("入驻申请未通过"),
+        body=_("您的店铺「%(name)s」入驻申请未通过：%(reason)s")
+        % {"name": application.store_name, "reason": application.reject_reason},
+        url=reverse("stores:application_list"),
+    )
+    return application
+
+
+@transaction.atomic
+def store_change_status(
+    *, store: Store, to_status: str, actor: User | None, reason: str = ""
+) -> Store:
+    """Move a store along pending → active ⇄ suspended → closed, recording the change.
+
+    A suspended or closed store's products vanish from the storefront because every storefront
+    selector requires an active store.
+    """
+    store = Store.objects.select_for_update().get(pk=store.pk)
+    if to_status not in Store.TRANSITIONS.get(store.status, set()):
+        raise ApplicationError(
+            _("店铺状态不能从「%(from)s」变为「%(to)s」。")
+            % {"from": store.get_status_display(), "to": Store.Status(to_status).label},
+            code=StoreErrorCode.INVALID_TRANSITION,
+        )
+    from_status = store.status
+    store.status = to_status
+    store.save(update_fields=["status", "updated_at"])
+    StoreEvent.objects.create(
+        store=store, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+    )
+    return store
+
+
+@transaction.atomic
+def store_member_add(*, store: Store, user: User, role: str) -> StoreMember:
+    """Make `user` owner/clerk of `store`: membership, admin access and the merchant group."""
+    member, created = StoreMember.objects.get_or_create(
+        store=store, user=user, defaults={"role": role}
+    )
+    if not created and member.role != role:
+        member.role = role
+        member.save(update_fields=["role"])
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get_or_create(name=MERCHANT)[0])
+    user.__dict__.pop("_store_ids_cache", None)
+    return member
