@@ -3,7 +3,7 @@ from .base import *  # noqa: F403
 SECRET_KEY = "test-secret-key"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tasks run in-process in tests so their real code is exercised without a worker; the broker
 # URL still points at Redis when REDIS_URL is set, which /healthz checks.
