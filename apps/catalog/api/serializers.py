@@ -1,0 +1,366 @@
+"""Shapes of the catalogue API. Output serializers render what selectors fetched; input
+serializers only parse and validate, the views hand their data to apps.catalog.services."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.catalog.models import Category, Certification, Product, ProductImage, Sku, WholesaleTier
+from apps.stores.divisions import division_name
+from apps.stores.models import Store
+from apps.stores.selectors import stores_for_user
+
+# Column limits of PostgreSQL (PositiveIntegerField / PositiveSmallIntegerField). Stated here
+# because on SQLite Django derives no upper bound, and a bigger number must be a 400 everywhere.
+INT_MAX = 2_147_483_647
+SMALL_INT_MAX = 32_767
+
+# --- Shared -------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API (apps.core.api.exception_handler)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("字段名 → 该字段的错误信息"),
+    )
+
+
+class CodeLabelSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+# --- Categories -----------------------------------------------------------------------------
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class CategoryNodeSerializer(CategoryRefSerializer):
+    """A category with its active subcategories, any depth (`subcategories` set by the view)."""
+
+    parent_id = serializers.IntegerField(allow_null=True)
+    sort_order = serializers.IntegerField()
+
+
+# Declared after the class so the field can refer to it: a tree of any depth, one component.
+CategoryNodeSerializer._declared_fields["children"] = CategoryNodeSerializer(
+    many=True, read_only=True, source="subcategories"
+)
+
+
+class CategoryDetailSerializer(CategoryNodeSerializer):
+    ancestors = CategoryRefSerializer(many=True, read_only=True, help_text=_("从顶级到上级"))
+
+
+# --- Products: public -------------------------------------------------------------------------
+
+
+class StoreSummarySerializer(serializers.ModelSerializer):
+    type_display = serializers.CharField(source="get_type_display", read_only=True)
+    is_self_operated = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Store
+        fields = ["id", "name", "slug", "type", "type_display", "is_self_operated", "county_name"]
+
+
+class OriginSerializer(serializers.Serializer):
+    code = serializers.CharField(source="origin_code")
+    name = serializers.CharField(source="origin_name")
+    full_name = serializers.SerializerMethodField()
+
+    def get_full_name(self, product: Product) -> str:
+        return (division_name(product.origin_code) if product.origin_code else "") or ""
+
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductImage
+        fields = ["id", "image", "thumbnail", "width", "height", "sort_order"]
+        read_only_fields = fields
+
+
+class WholesaleTierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WholesaleTier
+        fields = ["min_quantity", "unit_price"]
+
+
+class SkuSerializer(serializers.ModelSerializer):
+    available = serializers.IntegerField(read_only=True, help_text=_("可售库存（库存减预留）"))
+
+    class Meta:
+        model = Sku
+        fields = ["id", "spec", "retail_price", "available", "weight_grams", "barcode"]
+        read_only_fields = fields
+
+
+class SkuDetailSerializer(SkuSerializer):
+    wholesale_tiers = WholesaleTierSerializer(many=True, read_only=True)
+
+    class Meta(SkuSerializer.Meta):
+        fields = [*SkuSerializer.Meta.fields, "min_wholesale_quantity", "wholesale_tiers"]
+        read_only_fields = fields
+
+
+class ProductSerializerMixin(serializers.Serializer):
+    category = CategoryRefSerializer(read_only=True)
+    store = StoreSummarySerializer(read_only=True)
+    origin = OriginSerializer(source="*", read_only=True)
+    storage_display = serializers.CharField(source="get_storage_display", read_only=True)
+    certifications = serializers.SerializerMethodField()
+    images = ProductImageSerializer(many=True, read_only=True)
+
+    @extend_schema_field(CodeLabelSerializer(many=True))
+    def get_certifications(self, product: Product) -> list[dict]:
+        labels = dict(Certification.choices)
+        return [
+            {"code": code, "label": str(labels[code])}
+            for code in product.certifications
+            if code in labels
+        ]
+
+
+class ProductSerializer(ProductSerializerMixin, serializers.ModelSerializer):
+    skus = SkuSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "title",
+            "subtitle",
+            "price_min",
+            "sales_count",
+            "category",
+            "store",
+            "origin",
+            "storage",
+            "storage_display",
+            "grade",
+            "certifications",
+            "published_at",
+            "images",
+            "skus",
+        ]
+        read_only_fields = fields
+
+
+class ProductDetailSerializer(ProductSerializer):
+    skus = SkuDetailSerializer(many=True, read_only=True)
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "description", "shelf_life_days"]
+        read_only_fields = fields
+
+
+# --- Products: merchant output --------------------------------------------------------------
+
+
+class MerchantSkuSerializer(serializers.ModelSerializer):
+    available = serializers.IntegerField(read_only=True)
+    wholesale_tiers = WholesaleTierSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Sku
+        fields = [
+            "id",
+            "spec",
+            "retail_price",
+            "cost_price",
+            "stock",
+            "reserved",
+            "available",
+            "weight_grams",
+            "barcode",
+            "is_active",
+            "sort_order",
+            "min_wholesale_quantity",
+            "wholesale_tiers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class MerchantProductSerializer(ProductSerializerMixin, serializers.ModelSerializer):
+    skus = MerchantSkuSerializer(many=True, read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "status",
+            "status_display",
+            "title",
+            "subtitle",
+            "description",
+            "category",
+            "store",
+            "origin",
+            "shelf_life_days",
+            "storage",
+            "storage_display",
+            "grade",
+            "certifications",
+            "price_min",
+            "sales_count",
+            "published_at",
+            "created_at",
+            "updated_at",
+            "images",
+            "skus",
+        ]
+        read_only_fields = fields
+
+
+# --- Products: merchant input ---------------------------------------------------------------
+# ModelSerializers so lengths, ranges, choices and decimal places come from the model; they
+# are never saved through `serializer.save()` — the views call the services.
+
+
+class WholesaleTierInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WholesaleTier
+        fields = ["min_quantity", "unit_price"]
+        extra_kwargs = {"min_quantity": {"max_value": INT_MAX}}
+
+
+class SkuInputSerializer(serializers.ModelSerializer):
+    wholesale_tiers = WholesaleTierInputSerializer(
+        many=True, required=False, help_text=_("批发阶梯价；提供时整体替换原有阶梯")
+    )
+
+    class Meta:
+        model = Sku
+        fields = [
+            "spec",
+            "retail_price",
+            "cost_price",
+            "stock",
+            "weight_grams",
+            "barcode",
+            "is_active",
+            "sort_order",
+            "min_wholesale_quantity",
+            "wholesale_tiers",
+        ]
+        extra_kwargs = {
+            "stock": {"max_value": INT_MAX},
+            "weight_grams": {"max_value": INT_MAX},
+            "min_wholesale_quantity": {"max_value": INT_MAX},
+            "sort_order": {"max_value": SMALL_INT_MAX},
+        }
+
+    def validate_wholesale_tiers(self, tiers: list[dict]) -> list[dict]:
+        quantities = [tier["min_quantity"] for tier in tiers]
+        if len(set(quantities)) != len(quantities):
+            raise serializers.ValidationError(_("起批量不能重复。"))
+        return tiers
+
+
+def sku_service_kwargs(validated_data: dict) -> dict:
+    """A validated SKU in the shape of services.products.sku_save(**kwargs)."""
+    data = dict(validated_data)
+    if "wholesale_tiers" in data:
+        data["tiers"] = data.pop("wholesale_tiers")
+    return data
+
+
+class SkuCreateInputSerializer(SkuInputSerializer):
+    def validate_spec(self, spec: str) -> str:
+        product = self.context["product"]
+        if product.skus.filter(spec=spec).exists():
+            raise serializers.ValidationError(_("该商品已有同名规格。"))
+        return spec
+
+
+class SkuUpdateInputSerializer(SkuInputSerializer):
+    """PATCH of one SKU. The spec names the SKU in sku_save, so it cannot be renamed here."""
+
+    def validate_spec(self, spec: str) -> str:
+        if spec != self.instance.spec:
+            raise serializers.ValidationError(_("规格名称创建后不能修改，请新建规格。"))
+        return spec
+
+
+class CertificationsField(serializers.ListField):
+    child = serializers.ChoiceField(choices=Certification.choices)
+
+    def to_internal_value(self, data):
+        # Duplicates would only repeat a badge; keep the first of each, in order.
+        return list(dict.fromkeys(super().to_internal_value(data)))
+
+
+class ProductInputSerializer(serializers.ModelSerializer):
+    """Fields a merchant may set on a product (PATCH: any subset)."""
+
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True),
+        error_messages={"does_not_exist": _("分类不存在或已停用。")},
+    )
+    certifications = CertificationsField(required=False, max_length=len(Certification.choices))
+
+    class Meta:
+        model = Product
+        fields = [
+            "category",
+            "title",
+            "subtitle",
+            "description",
+            "origin_code",
+            "origin_name",
+            "shelf_life_days",
+            "storage",
+            "grade",
+            "certifications",
+        ]
+        extra_kwargs = {
+            "origin_name": {"help_text": _("留空时由产地区划代码自动生成")},
+            "shelf_life_days": {"max_value": INT_MAX},
+        }
+
+
+class ProductCreateInputSerializer(ProductInputSerializer):
+    store = serializers.PrimaryKeyRelatedField(
+        queryset=Store.objects.none(),
+        error_messages={"does_not_exist": _("店铺不存在或您无权管理该店铺。")},
+    )
+    status = serializers.ChoiceField(choices=Product.Status.choices, default=Product.Status.DRAFT)
+    skus = SkuInputSerializer(many=True, required=False)
+
+    class Meta(ProductInputSerializer.Meta):
+        fields = ["store", "status", *ProductInputSerializer.Meta.fields, "skus"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # absent only when the schema generator inspects the class
+            # Only the stores the requesting user may act for are valid choices.
+            self.fields["store"].queryset = stores_for_user(request.user)
+
+    def validate_skus(self, skus: list[dict]) -> list[dict]:
+        specs = [sku["spec"] for sku in skus]
+        if len(set(specs)) != len(specs):
+            raise serializers.ValidationError(_("规格名称不能重复。"))
+        return skus
+
+
+class ProductStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Product.Status.choices)
+
+
+class ProductImageInputSerializer(serializers.Serializer):
+    # A plain FileField: the catalogue's image service is the one place that decides what a
+    # valid image is (Pillow check, size and pixel limits), with its own error codes.
+    image = serializers.FileField()
+    sort_order = serializers.IntegerField(min_value=0, max_value=SMALL_INT_MAX, default=0)

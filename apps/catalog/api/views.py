@@ -1,0 +1,356 @@
+"""Catalogue API: public reads for everyone, product management for the product's merchant.
+
+Public reads go through the storefront selectors (only sellable products). Merchant endpoints
+fetch every product through product_list_for_merchant, so an id of another store's product is
+simply not found (404), and every write is a call to apps.catalog.services.
+"""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.catalog.api.filters import MerchantProductFilter, ProductFilter
+from apps.catalog.api.serializers import (
+    CategoryDetailSerializer,
+    CategoryNodeSerializer,
+    ErrorSerializer,
+    MerchantProductSerializer,
+    MerchantSkuSerializer,
+    ProductCreateInputSerializer,
+    ProductDetailSerializer,
+    ProductImageInputSerializer,
+    ProductImageSerializer,
+    ProductInputSerializer,
+    ProductSerializer,
+    ProductStatusInputSerializer,
+    SkuCreateInputSerializer,
+    SkuUpdateInputSerializer,
+    sku_service_kwargs,
+)
+from apps.catalog.models import Category, Product, ProductImage, Sku
+from apps.catalog.selectors import (
+    product_get_for_storefront,
+    product_list_for_merchant,
+    products_sellable,
+)
+from apps.catalog.services.images import product_image_add
+from apps.catalog.services.products import product_save, product_set_status
+from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
+
+
+class ApiPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+TAG_CATALOG = _("分类与商品")
+TAG_MERCHANT = _("商家：商品管理")
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description=_("输入有误：fields 给出各字段的错误")),
+    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
+    403: OpenApiResponse(ErrorSerializer, description=_("不是商家")),
+    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您的店铺")),
+}
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- Categories ---------------------------------------------------------------------------
+
+
+def _category_forest() -> tuple[list[Category], dict[int, Category]]:
+    """All active categories as a tree of any depth, in one query.
+
+    Each node gets `subcategories`; a node under an inactive parent is unreachable and so
+    hidden, like its parent.
+    """
+    nodes = list(Category.objects.filter(is_active=True).order_by("sort_order", "id"))
+    by_id = {node.pk: node for node in nodes}
+    roots = []
+    for node in nodes:
+        node.subcategories = []
+    for node in nodes:
+        if node.parent_id is None:
+            roots.append(node)
+        elif node.parent_id in by_id:
+            by_id[node.parent_id].subcategories.append(node)
+    reachable: dict[int, Category] = {}
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        reachable[node.pk] = node
+        stack.extend(node.subcategories)
+    return roots, reachable
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("分类树"), responses=CategoryNodeSerializer(many=True)),
+    retrieve=extend_schema(
+        summary=_("分类详情（含下级分类与上级路径）"),
+        responses={200: CategoryDetailSerializer, **_errors(404)},
+    ),
+)
+@extend_schema(tags=[TAG_CATALOG])
+class CategoryViewSet(viewsets.ViewSet):
+    permission_classes = [AllowAny]
+    lookup_value_regex = r"\d+"
+
+    def list(self, request: Request) -> Response:
+        roots = _category_forest()[0]
+        return Response(CategoryNodeSerializer(roots, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        reachable = _category_forest()[1]
+        node = reachable.get(int(pk))
+        if node is None:
+            raise NotFound()
+        ancestors = []
+        parent = reachable.get(node.parent_id)
+        while parent is not None:
+            ancestors.insert(0, parent)
+            parent = reachable.get(parent.parent_id)
+        node.ancestors = ancestors
+        return Response(CategoryDetailSerializer(node).data)
+
+
+# --- Products: public ---------------------------------------------------------------------
+
+
+def _with_active_skus(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    # The storefront listing shows a cover and a price; the API also lists each spec.
+    return queryset.prefetch_related(
+        Prefetch("skus", queryset=Sku.objects.filter(is_active=True).order_by("sort_order", "id"))
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("在售商品列表：筛选、搜索、排序、分页"), responses={200: ProductSerializer}
+    ),
+    retrieve=extend_schema(
+        summary=_("在售商品详情"), responses={200: ProductDetailSerializer, **_errors(404)}
+    ),
+)
+@extend_schema(tags=[TAG_CATALOG])
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [AllowAny]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    pagination_class = ApiPagination
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return products_sellable()
+
+    def get_serializer_class(self):
+        return ProductDetailSerializer if self.action == "retrieve" else ProductSerializer
+
+    def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        return _with_active_skus(super().filter_queryset(queryset))
+
+    def get_object(self) -> Product:
+        product = product_get_for_storefront(pk=int(self.kwargs["pk"]))
+        if product is None:
+            raise NotFound()
+        return product
+
+
+# --- Products: merchant -------------------------------------------------------------------
+
+
+class IsMerchantOrPlatformStaff(BasePermission):
+    message = _("只有店铺成员或平台运营人员可以管理商品。")
+
+    def has_permission(self, request: Request, view) -> bool:
+        user = request.user
+        return user_is_merchant(user) or user_can_manage_all_stores(user)
+
+
+@extend_schema(tags=[TAG_MERCHANT])
+class MerchantApi(APIView):
+    # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
+
+    def merchant_products(self) -> QuerySet[Product]:
+        return product_list_for_merchant(user=self.request.user).prefetch_related(
+            Prefetch("skus", queryset=Sku.objects.prefetch_related("wholesale_tiers")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
+        )
+
+    def merchant_product(self, pk: int) -> Product:
+        """The one way these endpoints fetch a product: another store's id is a 404."""
+        product = self.merchant_products().filter(pk=pk).first()
+        if product is None:
+            raise NotFound(_("商品不存在。"))
+        return product
+
+    def product_response(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        product = self.merchant_product(pk)
+        data = MerchantProductSerializer(product, context={"request": self.request}).data
+        return Response(data, status=status_code)
+
+
+class MerchantProductListCreateApi(MerchantApi, GenericAPIView):
+    serializer_class = MerchantProductSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MerchantProductFilter
+    pagination_class = ApiPagination
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return self.merchant_products().order_by("-updated_at", "-id")
+
+    @extend_schema(
+        summary=_("我的商品（含草稿、已下架）"),
+        responses={200: MerchantProductSerializer(many=True), **_errors(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary=_("在自己的店铺发布商品（可同时提交规格）"),
+        request=ProductCreateInputSerializer,
+        responses={201: MerchantProductSerializer, **_errors(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ProductCreateInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        skus = data.pop("skus", None)
+        if skus is not None:
+            skus = [sku_service_kwargs(sku) for sku in skus]
+        product = product_save(product=Product(**data), skus=skus)
+        return self.product_response(product.pk, status.HTTP_201_CREATED)
+
+
+class MerchantProductDetailApi(MerchantApi):
+    @extend_schema(
+        summary=_("我的商品详情"),
+        responses={200: MerchantProductSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return self.product_response(pk)
+
+    @extend_schema(
+        summary=_("修改商品（只提交要改的字段）"),
+        request=ProductInputSerializer,
+        responses={200: MerchantProductSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        product = self.merchant_product(pk)
+        serializer = ProductInputSerializer(product, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "origin_code" in data and "origin_name" not in data:
+            # A new origin code without a name: let the service derive the name again
+            # rather than keep the old county's.
+            product.origin_name = ""
+        for name, value in data.items():
+            setattr(product, name, value)
+        product_save(product=product)
+        return self.product_response(pk)
+
+
+class MerchantProductStatusApi(MerchantApi):
+    @extend_schema(
+        summary=_("上架 / 下架 / 转为草稿"),
+        request=ProductStatusInputSerializer,
+        responses={200: MerchantProductSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        product = self.merchant_product(pk)
+        serializer = ProductStatusInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product_set_status(product=product, status=serializer.validated_data["status"])
+        return self.product_response(pk)
+
+
+class MerchantSkuListCreateApi(MerchantApi):
+    @extend_schema(
+        summary=_("商品的全部规格（含停用）"),
+        responses={200: MerchantSkuSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        product = self.merchant_product(pk)
+        return Response(MerchantSkuSerializer(product.skus.all(), many=True).data)
+
+    @extend_schema(
+        summary=_("新增规格"),
+        request=SkuCreateInputSerializer,
+        responses={201: MerchantSkuSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        product = self.merchant_product(pk)
+        serializer = SkuCreateInputSerializer(data=request.data, context={"product": product})
+        serializer.is_valid(raise_exception=True)
+        kwargs = sku_service_kwargs(serializer.validated_data)
+        product_save(product=product, skus=[kwargs])
+        sku = _merchant_sku(product, spec=kwargs["spec"])
+        return Response(MerchantSkuSerializer(sku).data, status=status.HTTP_201_CREATED)
+
+
+def _merchant_sku(product: Product, **lookup) -> Sku:
+    sku = product.skus.prefetch_related("wholesale_tiers").filter(**lookup).first()
+    if sku is None:
+        raise NotFound(_("规格不存在。"))
+    return sku
+
+
+class MerchantSkuDetailApi(MerchantApi):
+    @extend_schema(
+        summary=_("规格详情"),
+        responses={200: MerchantSkuSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int, sku_pk: int) -> Response:
+        sku = _merchant_sku(self.merchant_product(pk), pk=sku_pk)
+        return Response(MerchantSkuSerializer(sku).data)
+
+    @extend_schema(
+        summary=_("修改规格：价格、库存、重量、条码等"),
+        request=SkuUpdateInputSerializer,
+        responses={200: MerchantSkuSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk: int, sku_pk: int) -> Response:
+        product = self.merchant_product(pk)
+        sku = _merchant_sku(product, pk=sku_pk)
+        serializer = SkuUpdateInputSerializer(sku, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        kwargs = {**sku_service_kwargs(serializer.validated_data), "spec": sku.spec}
+        product_save(product=product, skus=[kwargs])
+        return Response(MerchantSkuSerializer(_merchant_sku(product, pk=sku_pk)).data)
+
+
+class MerchantProductImageCreateApi(MerchantApi):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary=_("上传商品图片（JPEG/PNG/WebP/GIF，自动去除 EXIF 并生成缩略图）"),
+        request={"multipart/form-data": ProductImageInputSerializer},
+        responses={201: ProductImageSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        product = self.merchant_product(pk)
+        serializer = ProductImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        image = product_image_add(
+            product=product,
+            upload=serializer.validated_data["image"],
+            sort_order=serializer.validated_data["sort_order"],
+        )
+        data = ProductImageSerializer(image, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
