@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.phones import phone_mask
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -66,10 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def masked_phone(self) -> str:
-        if not self.phone:
-            return ""
-        digits = self.phone.removeprefix("+86")
-        return f"{digits[:3]}****{digits[-4:]}" if len(digits) >= 7 else digits
+        return phone_mask(self.phone)
 
     @property
     def display_name(self) -> str:

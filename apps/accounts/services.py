@@ -1,13 +1,102 @@
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
+from apps.accounts.errors import AccountErrorCode
 from apps.accounts.models import Notification, User
+from apps.accounts.phones import phone_normalize
+from apps.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+NAME_MAX_LENGTH = User._meta.get_field("name").max_length
+
+
+def _clean_phone(phone: str) -> str:
+    try:
+        return phone_normalize(phone)
+    except ValidationError as exc:
+        message = exc.messages[0]
+        raise ApplicationError(
+            message, code=AccountErrorCode.INVALID_PHONE, fields={"phone": [message]}
+        ) from exc
+
+
+def _ensure_phone_free(*, phone: str, user: User | None) -> None:
+    others = User.objects.filter(phone=phone)
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        message = _("该手机号已被其他账号使用。")
+        raise ApplicationError(
+            message, code=AccountErrorCode.PHONE_TAKEN, fields={"phone": [message]}
+        )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    password: str | None = None,
+    name: str = "",
+) -> User:
+    """Create an account with an e-mail address, a mobile number, or both.
+
+    A missing password leaves the account usable only through log-in codes.
+    """
+    email = (email or "").strip().lower() or None
+    phone = _clean_phone(phone) if phone else None
+    if not email and not phone:
+        message = _("请填写手机号或电子邮箱（至少一项）。")
+        raise ApplicationError(message, code=AccountErrorCode.EMAIL_OR_PHONE_REQUIRED)
+    if email and User.objects.filter(email__iexact=email).exists():
+        message = _("该电子邮箱已被其他账号使用。")
+        raise ApplicationError(
+            message, code=AccountErrorCode.EMAIL_TAKEN, fields={"email": [message]}
+        )
+    if phone:
+        _ensure_phone_free(phone=phone, user=None)
+    return User.objects.create_user(
+        email=email, password=password, phone=phone, name=name.strip()[:NAME_MAX_LENGTH]
+    )
+
+
+@transaction.atomic
+def user_set_phone(*, user: User, phone: str, verified: bool) -> User:
+    """Attach a mobile number to an account, replacing any previous one."""
+    phone = _clean_phone(phone)
+    _ensure_phone_free(phone=phone, user=user)
+    user.phone = phone
+    user.phone_verified = verified
+    user.save(update_fields=["phone", "phone_verified"])
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, name: str) -> User:
+    name = (name or "").strip()
+    if len(name) > NAME_MAX_LENGTH:
+        message = _("姓名最多 %(max)d 个字。") % {"max": NAME_MAX_LENGTH}
+        raise ApplicationError(
+            message, code=AccountErrorCode.INVALID_NAME, fields={"name": [message]}
+        )
+    user.name = name
+    user.save(update_fields=["name"])
+    return user
+
+
+@transaction.atomic
+def user_api_token_get_or_create(*, user: User) -> Token:
+    """The user's DRF token for third-party apps; one per user, reused until revoked."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
 
 
 @transaction.atomic
@@ -44,7 +133,10 @@ def notification_email_deliver(*, notification_id: int) -> None:
 
 
 def notification_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
-    """Mark some (or, with None, all) of the user's unread notifications read."""
+    """Mark some (or, with None, all) of the user's unread notifications read.
+
+    Ids of other users' notifications are ignored: the filter is on `user` first.
+    """
     qs = Notification.objects.filter(user=user, is_read=False)
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)

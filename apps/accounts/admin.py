@@ -1,0 +1,125 @@
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.fields import CnMobileField
+from apps.accounts.forms import EMAIL_OR_PHONE_REQUIRED
+from apps.accounts.models import Notification, User
+from apps.accounts.views import store_apply_url
+
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The back office has no log-in form of its own: it uses the site's (allauth) log-in,
+    which is rate-limited and knows phone numbers and SMS codes."""
+    next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(next_url)
+        # Signed in, but not allowed in: sending them to the log-in page again would loop.
+        context = {"store_apply_url": store_apply_url()}
+        return render(request, "accounts/admin_denied.html", context, status=403)
+    return redirect_to_login(next_url, login_url=reverse("account_login"))
+
+
+admin.site.login = admin_login
+
+
+class UserCreationAdminForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "phone", "name")
+        field_classes = {"phone": CnMobileField}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required")
+        return cleaned
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").lower() or None
+
+
+class UserChangeAdminForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes = {"phone": CnMobileField}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required")
+        return cleaned
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").lower() or None
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Users have an e-mail and/or a mobile number and no username; platform roles are
+    the groups (see apps.core.roles), merchants come from store memberships."""
+
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    fieldsets = (
+        (None, {"fields": ("email", "phone", "phone_verified", "password")}),
+        (_("资料"), {"fields": ("name",)}),
+        (
+            _("权限"),
+            {
+                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+                "description": _("平台角色通过“组”授予；商家身份来自店铺成员，无需在此勾选。"),
+            },
+        ),
+        (_("时间"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "phone", "name", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("__str__", "email", "phone", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "phone_verified", "groups")
+    search_fields = ("email", "phone", "name")
+    ordering = ("-date_joined",)
+    filter_horizontal = ("groups", "user_permissions")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: notifications are written by services.notification_send only."""
+
+    list_display = ("title", "user", "is_read", "created_at", "read_at")
+    list_filter = ("is_read", "created_at")
+    search_fields = ("title", "user__email", "user__phone", "user__name")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "title", "body", "url", "is_read", "created_at", "read_at")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
