@@ -1,6 +1,10 @@
 """State-changing actions on stores: applications, approval, status, membership."""
 
+import uuid
+
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -13,10 +17,18 @@ from pypinyin import lazy_pinyin
 from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.core.errors import ApplicationError
+from apps.core.images import image_clean
 from apps.core.roles import MERCHANT
 from apps.stores.divisions import division_name, is_county_code
 from apps.stores.errors import StoreErrorCode
-from apps.stores.models import Store, StoreApplication, StoreEvent, StoreMember
+from apps.stores.models import (
+    APPLICABLE_STORE_TYPES,
+    Store,
+    StoreApplication,
+    StoreEvent,
+    StoreMember,
+)
+from apps.stores.validators import normalize_contact_phone, normalize_uscc
 
 
 def store_slug_for(name: str) -> str:
@@ -38,6 +50,20 @@ def _validated_county(code: str) -> str:
     return division_name(code) or ""
 
 
+def _application_image(image: bytes | UploadedFile, *, field: str) -> bytes:
+    """Cleaned JPEG bytes; an upload that did not go through image_clean yet is cleaned here."""
+    if isinstance(image, bytes):
+        return image
+    return image_clean(image, field=field)[0]
+
+
+def _checked(normalize, value: str, *, field: str, code: str) -> str:
+    try:
+        return normalize(value)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], code=code, fields={field: exc.messages}) from None
+
+
 @transaction.atomic
 def store_application_submit(
     *,
@@ -49,42 +75,88 @@ def store_application_submit(
     county_code: str,
     township: str,
     licence_number: str,
-    licence_image: UploadedFile,
+    licence_image: bytes | UploadedFile,
     description: str = "",
     food_permit_number: str = "",
-    food_permit_image: UploadedFile | None = None,
+    food_permit_image: bytes | UploadedFile | None = None,
 ) -> StoreApplication:
-    """入驻: one open application per user; the store name must be free."""
+    """入驻: one open application per user; the store name must be free.
+
+    Images are JPEG bytes from apps.core.images.image_clean (the form cleans them to show field
+    errors); raw uploads are cleaned here. Files are written only after every other check
+    passed, and removed again if the row cannot be saved, so a refused application leaves no
+    file behind.
+    """
+    # Serialise one user's submissions so a double click cannot open two applications.
+    User.objects.select_for_update().filter(pk=applicant.pk).first()
     if StoreApplication.objects.filter(
         applicant=applicant, status=StoreApplication.Status.SUBMITTED
     ).exists():
         raise ApplicationError(
             _("您已有一份正在审核的入驻申请。"), code=StoreErrorCode.APPLICATION_ALREADY_OPEN
         )
+    store_name = store_name.strip()
     if Store.objects.filter(name=store_name).exists():
         raise ApplicationError(
             _("该店铺名称已被使用。"),
             code=StoreErrorCode.NAME_TAKEN,
             fields={"store_name": [_("该店铺名称已被使用。")]},
         )
+    if store_type not in dict(APPLICABLE_STORE_TYPES):
+        raise ApplicationError(
+            _("请选择主体类型。"),
+            code=StoreErrorCode.INVALID_STORE_TYPE,
+            fields={"store_type": [_("无效的主体类型。")]},
+        )
     county_name = _validated_county(county_code)
+    contact_phone = _checked(
+        normalize_contact_phone,
+        contact_phone,
+        field="contact_phone",
+        code=StoreErrorCode.INVALID_PHONE,
+    )
+    licence_number = _checked(
+        normalize_uscc,
+        licence_number,
+        field="licence_number",
+        code=StoreErrorCode.INVALID_LICENCE_NUMBER,
+    )
+    licence_jpeg = _application_image(licence_image, field="licence_image")
+    permit_jpeg = (
+        _application_image(food_permit_image, field="food_permit_image")
+        if food_permit_image
+        else None
+    )
     application = StoreApplication(
         applicant=applicant,
         store_name=store_name,
         store_type=store_type,
         description=description,
-        contact_name=contact_name,
+        contact_name=contact_name.strip(),
         contact_phone=contact_phone,
         county_code=county_code,
         county_name=county_name,
-        township=township,
+        township=township.strip(),
         licence_number=licence_number,
-        licence_image=licence_image,
-        food_permit_number=food_permit_number,
-        food_permit_image=food_permit_image or "",
+        food_permit_number=food_permit_number.strip(),
     )
-    application.full_clean()
-    application.save()
+    application.full_clean(exclude=["licence_image", "food_permit_image"])
+    written: list[str] = []
+    try:
+        application.licence_image.save(
+            f"{uuid.uuid4().hex}.jpg", ContentFile(licence_jpeg), save=False
+        )
+        written.append(application.licence_image.name)
+        if permit_jpeg is not None:
+            application.food_permit_image.save(
+                f"{uuid.uuid4().hex}.jpg", ContentFile(permit_jpeg), save=False
+            )
+            written.append(application.food_permit_image.name)
+        application.save()
+    except Exception:
+        for name in written:
+            application.licence_image.storage.delete(name)
+        raise
     return application
 
 
@@ -152,7 +224,9 @@ def store_application_reject(
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            _("驳回时必须填写原因。"), code="reason_required", fields={"reason": [_("必填。")]}
+            _("驳回时必须填写原因。"),
+            code=StoreErrorCode.REASON_REQUIRED,
+            fields={"reason": [_("必填。")]},
         )
     application = _lock_submitted_application(application)
     application.status = StoreApplication.Status.REJECTED
@@ -170,6 +244,23 @@ def store_application_reject(
         url=reverse("stores:application_list"),
     )
     return application
+
+
+@transaction.atomic
+def store_save(*, store: Store) -> Store:
+    """Save back-office edits of a store's profile, keeping the derived county name in step.
+
+    Status is not changed here (see store_change_status); a new store starts pending.
+    """
+    if store.county_code:
+        store.county_name = _validated_county(store.county_code)
+    else:
+        store.county_name = ""
+    if not store.slug:
+        store.slug = store_slug_for(store.name)
+    store.full_clean()
+    store.save()
+    return store
 
 
 @transaction.atomic
@@ -212,3 +303,28 @@ def store_member_add(*, store: Store, user: User, role: str) -> StoreMember:
     user.groups.add(Group.objects.get_or_create(name=MERCHANT)[0])
     user.__dict__.pop("_store_ids_cache", None)
     return member
+
+
+@transaction.atomic
+def store_member_remove(*, member: StoreMember) -> None:
+    """Take a user off a store; the last owner stays so every store keeps someone in charge.
+
+    A user left without any store loses the merchant group (and admin access, unless they are
+    platform staff through another group).
+    """
+    member = StoreMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if (
+        member.role == StoreMember.Role.OWNER
+        and not StoreMember.objects.filter(store_id=member.store_id, role=StoreMember.Role.OWNER)
+        .exclude(pk=member.pk)
+        .exists()
+    ):
+        raise ApplicationError(_("不能移除店铺的最后一位店主。"), code=StoreErrorCode.LAST_OWNER)
+    user = member.user
+    member.delete()
+    user.__dict__.pop("_store_ids_cache", None)
+    if not StoreMember.objects.filter(user=user).exists():
+        user.groups.remove(*Group.objects.filter(name=MERCHANT))
+        if user.is_staff and not user.is_superuser and not user.groups.exists():
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])

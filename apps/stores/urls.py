@@ -1,2 +1,9 @@
+from django.urls import path
+
+from apps.stores import views
+
 app_name = "stores"
-urlpatterns: list = []
+urlpatterns = [
+    path("apply/", views.store_apply, name="apply"),
+    path("applications/", views.store_application_list, name="application_list"),
+]
