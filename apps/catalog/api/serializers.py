@@ -103,14 +103,6 @@ class SkuSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SkuDetailSerializer(SkuSerializer):
-    wholesale_tiers = WholesaleTierSerializer(many=True, read_only=True)
-
-    class Meta(SkuSerializer.Meta):
-        fields = [*SkuSerializer.Meta.fields, "min_wholesale_quantity", "wholesale_tiers"]
-        read_only_fields = fields
-
-
 class ProductSerializerMixin(serializers.Serializer):
     category = CategoryRefSerializer(read_only=True)
     store = StoreSummarySerializer(read_only=True)
@@ -155,7 +147,8 @@ class ProductSerializer(ProductSerializerMixin, serializers.ModelSerializer):
 
 
 class ProductDetailSerializer(ProductSerializer):
-    skus = SkuDetailSerializer(many=True, read_only=True)
+    # Wholesale tiers are for verified buyers only: /api/v1/wholesale/prices/.
+    skus = SkuSerializer(many=True, read_only=True)
 
     class Meta(ProductSerializer.Meta):
         fields = [*ProductSerializer.Meta.fields, "description", "shelf_life_days"]
