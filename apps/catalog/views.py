@@ -1,0 +1,129 @@
+"""Storefront pages: parse the request, call a selector, render. No business rules here."""
+
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apps.catalog.forms import SORT_CHOICES, ProductFilterForm
+from apps.catalog.models import Sku
+from apps.catalog.selectors import (
+    ProductFilters,
+    category_get,
+    category_tree,
+    product_facets_for_storefront,
+    product_get_for_storefront,
+    product_list_for_storefront,
+    products_more_from_store,
+    products_new_arrivals,
+    products_self_operated,
+    stores_featured,
+)
+from apps.stores.selectors import store_get_for_storefront
+
+PAGE_SIZE = 20
+SEARCH_SUGGESTIONS = ["五常大米", "脐橙", "土鸡蛋", "黑木耳", "绿茶", "小米"]
+
+
+def _paginate(request: HttpRequest, queryset) -> Page:
+    # get_page turns a non-numeric or out-of-range ?page= into the first / last page.
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _listing_context(
+    request: HttpRequest, form: ProductFilterForm, filters: ProductFilters
+) -> dict:
+    page = _paginate(request, product_list_for_storefront(filters))
+    return {
+        "form": form,
+        "filters": filters,
+        "query": filters.q,
+        "page_obj": page,
+        "products": page.object_list,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        "sort_choices": SORT_CHOICES,
+        "current_sort": filters.sort,
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "categories": category_tree(),
+            "self_operated": products_self_operated(limit=10),
+            "new_arrivals": products_new_arrivals(limit=10),
+            "featured_stores": stores_featured(limit=6),
+            "hero_words": SEARCH_SUGGESTIONS[:4],
+        },
+    )
+
+
+@require_GET
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    category = category_get(slug=slug)
+    if category is None:
+        raise Http404("category")
+    form = ProductFilterForm(request.GET)
+    filters = form.to_filters(category=category)
+    context = _listing_context(request, form, filters)
+    context["category"] = category
+    context["facets"] = product_facets_for_storefront(filters)
+    return render(request, "catalog/category.html", context)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = ProductFilterForm(request.GET)
+    filters = form.to_filters()
+    context = {"form": form, "query": filters.q, "suggestions": SEARCH_SUGGESTIONS}
+    if filters.q:
+        context.update(_listing_context(request, form, filters))
+        context["facets"] = product_facets_for_storefront(filters)
+    return render(request, "catalog/search.html", context)
+
+
+@require_GET
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = product_get_for_storefront(pk=pk)
+    if product is None:
+        raise Http404("product")
+    skus = list(product.skus.all())
+    selected = _selected_sku(skus, request.GET.get("sku"))
+    return render(
+        request,
+        "catalog/product_detail.html",
+        {
+            "product": product,
+            "images": list(product.images.all()),
+            "skus": skus,
+            "selected_sku": selected,
+            "has_wholesale": any(
+                sku.min_wholesale_quantity or sku.wholesale_tiers.all() for sku in skus
+            ),
+            "more_from_store": products_more_from_store(product=product, limit=4),
+        },
+    )
+
+
+def _selected_sku(skus: list[Sku], requested: str | None) -> Sku | None:
+    """The SKU asked for by ?sku=, else the first one in stock, else the first one."""
+    if requested and requested.isdigit():
+        for sku in skus:
+            if sku.pk == int(requested):
+                return sku
+    return next((sku for sku in skus if sku.has_stock), skus[0] if skus else None)
+
+
+@require_GET
+def store_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    store = store_get_for_storefront(slug=slug)
+    if store is None:
+        raise Http404("store")
+    form = ProductFilterForm(request.GET)
+    filters = form.to_filters(store_id=store.pk)
+    context = _listing_context(request, form, filters)
+    context["store"] = store
+    return render(request, "catalog/store_detail.html", context)
