@@ -9,14 +9,69 @@ from django.db import transaction
 MERCHANT = "商家"
 PLATFORM_OPERATIONS = "平台运营"
 STORE_REVIEWER = "入驻审核"
+FINANCE = "财务"
+
+# Settlement: merchants read their ledger and statements; finance and operations also confirm,
+# mark paid out and add adjustments (always through apps.settlement.services).
+_SETTLEMENT_VIEW = [
+    "settlement.view_ledgerentry",
+    "settlement.view_settlementstatement",
+    "settlement.view_statementevent",
+]
+_SETTLEMENT_MANAGE = [
+    *_SETTLEMENT_VIEW,
+    "settlement.confirm_settlementstatement",
+    "settlement.pay_out_settlementstatement",
+    "settlement.adjust_ledgerentry",
+]
 
 _CATALOG_MODELS = ["product", "sku", "wholesaletier", "productimage"]
+# Traceability: farm records, tests, certificates and events are added, never changed.
+_TRACE_PERMISSIONS = [
+    "traceability.recall_lot",
+    "traceability.view_lotstatuschange",
+    *[
+        f"traceability.{v}_{m}"
+        for m in ("party", "location", "lot")
+        for v in ("view", "add", "change")
+    ],
+    *[
+        f"traceability.{v}_{m}"
+        for m in (
+            "inputapplication",
+            "inspection",
+            "certificate",
+            "traceevent",
+            "tracecode",
+            "tracecodebatch",
+        )
+        for v in ("view", "add")
+    ],
+]
+
+
+_WHOLESALE_MODELS = [
+    "buyerorganisation",
+    "buyermember",
+    "buyerorganisationevent",
+    "creditentry",
+    "buyerstatement",
+]
 
 
 def _crud(
     app_label: str, models: list[str], verbs=("view", "add", "change", "delete")
 ) -> list[str]:
     return [f"{app_label}.{verb}_{model}" for model in models for verb in verbs]
+
+
+# Orders are read-only in the admin except shipping; freight templates are the store's own.
+_ORDER_PERMISSIONS = [
+    "orders.view_order",
+    "orders.change_order",
+    *_crud("orders", ["shippingtemplate", "shippingrule"]),
+    "orders.view_division",
+]
 
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -27,6 +82,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "stores.view_storemember",
         *_crud("catalog", _CATALOG_MODELS),
         "catalog.view_category",
+        *_TRACE_PERMISSIONS,
+        # Orders of their store: read, and ship (change) through the admin's 发货 form.
+        *_ORDER_PERMISSIONS,
+        # After-sales and reviews of their store: decide / reply through admin actions.
+        *_crud("aftersales", ["aftersale", "review"], ("view", "change")),
+        *_SETTLEMENT_VIEW,
     ],
     PLATFORM_OPERATIONS: [
         "stores.manage_all_stores",
@@ -35,12 +96,34 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "stores.view_storeapplication",
         "stores.review_storeapplication",
         *_crud("catalog", [*_CATALOG_MODELS, "category"]),
+        *_TRACE_PERMISSIONS,
+        "traceability.view_chainanchor",
+        *_ORDER_PERMISSIONS,
+        "orders.view_paymentorder",
         "accounts.view_user",
+        # Wholesale buyers: review applications, grant credit, record repayments (views only:
+        # every change goes through apps.wholesale.services from admin actions).
+        "wholesale.review_buyerorganisation",
+        "wholesale.manage_credit_buyerorganisation",
+        *_crud("wholesale", _WHOLESALE_MODELS, verbs=("view",)),
+        # Payments are the platform's (one checkout spans stores): read-only, no merchant access.
+        *_crud("payments", ["payment", "paymentevent", "paymentnotification", "refund"], ("view",)),
+        "payments.retry_refund",
+        # After-sales and reviews of every store, plus dispute arbitration and moderation.
+        *_crud("aftersales", ["aftersale", "review"], ("view", "change")),
+        "aftersales.arbitrate_aftersale",
+        "aftersales.moderate_review",
+        *_SETTLEMENT_MANAGE,
+    ],
+    # Finance staff: every store's settlement (hence manage_all_stores), nothing else to change.
+    FINANCE: [
+        "stores.manage_all_stores",
+        "stores.view_store",
+        *_SETTLEMENT_MANAGE,
     ],
     STORE_REVIEWER: [
         "stores.view_storeapplication",
         "stores.review_storeapplication",
-        "stores.view_store",
     ],
 }
 

@@ -602,7 +602,7 @@ def test_product_detail_hides_wholesale_prices_and_notes_them(client, rice):
     # then
     text = page_text(response)
     assert "48.80" not in text
-    assert "本商品支持批发采购，认证采购商的阶梯批发价即将开放。" in text
+    assert "本商品支持批发采购，认证采购商可享阶梯批发价。" in text
 
 
 @pytest.mark.django_db

@@ -110,7 +110,7 @@ def test_verified_buyer_sees_tiers_and_minimum_on_the_product_page(client, buyer
     assert '<span class="price-int">55</span><span class="price-dec">.00</span>' in html
     assert '<span class="price-int">50</span><span class="price-dec">.00</span>' in html
     assert "批发起订量 5 件" in html
-    assert "认证采购商的阶梯批发价即将开放" not in html
+    assert "认证采购商可享阶梯批发价" not in html
 
 
 @pytest.mark.parametrize("who", ["anonymous", "shopper", "pending_buyer"])
