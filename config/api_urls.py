@@ -4,4 +4,10 @@ urlpatterns = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.stores.api.urls")),
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.traceability.api.urls")),
+    path("", include("apps.wholesale.api.urls")),
+    path("", include("apps.payments.api.urls")),
+    path("", include("apps.orders.api.urls")),
+    path("", include("apps.aftersales.api.urls")),
+    path("", include("apps.settlement.api.urls")),
 ]

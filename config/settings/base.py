@@ -39,6 +39,12 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.stores",
     "apps.catalog",
+    "apps.traceability",
+    "apps.wholesale",
+    "apps.orders",
+    "apps.payments",
+    "apps.aftersales",
+    "apps.settlement",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "apps.accounts.middleware.RateLimitedMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -146,10 +153,50 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
+    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
+    "orders-cancel-expired-payment-orders": {
+        "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
+        "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
+        "enabled": env.bool("ORDER_CANCEL_EXPIRED_ENABLED", default=True),
+    },
     "catalog-refresh-search-documents": {
         "task": "apps.catalog.tasks.products_reindex_stale_task",
         "seconds": env.int("SEARCH_REINDEX_INTERVAL_SECONDS", default=600),
         "enabled": env.bool("SEARCH_REINDEX_ENABLED", default=True),
+    },
+    # Publishes yesterday's chain anchors (Asia/Shanghai) just after midnight.
+    "traceability-publish-chain-anchors": {
+        "task": "apps.traceability.tasks.chain_anchor_publish_task",
+        "crontab": {
+            "hour": env("TRACE_ANCHOR_HOUR", default="0"),
+            "minute": env("TRACE_ANCHOR_MINUTE", default="5"),
+        },
+        "enabled": env.bool("TRACE_ANCHOR_ENABLED", default=True),
+    },
+    "traceability-expire-lots": {
+        "task": "apps.traceability.tasks.lots_expire_due_task",
+        "crontab": {"hour": env("TRACE_EXPIRE_HOUR", default="1"), "minute": "0"},
+        "enabled": env.bool("TRACE_EXPIRE_ENABLED", default=True),
+    },
+    # Closes last month's wholesale buyer statements (账期月结) early on the 1st.
+    "wholesale-buyer-statements": {
+        "task": "apps.wholesale.tasks.buyer_statements_generate_task",
+        "crontab": {
+            "day_of_month": env("BUYER_STATEMENTS_DAY", default="1"),
+            "hour": env("BUYER_STATEMENTS_HOUR", default="1"),
+            "minute": env("BUYER_STATEMENTS_MINUTE", default="30"),
+        },
+        "enabled": env.bool("BUYER_STATEMENTS_ENABLED", default=True),
+    },
+    # Weekly merchant settlement statements (结算单) for the period that has just ended.
+    "settlement-statements": {
+        "task": "apps.settlement.tasks.settlement_statements_generate_task",
+        "crontab": {
+            "day_of_week": env("SETTLEMENT_STATEMENTS_DAY_OF_WEEK", default="1"),
+            "hour": env("SETTLEMENT_STATEMENTS_HOUR", default="2"),
+            "minute": env("SETTLEMENT_STATEMENTS_MINUTE", default="0"),
+        },
+        "enabled": env.bool("SETTLEMENT_STATEMENTS_ENABLED", default=True),
     },
 }
 
@@ -177,21 +224,51 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets whose field name ("kind", "status") is shared by several models.
+    "ENUM_NAME_OVERRIDES": {
+        "BuyerOrganisationKindEnum": "apps.wholesale.models.BuyerOrganisation.Kind",
+    },
 }
 
 # --- django-allauth ---------------------------------------------------------------------
+ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "apps.accounts.forms.LoginForm",
+    "signup": "apps.accounts.forms.SignupForm",
+    "request_login_code": "apps.accounts.forms.RequestLoginCodeForm",
+    "change_phone": "apps.accounts.forms.ChangePhoneForm",
+    "confirm_login_code": "apps.accounts.forms.ConfirmLoginCodeForm",
+    "verify_phone": "apps.accounts.forms.VerifyPhoneForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+# A mobile number or an e-mail address (or both): allauth cannot express "one of the two", so
+# both are optional here and apps.accounts.forms.SignupForm requires one. That is also why
+# allauth's "no required login field" warning is silenced.
+ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "password1*"]
+SILENCED_SYSTEM_CHECKS = ["account.W001"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# User.email holds one address; allauth's change-email flow keeps it that way.
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 5 * 60
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+# Six digits, as Chinese SMS codes always are (allauth's default is letters with a dash).
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/h/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "5/m/ip,3/m/key",
+    # Each code costs an SMS: one a minute and ten an hour per number, as Chinese apps do.
+    "request_login_code": "10/m/ip,1/m/key,10/h/key",
+    "verify_phone": "1/m/key,10/h/key,5/m/ip",
 }
 
 # --- Tianjian ---------------------------------------------------------------------------
@@ -200,6 +277,84 @@ IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=5 * 1024 * 10
 IMAGE_UPLOAD_MAX_PIXELS = env.int("IMAGE_UPLOAD_MAX_PIXELS", default=25_000_000)
 THUMBNAIL_SIZE = (480, 480)
 SMS_SENDER = env("SMS_SENDER", default="apps.accounts.sms.LogSmsSender")
+
+# --- Orders -----------------------------------------------------------------------------
+# An unpaid checkout holds its stock this long, then the beat job cancels it.
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=9999)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = (
+    "apps.orders.models.Order.Status"
+)
+
+# --- Traceability -----------------------------------------------------------------------
+# 承诺达标合格证 must be kept at least two years.
+TRACE_CERTIFICATE_RETENTION_DAYS = env.int("TRACE_CERTIFICATE_RETENTION_DAYS", default=730)
+# Farm records this far before a harvest count as "inputs used on the lot".
+TRACE_INPUT_LOOKBACK_DAYS = env.int("TRACE_INPUT_LOOKBACK_DAYS", default=180)
+TRACE_REPORT_MAX_BYTES = env.int("TRACE_REPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# /t/<code> per client IP: every lookup, and stricter, lookups of codes that do not exist.
+TRACE_PAGE_RATE_LIMIT = env("TRACE_PAGE_RATE_LIMIT", default="60/m")
+TRACE_MISS_RATE_LIMIT = env("TRACE_MISS_RATE_LIMIT", default="20/h")
+# A per-package code scanned more often than this is probably a copied label.
+TRACE_SCAN_WARNING_COUNT = env.int("TRACE_SCAN_WARNING_COUNT", default=20)
+TRACE_MAX_CODES_PER_BATCH = env.int("TRACE_MAX_CODES_PER_BATCH", default=10_000)
+# Customer service (a later issue) takes complaints here, pre-filled with ?lot=<number>.
+TRACE_COMPLAINT_URL = env("TRACE_COMPLAINT_URL", default="/service/complaints/new/")
+
+# --- Payments ---------------------------------------------------------------------------
+# Absolute base URL of this site, as payment providers (and the sandbox's notify task) reach it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PAYMENT_SANDBOX_SECRET = env("PAYMENT_SANDBOX_SECRET", default="sandbox-secret-change-me")
+# A sandbox notify older (or further in the future) than this is refused as a replay.
+PAYMENT_NOTIFY_MAX_AGE_SECONDS = env.int("PAYMENT_NOTIFY_MAX_AGE_SECONDS", default=300)
+ALIPAY_APP_ID = env("ALIPAY_APP_ID", default="")
+ALIPAY_APP_PRIVATE_KEY = env("ALIPAY_APP_PRIVATE_KEY", default="")
+ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", default="")
+# Each provider: BACKEND (class path), ENABLED, OPTIONS (passed to the class). Alipay is on only
+# when its app id and both keys are configured; keys are PEM text or Alipay's bare base64.
+# Other apps have `status` fields too: give the payments' enum its own schema name.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["PaymentStatusEnum"] = (
+    "apps.payments.models.Payment.Status"
+)
+PAYMENT_PROVIDERS: dict[str, dict] = {
+    "sandbox": {
+        "BACKEND": "apps.payments.providers.sandbox.SandboxProvider",
+        "ENABLED": env.bool("PAYMENT_SANDBOX_ENABLED", default=True),
+        "OPTIONS": {},
+    },
+    "alipay": {
+        "BACKEND": "apps.payments.providers.alipay.AlipayProvider",
+        "ENABLED": bool(ALIPAY_APP_ID and ALIPAY_APP_PRIVATE_KEY and ALIPAY_PUBLIC_KEY),
+        "OPTIONS": {
+            "app_id": ALIPAY_APP_ID,
+            "app_private_key": ALIPAY_APP_PRIVATE_KEY,
+            "alipay_public_key": ALIPAY_PUBLIC_KEY,
+            "gateway": env("ALIPAY_GATEWAY", default="https://openapi.alipay.com/gateway.do"),
+            "seller_id": env("ALIPAY_SELLER_ID", default=""),
+        },
+    },
+}
+
+# --- After-sales ------------------------------------------------------------------------
+# `type` and `status` are field names of other apps' choices too: name the after-sale enums.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AfterSaleTypeEnum": "apps.aftersales.models.AfterSale.Type",
+        "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
+    }
+)
+
+# --- Settlement -------------------------------------------------------------------------
+# Statement periods are SETTLEMENT_PERIOD_DAYS long, counted (Asia/Shanghai dates) from the
+# anchor date; a Monday anchor with 7 days gives Monday–Sunday weeks.
+SETTLEMENT_PERIOD_DAYS = env.int("SETTLEMENT_PERIOD_DAYS", default=7)
+SETTLEMENT_PERIOD_ANCHOR = env("SETTLEMENT_PERIOD_ANCHOR", default="2024-01-01")  # ISO date
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
+        "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
+    }
+)
 
 LOGGING = {
     "version": 1,
