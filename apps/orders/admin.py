@@ -1,0 +1,354 @@
+"""Back office for orders and freight templates.
+
+Merchants see only their stores' orders and templates (StoreScopedAdminMixin → stores.selectors);
+platform staff see all. Orders are read-only here except for the 发货 form, which calls
+services.lifecycle.order_ship.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import ApplicationError
+from apps.orders.forms import CARRIERS, ShipForm
+from apps.orders.models import (
+    Division,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PaymentOrder,
+    ShippingRule,
+    ShippingTemplate,
+)
+from apps.orders.services.freight import region_code_normalize
+from apps.orders.services.lifecycle import order_ship
+from apps.orders.services.shipping import shipping_template_save
+from apps.stores.admin_mixins import StoreScopedAdminMixin
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class _ReadOnlyInline(StoreScopedAdminMixin, admin.TabularInline):
+    store_field = "order__store"
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        # Lines and events have no permission of their own: seeing the order is enough.
+        return request.user.has_perm("orders.view_order") and self.is_in_scope(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(_ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "title",
+        "spec",
+        "unit_price",
+        "quantity",
+        "paid_amount",
+        "refunded_quantity",
+        "refunded_amount",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = _("订单商品")
+
+
+class OrderEventInline(_ReadOnlyInline):
+    model = OrderEvent
+    fields = ["created_at", "from_label", "to_label", "actor_name", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = _("订单记录")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("原状态"))
+    def from_label(self, event: OrderEvent) -> str:
+        return Order.Status(event.from_status).label if event.from_status else "—"
+
+    @admin.display(description=_("新状态"))
+    def to_label(self, event: OrderEvent) -> str:
+        return Order.Status(event.to_status).label if event.to_status else "—"
+
+    @admin.display(description=_("操作人"))
+    def actor_name(self, event: OrderEvent) -> str:
+        return str(event.actor) if event.actor_id else _("系统")
+
+
+@admin.register(Order)
+class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "store",
+        "buyer",
+        "status",
+        "total_amount",
+        "is_wholesale",
+        "created_at",
+        "ship_link",
+    ]
+    list_filter = ["status", "is_wholesale", "created_at", "store"]
+    search_fields = ["number", "tracking_number"]
+    list_select_related = ["store", "buyer"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, OrderEventInline]
+    actions = ["ship_selected"]
+    fieldsets = [
+        (None, {"fields": ["number", "store", "buyer", "status", "payment_order_number"]}),
+        (
+            _("金额"),
+            {
+                "fields": [
+                    "goods_amount",
+                    "freight_amount",
+                    "discount_amount",
+                    "total_amount",
+                    "refunded_amount",
+                    "commission_rate",
+                ]
+            },
+        ),
+        (_("收货"), {"fields": ["address_text", "buyer_note", "carrier_name", "tracking_number"]}),
+        (
+            _("时间"),
+            {
+                "fields": [
+                    "created_at",
+                    "paid_at",
+                    "shipped_at",
+                    "delivered_at",
+                    "completed_at",
+                    "cancelled_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [f for _name, opts in fieldsets for f in opts["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_ship_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    @admin.display(description=_("支付单号"))
+    def payment_order_number(self, order: Order) -> str:
+        return order.payment_order.number
+
+    @admin.display(description=_("收货地址"))
+    def address_text(self, order: Order) -> str:
+        address = order.address or {}
+        return f"{address.get('contact_name', '')} {address.get('contact_phone', '')} " + (
+            address.get("full_text", "")
+        )
+
+    @admin.display(description=_("操作"))
+    def ship_link(self, order: Order) -> str:
+        if order.status != Order.Status.PAID:
+            return ""
+        url = reverse("admin:orders_order_ship", args=[order.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("发货"))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.ship_view)
+        return [path("<path:object_id>/ship/", view, name="orders_order_ship"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_ship"] = bool(
+            obj and obj.status == Order.Status.PAID and self.has_ship_permission(request, obj)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def ship_view(self, request: HttpRequest, object_id: str):
+        order = self.get_object(request, object_id)  # another store's order: 404
+        if not self.has_ship_permission(request, order):
+            raise PermissionDenied
+        change_url = reverse("admin:orders_order_change", args=[order.pk])
+        form = ShipForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_ship(order=order, actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                for name, message in exc.fields.items():
+                    form.add_error(name if name in form.fields else None, message)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("订单 %s 已发货。") % order.number, messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("发货：订单 %s") % order.number,
+            "opts": self.opts,
+            "order": order,
+            "form": form,
+            "carriers": CARRIERS,
+            "change_url": change_url,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/orders/order/ship.html", context)
+
+    @admin.action(description=_("发货（填写快递公司和运单号）"), permissions=["ship"])
+    def ship_selected(self, request, queryset):
+        orders = list(queryset[:2])
+        if len(orders) != 1:
+            self.message_user(request, _("请只选择一个订单发货。"), messages.WARNING)
+            return None
+        return redirect("admin:orders_order_ship", orders[0].pk)
+
+
+@admin.register(PaymentOrder)
+class PaymentOrderAdmin(admin.ModelAdmin):
+    """Platform staff only (a payment order spans stores; merchants have no permission)."""
+
+    list_display = ["number", "buyer", "amount", "status", "method", "created_at", "paid_at"]
+    list_filter = ["status", "method", "created_at"]
+    search_fields = ["number"]
+    list_select_related = ["buyer"]
+    readonly_fields = [
+        "number",
+        "buyer",
+        "amount",
+        "status",
+        "method",
+        "idempotency_key",
+        "expires_at",
+        "paid_at",
+        "cancelled_at",
+        "created_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Freight templates --------------------------------------------------------------------
+
+
+class RegionCodesField(forms.CharField):
+    """Division codes typed as "11, 230184" (padded 110000 accepted), stored as a list."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value):
+        text = (value or "").replace("，", ",").replace("、", ",").replace(" ", ",")
+        return [region_code_normalize(c) for c in text.split(",") if c.strip()]
+
+    def validate(self, value):
+        if not value:
+            raise forms.ValidationError(_("请至少填写一个地区代码。"))
+        found = set(Division.objects.filter(code__in=value).values_list("code", flat=True))
+        unknown = [c for c in value if c not in found]
+        if unknown:
+            raise forms.ValidationError(_("未知的地区代码：%s") % "、".join(unknown))
+
+
+class ShippingRuleForm(forms.ModelForm):
+    region_codes = RegionCodesField(
+        label=_("地区代码"),
+        help_text=_("省 2 位（如 65）、市 4 位（如 2301）或区县 6 位（如 230184），逗号分隔"),
+    )
+
+    class Meta:
+        model = ShippingRule
+        fields = [
+            "region_codes",
+            "is_excluded",
+            "first_unit",
+            "first_fee",
+            "extra_unit",
+            "extra_fee",
+        ]
+
+
+class ShippingRuleInline(StoreScopedAdminMixin, admin.TabularInline):
+    model = ShippingRule
+    form = ShippingRuleForm
+    store_field = "template__store"
+    extra = 1
+    readonly_fields = ["region_names"]
+
+    @admin.display(description=_("地区"))
+    def region_names(self, rule: ShippingRule) -> str:
+        names = dict(
+            Division.objects.filter(code__in=rule.region_codes).values_list("code", "name")
+        )
+        return "、".join(names.get(code, code) for code in rule.region_codes)
+
+
+@admin.register(ShippingTemplate)
+class ShippingTemplateAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "store", "basis", "free_threshold", "is_default", "updated_at"]
+    list_filter = ["basis", "store"]
+    list_select_related = ["store"]
+    inlines = [ShippingRuleInline]
+    fieldsets = [
+        (None, {"fields": ["store", "name", "basis", "is_default"]}),
+        (
+            _("默认运费（未单独设置的地区）"),
+            {"fields": ["first_unit", "first_fee", "extra_unit", "extra_fee", "free_threshold"]},
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        self.prepare_for_save(request, obj)
+        shipping_template_save(template=obj)
+
+
+@admin.register(Division)
+class DivisionAdmin(admin.ModelAdmin):
+    """Look up official codes (for freight rules); the data itself comes from the package."""
+
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    readonly_fields = ["code", "name", "level", "parent"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

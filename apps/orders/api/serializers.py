@@ -1,0 +1,268 @@
+"""Shapes of the orders API. Output serializers render what selectors fetched; input
+serializers only parse, the views hand their data to apps.orders.services."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.orders.links import payment_start_url
+from apps.orders.models import Address, Division, Order, OrderEvent, OrderLine, PaymentOrder
+from apps.orders.rules import MAX_LINE_QUANTITY
+
+INT_MAX = 2_147_483_647
+MONEY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
+
+# --- Divisions and addresses --------------------------------------------------------------
+
+
+class DivisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Division
+        fields = ["code", "name", "level"]
+
+
+class DivisionRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    province = DivisionRefSerializer(read_only=True)
+    city = DivisionRefSerializer(read_only=True, allow_null=True)
+    county = DivisionRefSerializer(read_only=True)
+    township = DivisionRefSerializer(read_only=True, allow_null=True)
+    full_text = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "contact_name",
+            "contact_phone",
+            "province",
+            "city",
+            "county",
+            "township",
+            "detail",
+            "full_text",
+            "is_default",
+        ]
+        read_only_fields = fields
+
+
+class AddressInputSerializer(serializers.Serializer):
+    contact_name = serializers.CharField(max_length=30)
+    contact_phone = serializers.CharField(max_length=20, help_text=_("中国大陆手机号"))
+    province = serializers.CharField(max_length=12, help_text=_("省级代码（2 位）"))
+    city = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, help_text=_("市级代码（4 位）")
+    )
+    county = serializers.CharField(max_length=12, help_text=_("区县代码（6 位）"))
+    township = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, help_text=_("乡镇/街道代码（9 位）")
+    )
+    detail = serializers.CharField(max_length=120)
+    is_default = serializers.BooleanField(required=False, default=False)
+
+
+# --- Cart ---------------------------------------------------------------------------------
+
+
+class StoreRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class CartItemSerializer(serializers.Serializer):
+    line_id = serializers.IntegerField(source="line.pk")
+    sku_id = serializers.IntegerField(source="sku.pk")
+    product_id = serializers.IntegerField(source="sku.product_id")
+    title = serializers.CharField(source="sku.product.title")
+    spec = serializers.CharField(source="sku.spec")
+    image = serializers.CharField(help_text=_("缩略图存储路径（MEDIA_URL 之后）"))
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(**MONEY)
+    line_amount = serializers.DecimalField(**MONEY)
+    available = serializers.IntegerField(source="sku.available")
+    min_quantity = serializers.IntegerField()
+    problem = serializers.CharField(help_text=_("不能购买的原因；空表示可以购买"))
+
+
+class CartGroupSerializer(serializers.Serializer):
+    store = StoreRefSerializer()
+    items = CartItemSerializer(many=True)
+    goods_amount = serializers.DecimalField(**MONEY)
+    freight = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("结算预览时给出"))
+    freight_error = serializers.CharField(help_text=_("不配送到该地址时的说明"))
+
+
+class CartSerializer(serializers.Serializer):
+    groups = CartGroupSerializer(many=True)
+    piece_count = serializers.IntegerField()
+    goods_amount = serializers.DecimalField(**MONEY)
+    freight_amount = serializers.DecimalField(**MONEY)
+    total_amount = serializers.DecimalField(**MONEY)
+    can_checkout = serializers.BooleanField()
+
+
+class CartLineInputSerializer(serializers.Serializer):
+    sku_id = serializers.IntegerField(min_value=1, max_value=INT_MAX)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
+
+
+class CartQuantityInputSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+# --- Checkout and orders ------------------------------------------------------------------
+
+
+class CheckoutPreviewSerializer(CartSerializer):
+    address = AddressSerializer(allow_null=True)
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    address_id = serializers.IntegerField(min_value=1, max_value=INT_MAX)
+    method = serializers.ChoiceField(
+        choices=PaymentOrder.Method.choices, default=PaymentOrder.Method.ONLINE
+    )
+    buyer_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku_id",
+            "product_id",
+            "title",
+            "spec",
+            "image",
+            "unit_price",
+            "quantity",
+            "line_amount",
+            "discount_amount",
+            "paid_amount",
+            "refunded_quantity",
+            "refunded_amount",
+        ]
+        read_only_fields = fields
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "from_status", "to_status", "reason", "actor_name", "created_at"]
+        read_only_fields = fields
+
+    def get_actor_name(self, event: OrderEvent) -> str:
+        return event.actor.name if event.actor else ""
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    store = StoreRefSerializer(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    payment_order_number = serializers.CharField(source="payment_order.number", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "number",
+            "payment_order_number",
+            "store",
+            "status",
+            "status_display",
+            "goods_amount",
+            "freight_amount",
+            "discount_amount",
+            "total_amount",
+            "refunded_amount",
+            "is_wholesale",
+            "lines",
+            "created_at",
+            "paid_at",
+            "shipped_at",
+            "completed_at",
+            "cancelled_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderAddressSerializer(serializers.Serializer):
+    contact_name = serializers.CharField()
+    contact_phone = serializers.CharField()
+    full_text = serializers.CharField()
+    province_code = serializers.CharField()
+    city_code = serializers.CharField()
+    county_code = serializers.CharField()
+    township_code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class OrderDetailSerializer(OrderSerializer):
+    address = OrderAddressSerializer(read_only=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [
+            *OrderSerializer.Meta.fields,
+            "address",
+            "buyer_note",
+            "carrier_name",
+            "tracking_number",
+            "delivered_at",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class MerchantOrderSerializer(OrderDetailSerializer):
+    buyer_name = serializers.CharField(source="buyer.name", read_only=True)
+
+    class Meta(OrderDetailSerializer.Meta):
+        fields = [*OrderDetailSerializer.Meta.fields, "buyer_name", "commission_rate"]
+        read_only_fields = fields
+
+
+class MerchantOrderListSerializer(OrderSerializer):
+    buyer_name = serializers.CharField(source="buyer.name", read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "buyer_name"]
+        read_only_fields = fields
+
+
+class PaymentOrderSerializer(serializers.ModelSerializer):
+    orders = OrderSerializer(many=True, read_only=True)
+    pay_url = serializers.SerializerMethodField(help_text=_("去支付（收银台）地址"))
+
+    class Meta:
+        model = PaymentOrder
+        fields = [
+            "number",
+            "amount",
+            "status",
+            "method",
+            "expires_at",
+            "paid_at",
+            "cancelled_at",
+            "orders",
+            "pay_url",
+        ]
+        read_only_fields = fields
+
+    def get_pay_url(self, payment_order: PaymentOrder) -> str:
+        return payment_start_url(payment_order.number)
+
+
+class ShipInputSerializer(serializers.Serializer):
+    carrier_name = serializers.CharField(max_length=40)
+    tracking_number = serializers.CharField(max_length=40)
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -1,0 +1,409 @@
+"""Cart, addresses, freight templates, and orders: one checkout = one PaymentOrder split into
+one Order per store (拆单), each with OrderLines that snapshot what was bought."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import TimeStampedModel
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+UNIT = {"max_digits": 8, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+# --- Administrative divisions and addresses -----------------------------------------------
+
+
+# Statistical groupings that are not places: "北京市市辖区东城区" reads "北京市东城区".
+PLACEHOLDER_DIVISION_NAMES = frozenset(
+    {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+)
+
+
+class Division(models.Model):
+    """Official division codes down to township (乡镇/街道), loaded from packaged data.
+
+    Codes keep the statistics bureau's length per level (province 2, city 4, county 6,
+    township 9 digits), so every prefix of a code is one of its ancestors.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("省")
+        CITY = 2, _("市")
+        COUNTY = 3, _("区县")
+        TOWNSHIP = 4, _("乡镇/街道")
+
+    code = models.CharField(max_length=12, primary_key=True)
+    name = models.CharField(max_length=60)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["parent", "code"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Address(TimeStampedModel):
+    """A shopper's address book entry. Orders copy it (snapshot), never point at it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses"
+    )
+    contact_name = models.CharField(_("收货人"), max_length=30)
+    contact_phone = models.CharField(_("手机号"), max_length=20)
+    province = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    city = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    county = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    township = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    detail = models.CharField(_("详细地址"), max_length=120)
+    is_default = models.BooleanField(_("默认地址"), default=False)
+
+    class Meta:
+        verbose_name = _("收货地址")
+        verbose_name_plural = _("收货地址")
+        ordering = ["-is_default", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="one_default_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_name} {self.full_text}"
+
+    @property
+    def region_text(self) -> str:
+        parts = [self.province, self.city, self.county, self.township]
+        return "".join(p.name for p in parts if p and p.name not in PLACEHOLDER_DIVISION_NAMES)
+
+    @property
+    def full_text(self) -> str:
+        return self.region_text + self.detail
+
+    @property
+    def region_code(self) -> str:
+        """The most specific division code: freight rules match it by prefix."""
+        return self.township_id or self.county_id
+
+
+# --- Freight ------------------------------------------------------------------------------
+
+
+class ShippingTemplate(TimeStampedModel):
+    """A store's freight rules: by piece or by weight, per-region rates, free threshold."""
+
+    class Basis(models.TextChoices):
+        PIECE = "piece", _("按件")
+        WEIGHT = "weight", _("按重量(kg)")
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="shipping_templates"
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    basis = models.CharField(_("计费方式"), max_length=10, choices=Basis.choices)
+    # Default rates, for regions no rule names.
+    first_unit = models.DecimalField(
+        _("首件/首重"), **UNIT, default=1, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    first_fee = models.DecimalField(
+        _("首费"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    extra_unit = models.DecimalField(
+        _("续件/续重"), **UNIT, default=1, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    extra_fee = models.DecimalField(
+        _("续费"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    free_threshold = models.DecimalField(
+        _("满额包邮"), **MONEY, null=True, blank=True, help_text=_("商品金额达到此值免运费")
+    )
+    is_default = models.BooleanField(_("店铺默认模板"), default=True)
+
+    class Meta:
+        verbose_name = _("运费模板")
+        verbose_name_plural = _("运费模板")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store"], condition=Q(is_default=True), name="one_default_template"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShippingRule(models.Model):
+    """Rates for some regions (division codes, province or county level), or not served."""
+
+    template = models.ForeignKey(ShippingTemplate, on_delete=models.CASCADE, related_name="rules")
+    region_codes = models.JSONField(
+        _("地区代码"),
+        default=list,
+        help_text=_("省（2 位）、市（4 位）或区县（6 位）行政区划代码，多个用逗号分隔"),
+    )
+    is_excluded = models.BooleanField(_("不配送"), default=False)
+    first_unit = models.DecimalField(
+        _("首件/首重"), **UNIT, default=1, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    first_fee = models.DecimalField(
+        _("首费"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    extra_unit = models.DecimalField(
+        _("续件/续重"), **UNIT, default=1, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    extra_fee = models.DecimalField(
+        _("续费"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+
+    class Meta:
+        verbose_name = _("地区运费规则")
+        verbose_name_plural = _("地区运费规则")
+
+    def __str__(self) -> str:
+        return ",".join(self.region_codes)
+
+
+# --- Cart ---------------------------------------------------------------------------------
+
+
+class Cart(TimeStampedModel):
+    """A guest's cart is keyed by session; a signed-in shopper's by user (merged at log-in)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    session_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("购物车")
+        verbose_name_plural = _("购物车")
+
+    def __str__(self) -> str:
+        return f"cart#{self.pk}"
+
+
+class CartLine(TimeStampedModel):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("购物车商品")
+        verbose_name_plural = _("购物车商品")
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["cart", "sku"], name="uniq_cart_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class PaymentOrder(TimeStampedModel):
+    """What the shopper pays once for one checkout; it covers one Order per store."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待支付")
+        PAID = "paid", _("已支付")
+        CANCELLED = "cancelled", _("已取消")
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("在线支付")
+        CREDIT = "credit", _("账期支付")
+
+    number = models.CharField(_("支付单号"), max_length=32, unique=True)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_orders"
+    )
+    amount = models.DecimalField(_("应付金额"), **MONEY)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    method = models.CharField(_("付款方式"), max_length=10, choices=Method.choices)
+    # A repeated submit with the same key returns this payment order instead of a new one.
+    idempotency_key = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(_("支付截止"), db_index=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("支付单")
+        verbose_name_plural = _("支付单")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "idempotency_key"], name="uniq_checkout_idempotency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Order(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("待付款")
+        PAID = "paid", _("待发货")
+        SHIPPED = "shipped", _("已发货")
+        DELIVERED = "delivered", _("已送达")
+        COMPLETED = "completed", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+
+    TRANSITIONS = {
+        Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED},
+        # paid → cancelled only when everything is refunded before shipping (交易关闭).
+        Status.PAID: {Status.SHIPPED, Status.CANCELLED},
+        Status.SHIPPED: {Status.DELIVERED, Status.COMPLETED},
+        Status.DELIVERED: {Status.COMPLETED},
+        Status.COMPLETED: set(),
+        Status.CANCELLED: set(),
+    }
+
+    class DeliveryMethod(models.TextChoices):
+        EXPRESS = "express", _("快递")
+
+    number = models.CharField(_("订单号"), max_length=32, unique=True)
+    payment_order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("买家"),
+    )
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="orders", verbose_name=_("店铺")
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PENDING_PAYMENT,
+        db_index=True,
+    )
+    # Snapshot of the address at checkout: {contact_name, contact_phone, division codes and
+    # names (province/city/county/township), detail, full_text}.
+    address = models.JSONField(_("收货地址"))
+    delivery_method = models.CharField(
+        _("配送方式"), max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.EXPRESS
+    )
+    goods_amount = models.DecimalField(_("商品金额"), **MONEY)
+    freight_amount = models.DecimalField(_("运费"), **MONEY, default=ZERO)
+    discount_amount = models.DecimalField(_("优惠"), **MONEY, default=ZERO)
+    total_amount = models.DecimalField(_("实付金额"), **MONEY)
+    refunded_amount = models.DecimalField(_("已退款"), **MONEY, default=ZERO)
+    commission_rate = models.DecimalField(_("平台佣金率"), max_digits=5, decimal_places=4)
+    is_wholesale = models.BooleanField(_("批发订单"), default=False)
+    buyer_organisation = models.ForeignKey(
+        "wholesale.BuyerOrganisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    buyer_note = models.CharField(_("买家留言"), max_length=200, blank=True)
+    # Promoter snapshot (distribution issue): who brought this sale, two levels at most.
+    promoter_level1 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    promoter_level2 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Until the logistics issue brings shipments, the merchant records carrier + number here.
+    carrier_name = models.CharField(_("快递公司"), max_length=40, blank=True)
+    tracking_number = models.CharField(_("运单号"), max_length=40, blank=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["buyer", "status", "-created_at"], name="order_buyer_idx"),
+            models.Index(fields=["store", "status", "-created_at"], name="order_store_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(refunded_amount__lte=models.F("total_amount")),
+                name="order_amounts_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:order_detail", kwargs={"number": self.number})
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.SET_NULL, null=True, related_name="order_lines"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, related_name="order_lines"
+    )
+    # Snapshot of what was bought, as the shopper saw it.
+    title = models.CharField(_("商品名称"), max_length=120)
+    spec = models.CharField(_("规格"), max_length=60)
+    image = models.CharField(_("图片"), max_length=255, blank=True)
+    unit_price = models.DecimalField(_("单价"), **MONEY)
+    quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
+    line_amount = models.DecimalField(_("金额"), **MONEY)  # unit_price × quantity
+    discount_amount = models.DecimalField(_("优惠"), **MONEY, default=ZERO)
+    paid_amount = models.DecimalField(_("实付"), **MONEY)  # line_amount − discount share
+    refunded_quantity = models.PositiveIntegerField(_("已退数量"), default=0)
+    refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=ZERO)
+
+    class Meta:
+        verbose_name = _("订单商品")
+        verbose_name_plural = _("订单商品")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.spec} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """Every state change of an order (and notable facts), with who, when and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=30, default="status")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("订单记录")
+        verbose_name_plural = _("订单记录")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,11 @@
+"""Receivers of other apps' facts; each calls one orders service."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from apps.orders.services.cart import cart_session_merge
+
+
+@receiver(user_logged_in, dispatch_uid="orders-cart-merge-at-login")
+def _merge_guest_cart(sender, request, user, **kwargs) -> None:
+    cart_session_merge(session=getattr(request, "session", None), user=user)

@@ -1,0 +1,306 @@
+"""Reads of the orders app. Each page or endpoint gets its rows in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext_lazy
+
+from apps.catalog.models import ProductImage, Sku
+from apps.core.errors import ApplicationError
+from apps.orders.models import (
+    ZERO,
+    Address,
+    Cart,
+    CartLine,
+    Division,
+    Order,
+    OrderEvent,
+    PaymentOrder,
+)
+from apps.orders.rules import sku_problem
+from apps.orders.services.freight import FreightLine, freight_quote
+from apps.stores.models import Store
+from apps.stores.selectors import scope_to_user_stores
+from apps.wholesale.models import BuyerOrganisation
+from apps.wholesale.selectors import sku_min_quantity, sku_unit_price
+
+# --- Divisions and addresses --------------------------------------------------------------
+
+
+def division_children(*, parent_code: str | None) -> list[Division]:
+    """Provinces (no parent) or the children of one division, in code order."""
+    if parent_code:
+        return list(Division.objects.filter(parent_id=parent_code).order_by("code"))
+    return list(Division.objects.filter(parent__isnull=True).order_by("code"))
+
+
+def address_list_for_user(*, user) -> QuerySet[Address]:
+    return Address.objects.filter(user=user).select_related(
+        "province", "city", "county", "township"
+    )
+
+
+def address_get_for_user(*, user, pk) -> Address | None:
+    """The one way to fetch an address: another user's id is simply not found."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return address_list_for_user(user=user).filter(pk=pk).first()
+
+
+def address_default_for_user(*, user) -> Address | None:
+    return address_list_for_user(user=user).order_by("-is_default", "-updated_at").first()
+
+
+# --- Cart ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CartItem:
+    line: CartLine
+    sku: Sku
+    quantity: int
+    unit_price: Decimal
+    line_amount: Decimal
+    min_quantity: int
+    problem: str
+    image: str = ""
+
+    @property
+    def product(self):
+        return self.sku.product
+
+    @property
+    def is_buyable(self) -> bool:
+        return not self.problem
+
+
+@dataclass
+class CartGroup:
+    """One store's lines: they become one order (拆单) at checkout."""
+
+    store: Store
+    items: list[CartItem] = field(default_factory=list)
+    freight: Decimal | None = None
+    freight_error: str = ""
+
+    @property
+    def goods_amount(self) -> Decimal:
+        return sum((i.line_amount for i in self.items if i.is_buyable), ZERO)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return self.goods_amount + (self.freight or ZERO)
+
+
+@dataclass
+class CartSummary:
+    cart: Cart | None
+    organisation: BuyerOrganisation | None
+    groups: list[CartGroup] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[CartItem]:
+        return [item for group in self.groups for item in group.items]
+
+    @property
+    def piece_count(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+    @property
+    def problem_items(self) -> list[CartItem]:
+        return [item for item in self.items if item.problem]
+
+    @property
+    def goods_amount(self) -> Decimal:
+        return sum((g.goods_amount for g in self.groups), ZERO)
+
+    @property
+    def freight_amount(self) -> Decimal:
+        return sum((g.freight or ZERO for g in self.groups), ZERO)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return self.goods_amount + self.freight_amount
+
+    @property
+    def freight_errors(self) -> list[str]:
+        return [g.freight_error for g in self.groups if g.freight_error]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def can_checkout(self) -> bool:
+        return not self.is_empty and not self.problem_items and not self.freight_errors
+
+
+def product_image_path(product) -> str:
+    """Storage path of the product's cover thumbnail (images prefetched in display order)."""
+    images = list(product.images.all())
+    if not images:
+        return ""
+    return images[0].thumbnail.name or images[0].image.name
+
+
+def cart_item_build(
+    *, line: CartLine, sku: Sku, organisation: BuyerOrganisation | None
+) -> CartItem:
+    quantity = line.quantity
+    minimum = sku_min_quantity(sku=sku, organisation=organisation)
+    unit_price = sku_unit_price(sku=sku, quantity=quantity, organisation=organisation)
+    return CartItem(
+        line=line,
+        sku=sku,
+        quantity=quantity,
+        unit_price=unit_price,
+        line_amount=unit_price * quantity,
+        min_quantity=minimum,
+        problem=sku_problem(sku=sku, quantity=quantity, min_quantity=minimum),
+        image=product_image_path(sku.product),
+    )
+
+
+def cart_lines_with_skus(cart: Cart) -> QuerySet[CartLine]:
+    return (
+        CartLine.objects.filter(cart=cart)
+        .select_related("sku__product__store")
+        .prefetch_related(
+            "sku__wholesale_tiers",
+            Prefetch(
+                "sku__product__images", queryset=ProductImage.objects.order_by("sort_order", "id")
+            ),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -> CartSummary:
+    """The cart grouped by store, each line priced and flagged (3 queries)."""
+    summary = CartSummary(cart=cart, organisation=organisation)
+    if cart is None:
+        return summary
+    groups: dict[int, CartGroup] = {}
+    for line in cart_lines_with_skus(cart):
+        store = line.sku.product.store
+        group = groups.setdefault(store.pk, CartGroup(store=store))
+        group.items.append(cart_item_build(line=line, sku=line.sku, organisation=organisation))
+    summary.groups = list(groups.values())
+    return summary
+
+
+def cart_quote(*, summary: CartSummary, address: Address | None) -> CartSummary:
+    """Fill in each store's freight to `address` (or the reason it cannot deliver there)."""
+    for group in summary.groups:
+        group.freight, group.freight_error = None, ""
+        if address is None:
+            continue
+        lines = [
+            FreightLine(weight_grams=i.sku.weight_grams, quantity=i.quantity, amount=i.line_amount)
+            for i in group.items
+            if i.is_buyable
+        ]
+        try:
+            group.freight = freight_quote(store=group.store, lines=lines, address=address)
+        except ApplicationError as exc:
+            group.freight_error = exc.message
+    return summary
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderTab:
+    key: str
+    label: str
+    statuses: tuple[str, ...]
+
+
+S = Order.Status
+ORDER_TABS = [
+    OrderTab("", gettext_lazy("全部"), ()),
+    OrderTab("pending_payment", gettext_lazy("待付款"), (S.PENDING_PAYMENT,)),
+    OrderTab("paid", gettext_lazy("待发货"), (S.PAID,)),
+    OrderTab("shipped", gettext_lazy("已发货"), (S.SHIPPED, S.DELIVERED)),
+    OrderTab("completed", gettext_lazy("已完成"), (S.COMPLETED,)),
+    OrderTab("cancelled", gettext_lazy("已取消"), (S.CANCELLED,)),
+]
+
+
+def order_tab(key: str | None) -> OrderTab:
+    return next((t for t in ORDER_TABS if t.key == (key or "")), ORDER_TABS[0])
+
+
+def _order_rows() -> QuerySet[Order]:
+    return Order.objects.select_related("store", "payment_order").prefetch_related("lines")
+
+
+def order_list_for_buyer(*, user, tab: str | None = None) -> QuerySet[Order]:
+    """The shopper's own orders, newest first, optionally one tab (3 queries per page)."""
+    orders = _order_rows().filter(buyer=user)
+    statuses = order_tab(tab).statuses
+    if statuses:
+        orders = orders.filter(status__in=statuses)
+    return orders.order_by("-created_at", "-id")
+
+
+def order_tab_counts_for_buyer(*, user) -> dict[str, int]:
+    """Orders per tab, in one query, for the tab badges."""
+    by_status = dict(
+        Order.objects.filter(buyer=user)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    return {tab.key: sum(by_status.get(s, 0) for s in tab.statuses) for tab in ORDER_TABS[1:]}
+
+
+def _order_detail(orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.select_related("store", "payment_order", "buyer").prefetch_related(
+        "lines",
+        Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+        Prefetch("payment_order__orders", queryset=Order.objects.select_related("store")),
+    )
+
+
+def order_get_for_buyer(*, user, number: str) -> Order | None:
+    """One of the shopper's orders with lines, events and sibling orders; others → None."""
+    if not user or not user.is_authenticated:
+        return None
+    return _order_detail(Order.objects.filter(buyer=user, number=number)).first()
+
+
+def payment_order_get_for_buyer(*, user, number: str) -> PaymentOrder | None:
+    if not user or not user.is_authenticated:
+        return None
+    return (
+        PaymentOrder.objects.filter(buyer=user, number=number)
+        .prefetch_related(
+            Prefetch(
+                "orders", queryset=Order.objects.select_related("store").prefetch_related("lines")
+            )
+        )
+        .first()
+    )
+
+
+def payment_order_get(*, number: str) -> PaymentOrder | None:
+    """For the payments app's notify handler (no user: the provider's signature is the check)."""
+    return PaymentOrder.objects.filter(number=number).first()
+
+
+def order_list_for_merchant(*, user, status: str | None = None) -> QuerySet[Order]:
+    """Orders of the stores this user works for (all stores for platform staff)."""
+    orders = scope_to_user_stores(_order_rows().select_related("buyer"), user)
+    if status:
+        orders = orders.filter(status=status)
+    return orders.order_by("-created_at", "-id")
+
+
+def order_get_for_merchant(*, user, number: str) -> Order | None:
+    return _order_detail(scope_to_user_stores(Order.objects.filter(number=number), user)).first()

@@ -1,0 +1,459 @@
+"""Order state changes, one service per verb (docs/orders-design.md).
+
+Each locks its rows (payment order → orders by id → SKUs by id, the same order everywhere, so
+no two services deadlock), checks the move against Order.TRANSITIONS, saves with
+update_fields, writes an OrderEvent and sends its signal inside the transaction.
+"""
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.catalog.models import Sku
+from apps.core.errors import ApplicationError
+from apps.core.money import to_money
+from apps.orders.errors import OrderErrorCode
+from apps.orders.models import ZERO, Order, OrderEvent, OrderLine, PaymentOrder
+from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
+from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
+from apps.wholesale.services import credit_release
+
+logger = logging.getLogger(__name__)
+
+TRACKING_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+EXPIRED_BATCH = 200
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _lock_order(order: Order) -> Order:
+    return Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+
+
+def _move(
+    order: Order,
+    to_status: str,
+    *,
+    actor,
+    reason: str,
+    kind: str = "status",
+    payload: dict | None = None,
+    fields: Iterable[str] = (),
+) -> OrderEvent:
+    """Check the move, save status (+ `fields` already set on the order) and log the event."""
+    _check_move(order, to_status)
+    from_status = order.status
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at", *fields])
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        reason=reason[:300],
+        payload=payload or {},
+    )
+
+
+def _check_move(order: Order, to_status: str) -> None:
+    if to_status not in Order.TRANSITIONS[Order.Status(order.status)]:
+        raise ApplicationError(
+            _("订单%(number)s当前为「%(status)s」，不能变为「%(to)s」。")
+            % {
+                "number": order.number,
+                "status": order.get_status_display(),
+                "to": Order.Status(to_status).label,
+            },
+            code=OrderErrorCode.INVALID_TRANSITION,
+            status_code=409,
+        )
+
+
+def _is_buyer_or_staff(order: Order, actor) -> bool:
+    return actor is None or actor.pk == order.buyer_id or user_can_manage_all_stores(actor)
+
+
+def _is_merchant_or_staff(order: Order, actor) -> bool:
+    return (
+        actor is None
+        or user_can_manage_all_stores(actor)
+        or (order.store_id in store_ids_for_user(actor))
+    )
+
+
+def _not_allowed() -> ApplicationError:
+    return ApplicationError(
+        _("您无权操作这个订单。"), code=OrderErrorCode.NOT_ALLOWED, status_code=403
+    )
+
+
+def _release_reservations(lines: Iterable[tuple[int | None, int]]) -> None:
+    """Give back reserved stock; SKU rows are touched in id order."""
+    for sku_id, quantity in sorted((s, q) for s, q in lines if s and q > 0):
+        released = Sku.objects.filter(pk=sku_id, reserved__gte=quantity).update(
+            reserved=F("reserved") - quantity
+        )
+        if not released:
+            # Never expected: someone changed `reserved` by hand. Stock must not go negative,
+            # so the release is skipped and left for a person to look at.
+            logger.error("sku %s: cannot release %s reserved pieces", sku_id, quantity)
+
+
+# --- paying -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_order_mark_paid(
+    *,
+    payment_order: PaymentOrder,
+    paid_at: datetime,
+    actor=None,
+    reference: str = "",
+    reason: str = "",
+) -> PaymentOrder:
+    """All pending orders of the payment order become paid.
+
+    Idempotent: an already paid payment order is returned unchanged. A cancelled one (paid
+    after its timeout cancelled it) raises code payment_order_cancelled, so the payments app
+    records the money and refunds it.
+    """
+    payment_order = PaymentOrder.objects.select_for_update().get(pk=payment_order.pk)
+    if payment_order.status == PaymentOrder.Status.PAID:
+        return payment_order
+    if payment_order.status == PaymentOrder.Status.CANCELLED:
+        raise ApplicationError(
+            _("支付单%(number)s已取消，款项将原路退回。") % {"number": payment_order.number},
+            code=OrderErrorCode.PAYMENT_ORDER_CANCELLED,
+            status_code=409,
+        )
+    payment_order.status = PaymentOrder.Status.PAID
+    payment_order.paid_at = paid_at
+    payment_order.save(update_fields=["status", "paid_at", "updated_at"])
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(payment_order=payment_order, status=Order.Status.PENDING_PAYMENT)
+        .order_by("pk")
+    )
+    for order in orders:
+        order.paid_at = paid_at
+        _move(
+            order,
+            Order.Status.PAID,
+            actor=actor,
+            reason=reason or _("在线支付"),
+            kind="paid",
+            payload={"payment_order": payment_order.number, "reference": reference},
+            fields=["paid_at"],
+        )
+        order_paid.send(sender=Order, order=order)
+    return payment_order
+
+
+# --- cancelling ---------------------------------------------------------------------------
+
+
+def _payment_order_cancel(payment_order: PaymentOrder, *, actor, reason: str, kind: str) -> int:
+    """Cancel a locked pending payment order and all its orders; release their stock."""
+    now = timezone.now()
+    payment_order.status = PaymentOrder.Status.CANCELLED
+    payment_order.cancelled_at = now
+    payment_order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    orders = list(
+        Order.objects.select_for_update()
+        .filter(payment_order=payment_order, status=Order.Status.PENDING_PAYMENT)
+        .order_by("pk")
+    )
+    lines = OrderLine.objects.filter(order__in=orders).values_list("sku_id", "quantity")
+    _release_reservations(list(lines))
+    for order in orders:
+        order.cancelled_at = now
+        _move(
+            order,
+            Order.Status.CANCELLED,
+            actor=actor,
+            reason=reason,
+            kind=kind,
+            fields=["cancelled_at"],
+        )
+        if order.buyer_organisation_id and payment_order.method == PaymentOrder.Method.CREDIT:
+            credit_release(
+                organisation=order.buyer_organisation, reference=order.number, actor=actor
+            )
+        order_cancelled.send(sender=Order, order=order)
+    return len(orders)
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
+    """The shopper cancels an unpaid order.
+
+    Orders placed in one checkout are paid together, so cancelling one cancels its payment
+    order and every order in it (as 京东 does before payment); the page says so.
+    """
+    if not _is_buyer_or_staff(order, actor):
+        raise _not_allowed()
+    payment_order = PaymentOrder.objects.select_for_update().get(pk=order.payment_order_id)
+    order.refresh_from_db(fields=["status"])
+    if (
+        payment_order.status != PaymentOrder.Status.PENDING
+        or order.status != Order.Status.PENDING_PAYMENT
+    ):
+        raise ApplicationError(
+            _("只有待付款的订单可以取消。"), code=OrderErrorCode.INVALID_TRANSITION, status_code=409
+        )
+    _payment_order_cancel(
+        payment_order, actor=actor, reason=reason or _("买家取消订单"), kind="cancelled"
+    )
+    order.refresh_from_db()
+    return order
+
+
+def payment_orders_cancel_expired(*, now: datetime | None = None) -> int:
+    """Cancel every payment order left unpaid past its deadline; returns how many.
+
+    Each one commits on its own, so one bad row cannot hold back the rest; a payment that
+    arrives at the same moment waits for the row lock and then sees it cancelled (or wins and
+    this skips it).
+    """
+    now = now or timezone.now()
+    cancelled = 0
+    seen: set[int] = set()
+    while True:
+        ids = list(
+            PaymentOrder.objects.filter(status=PaymentOrder.Status.PENDING, expires_at__lte=now)
+            .exclude(pk__in=seen)
+            .order_by("expires_at", "pk")
+            .values_list("pk", flat=True)[:EXPIRED_BATCH]
+        )
+        if not ids:
+            return cancelled
+        for pk in ids:
+            seen.add(pk)
+            try:
+                with transaction.atomic():
+                    payment_order = (
+                        PaymentOrder.objects.select_for_update()
+                        .filter(pk=pk, status=PaymentOrder.Status.PENDING, expires_at__lte=now)
+                        .first()
+                    )
+                    if payment_order is None:
+                        continue
+                    _payment_order_cancel(
+                        payment_order,
+                        actor=None,
+                        reason=_("超时未支付，系统自动取消"),
+                        kind="timeout",
+                    )
+                    cancelled += 1
+            except Exception:
+                logger.exception("could not cancel expired payment order %s", pk)
+
+
+# --- fulfilment ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_ship(*, order: Order, actor, carrier_name: str, tracking_number: str) -> Order:
+    """The merchant ships a paid order: stock and reservation both go down by what ships."""
+    carrier_name = (carrier_name or "").strip()
+    tracking_number = (tracking_number or "").strip().upper()
+    fields = {}
+    if not carrier_name or len(carrier_name) > 40:
+        fields["carrier_name"] = _("请填写快递公司（不超过 40 字）。")
+    if not TRACKING_NUMBER_PATTERN.fullmatch(tracking_number):
+        fields["tracking_number"] = _("运单号为 6–40 位字母、数字或连字符。")
+    if fields:
+        raise ApplicationError(
+            next(iter(fields.values())), code=OrderErrorCode.INVALID_TRACKING, fields=fields
+        )
+    order = _lock_order(order)
+    if not _is_merchant_or_staff(order, actor):
+        raise _not_allowed()
+    _check_move(order, Order.Status.SHIPPED)
+    lines = list(order.lines.order_by("sku_id"))
+    to_ship = [(line, line.quantity - line.refunded_quantity) for line in lines]
+    if not any(quantity > 0 for _line, quantity in to_ship):
+        raise ApplicationError(
+            _("订单商品已全部退款，无需发货。"), code=OrderErrorCode.INVALID_TRANSITION
+        )
+    for line, quantity in to_ship:
+        if quantity <= 0 or line.sku_id is None:
+            continue
+        updated = Sku.objects.filter(
+            pk=line.sku_id, reserved__gte=quantity, stock__gte=quantity
+        ).update(stock=F("stock") - quantity, reserved=F("reserved") - quantity)
+        if updated != 1:
+            logger.error(
+                "order %s: reservation of sku %s missing at shipping", order.number, line.sku_id
+            )
+            raise ApplicationError(
+                _("「%(title)s」库存记录异常，请联系平台处理。") % {"title": line.title},
+                code=OrderErrorCode.OUT_OF_STOCK,
+                status_code=409,
+            )
+    order.carrier_name = carrier_name
+    order.tracking_number = tracking_number
+    order.shipped_at = timezone.now()
+    _move(
+        order,
+        Order.Status.SHIPPED,
+        actor=actor,
+        reason=_("商家发货：%(carrier)s %(number)s")
+        % {"carrier": carrier_name, "number": tracking_number},
+        kind="shipped",
+        payload={"carrier_name": carrier_name, "tracking_number": tracking_number},
+        fields=["carrier_name", "tracking_number", "shipped_at"],
+    )
+    return order
+
+
+@transaction.atomic
+def order_mark_delivered(*, order: Order, actor=None) -> Order:
+    """Shipped → delivered (the logistics issue calls this from tracking; staff/merchant now)."""
+    order = _lock_order(order)
+    if not _is_merchant_or_staff(order, actor):
+        raise _not_allowed()
+    order.delivered_at = timezone.now()
+    _move(
+        order,
+        Order.Status.DELIVERED,
+        actor=actor,
+        reason=_("已送达"),
+        kind="delivered",
+        fields=["delivered_at"],
+    )
+    return order
+
+
+@transaction.atomic
+def order_confirm_receipt(*, order: Order, actor=None) -> Order:
+    """The buyer confirms receipt (actor None: auto-receipt) → completed, order_completed sent."""
+    order = _lock_order(order)
+    if not _is_buyer_or_staff(order, actor):
+        raise _not_allowed()
+    order.completed_at = timezone.now()
+    if order.status == Order.Status.SHIPPED and order.delivered_at is None:
+        order.delivered_at = order.completed_at
+    _move(
+        order,
+        Order.Status.COMPLETED,
+        actor=actor,
+        reason=_("确认收货") if actor is not None else _("自动确认收货"),
+        kind="completed",
+        fields=["completed_at", "delivered_at"],
+    )
+    order_completed.send(sender=Order, order=order)
+    return order
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_record_refund(
+    *,
+    order: Order,
+    amount: Decimal,
+    lines: dict[int, int],
+    restock: bool,
+    actor=None,
+    reference: str,
+) -> Order:
+    """Record money that went back to the buyer (after the provider confirmed it).
+
+    `lines` maps order-line id → quantity refunded. Stock: a line not yet shipped gives its
+    reservation back whatever `restock` says (the goods never left); after shipping, `restock`
+    (a return received) adds the quantity back to stock. An order refunded in full before
+    shipping closes (→ cancelled). Idempotent per `reference`.
+    """
+    if not reference:
+        raise ApplicationError(_("缺少退款单号。"), code=OrderErrorCode.INVALID_REFUND)
+    amount = to_money(amount)
+    order = _lock_order(order)
+    if order.events.filter(kind="refund", payload__reference=reference).exists():
+        return order
+    if order.status in (Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED) and not (
+        order.paid_at
+    ):
+        raise ApplicationError(_("订单未支付，无款可退。"), code=OrderErrorCode.INVALID_REFUND)
+    if amount <= ZERO or order.refunded_amount + amount > order.total_amount:
+        raise ApplicationError(
+            _("退款金额须大于 0 且累计不超过实付 ¥%(total)s。") % {"total": order.total_amount},
+            code=OrderErrorCode.INVALID_REFUND,
+        )
+    by_id = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+    wanted: list[tuple[OrderLine, int]] = []
+    for raw_id, raw_quantity in (lines or {}).items():
+        line = by_id.get(int(raw_id))
+        quantity = int(raw_quantity)
+        if line is None or quantity < 0 or line.refunded_quantity + quantity > line.quantity:
+            raise ApplicationError(_("退款商品或数量无效。"), code=OrderErrorCode.INVALID_REFUND)
+        wanted.append((line, quantity))
+    _spread_refund(amount, wanted)
+    shipped = order.status not in (Order.Status.PAID,)
+    if not shipped:
+        _release_reservations((line.sku_id, q) for line, q in wanted)
+    elif restock:
+        for line, quantity in sorted(wanted, key=lambda pair: pair[0].sku_id or 0):
+            if line.sku_id and quantity:
+                Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + quantity)
+    order.refunded_amount += amount
+    order.save(update_fields=["refunded_amount", "updated_at"])
+    OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        kind="refund",
+        actor=actor,
+        reason=_("退款 ¥%(amount)s") % {"amount": amount},
+        payload={
+            "reference": reference,
+            "amount": str(amount),
+            "lines": {str(line.pk): q for line, q in wanted},
+            "restock": bool(restock),
+        },
+    )
+    if order.status == Order.Status.PAID and order.refunded_amount == order.total_amount:
+        order.cancelled_at = timezone.now()
+        _move(
+            order,
+            Order.Status.CANCELLED,
+            actor=actor,
+            reason=_("发货前全额退款，交易关闭"),
+            kind="closed",
+            fields=["cancelled_at"],
+        )
+    order_refunded.send(sender=Order, order=order, amount=amount, reference=reference)
+    return order
+
+
+def _spread_refund(amount: Decimal, wanted: list[tuple[OrderLine, int]]) -> None:
+    """Book the refund on its lines: each line at most its paid share for those pieces; any
+    rest (e.g. freight) stays on the order only. Shares are cut to the fen, rest on the last."""
+    shares = []
+    for line, quantity in wanted:
+        if line.refunded_quantity + quantity == line.quantity:
+            share = line.paid_amount - line.refunded_amount
+        else:
+            share = to_money(line.paid_amount * quantity / line.quantity)
+        shares.append(min(share, line.paid_amount - line.refunded_amount))
+    total_share = sum(shares, ZERO)
+    if total_share > amount and total_share > 0:
+        # A partial refund of the price: spread it in proportion, the remainder on the last.
+        scaled = [to_money(amount * share / total_share) for share in shares]
+        if scaled:
+            scaled[-1] = amount - sum(scaled[:-1], ZERO)
+        shares = scaled
+    for (line, quantity), share in zip(wanted, shares, strict=True):
+        line.refunded_quantity += quantity
+        line.refunded_amount += share
+        line.save(update_fields=["refunded_quantity", "refunded_amount"])
