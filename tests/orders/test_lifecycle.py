@@ -70,6 +70,17 @@ def test_mark_paid_pays_every_order_once(two_store_checkout, received):
     assert [name for name, _kwargs in received] == ["paid", "paid"]
 
 
+def test_mark_paid_counts_sales_once_for_the_sales_sort(two_store_checkout):
+    payment_order, rice, oranges = two_store_checkout
+
+    payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
+    payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
+
+    rice.product.refresh_from_db()
+    oranges.product.refresh_from_db()
+    assert (rice.product.sales_count, oranges.product.sales_count) == (2, 1)
+
+
 def test_mark_paid_of_a_cancelled_payment_order_raises_for_a_refund(
     two_store_checkout, shopper, received
 ):

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,7 +77,7 @@ def sku_save(*, product: Product, spec: str, tiers: list[dict] | None = None, **
     sku = Sku.objects.filter(product=product, spec=spec).first() or Sku(product=product, spec=spec)
     for name, value in fields.items():
         setattr(sku, name, value)
-    sku.full_clean(exclude=["product"])
+    sku.full_clean()
     sku.save()
     if tiers is not None:
         sku.wholesale_tiers.all().delete()
@@ -92,3 +92,15 @@ def sku_save(*, product: Product, spec: str, tiers: list[dict] | None = None, **
 def product_set_status(*, product: Product, status: str) -> Product:
     product.status = status
     return product_save(product=product)
+
+
+@transaction.atomic
+def products_record_sales(*, quantities: dict[int, int]) -> None:
+    """Add paid quantities to Product.sales_count (the storefront's 销量 sort).
+
+    Guarded F() updates in product-id order, so concurrent payments neither lose counts nor
+    deadlock each other.
+    """
+    for product_id, quantity in sorted(quantities.items()):
+        if quantity > 0:
+            Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)

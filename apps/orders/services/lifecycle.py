@@ -7,6 +7,7 @@ update_fields, writes an OrderEvent and sends its signal inside the transaction.
 
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Sku
+from apps.catalog.services.products import products_record_sales
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
 from apps.orders.errors import OrderErrorCode
@@ -155,6 +157,11 @@ def payment_order_mark_paid(
             fields=["paid_at"],
         )
         order_paid.send(sender=Order, order=order)
+    sold: dict[int, int] = defaultdict(int)
+    paid_lines = OrderLine.objects.filter(order__in=orders, product__isnull=False)
+    for product_id, quantity in paid_lines.values_list("product_id", "quantity"):
+        sold[product_id] += quantity
+    products_record_sales(quantities=sold)
     return payment_order
 
 
