@@ -1,0 +1,59 @@
+"""The sandbox's notify over real HTTP: the task signs and POSTs to a running server."""
+
+import urllib.request
+
+import pytest
+
+from apps.payments.models import Payment, PaymentNotification
+from apps.payments.tasks import sandbox_notify_task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(live_server):
+    """The live server, warmed up: its first request imports every app's URLs and views,
+    which on a busy machine can outlast the sandbox's 10-second notify timeout."""
+    with urllib.request.urlopen(live_server.url + "/accounts/login/", timeout=60) as response:
+        assert response.status == 200
+    return live_server
+
+
+def test_the_cashier_click_reaches_the_server_as_a_signed_http_notify(
+    server, settings, client, payment_order, make_payment
+):
+    settings.SITE_URL = server.url
+    payment = make_payment(payment_order)
+    client.force_login(payment_order.buyer)
+
+    response = client.post(f"/pay/sandbox/{payment.out_trade_no}/", {"outcome": "paid"})
+
+    assert response.status_code == 302
+    payment.refresh_from_db()
+    payment_order.refresh_from_db()
+    assert (payment.status, payment_order.status) == ("paid", "paid")
+    notification = PaymentNotification.objects.get()
+    assert notification.result == "ok"
+    assert notification.remote_addr == "127.0.0.1"
+    assert notification.headers["user-agent"].startswith("Python-urllib")
+    assert len(notification.headers["x-sandbox-signature"]) == 64
+
+
+def test_the_task_reports_http_status_and_an_unreachable_server_changes_nothing(
+    server, settings, payment_order, make_payment, caplog
+):
+    payment = make_payment(payment_order)
+    settings.SITE_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
+
+    unreachable = sandbox_notify_task.delay(payment.pk, "paid").get()
+
+    assert unreachable is None
+    assert "not delivered" in caplog.text
+    assert Payment.objects.get().status == "created"
+    assert PaymentNotification.objects.count() == 0
+
+    settings.SITE_URL = server.url
+    delivered = sandbox_notify_task.delay(payment.pk, "failed").get()
+
+    assert delivered == 200
+    assert Payment.objects.get().status == "failed"
