@@ -1,0 +1,1 @@
+"""Writes of the traceability app, one module per record family (STYLE.md "Where code goes")."""
