@@ -103,7 +103,8 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "ship_link",
     ]
     list_filter = ["status", "is_wholesale", "created_at", "store"]
-    search_fields = ["number", "tracking_number"]
+    # A lot number finds the orders filled from that lot (a recall's buyers).
+    search_fields = ["number", "tracking_number", "lines__lot__lot_number"]
     list_select_related = ["store", "buyer"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, OrderEventInline]

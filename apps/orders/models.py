@@ -376,6 +376,16 @@ class OrderLine(models.Model):
     paid_amount = models.DecimalField(_("实付"), **MONEY)  # line_amount − discount share
     refunded_quantity = models.PositiveIntegerField(_("已退数量"), default=0)
     refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=ZERO)
+    # The lot the line was filled from, set at shipping (first-expiring active lot unless the
+    # merchant picked another); a recall finds its buyers through it.
+    lot = models.ForeignKey(
+        "traceability.Lot",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order_lines",
+        verbose_name=_("批次"),
+    )
 
     class Meta:
         verbose_name = _("订单商品")

@@ -1,5 +1,6 @@
 """Reads of the orders app. Each page or endpoint gets its rows in a fixed number of queries."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,12 +17,15 @@ from apps.orders.models import (
     Division,
     Order,
     OrderEvent,
+    OrderLine,
     PaymentOrder,
 )
 from apps.orders.rules import sku_problem
 from apps.orders.services.freight import FreightLine, freight_quote
 from apps.stores.models import Store
 from apps.stores.selectors import scope_to_user_stores
+from apps.traceability.models import TraceCode
+from apps.traceability.selectors import sku_ids_blocked_by_lots, trace_url
 from apps.wholesale.models import BuyerOrganisation
 from apps.wholesale.selectors import sku_min_quantity, sku_unit_price
 
@@ -67,6 +71,7 @@ class CartItem:
     min_quantity: int
     problem: str
     image: str = ""
+    lot_blocked: bool = False  # a recall or hold covers the SKU and no other lot supplies it
 
     @property
     def product(self):
@@ -138,6 +143,9 @@ class CartSummary:
         return not self.is_empty and not self.problem_items and not self.freight_errors
 
 
+LOT_BLOCKED_PROBLEM = gettext_lazy("该商品批次已召回或暂停销售")
+
+
 def product_image_path(product) -> str:
     """Storage path of the product's cover thumbnail (images prefetched in display order)."""
     images = list(product.images.all())
@@ -147,11 +155,21 @@ def product_image_path(product) -> str:
 
 
 def cart_item_build(
-    *, line: CartLine, sku: Sku, organisation: BuyerOrganisation | None
+    *,
+    line: CartLine,
+    sku: Sku,
+    organisation: BuyerOrganisation | None,
+    lot_blocked: bool = False,
 ) -> CartItem:
+    """`lot_blocked`: the SKU is in traceability's sku_ids_blocked_by_lots (asked once per
+    cart by the caller)."""
     quantity = line.quantity
     minimum = sku_min_quantity(sku=sku, organisation=organisation)
     unit_price = sku_unit_price(sku=sku, quantity=quantity, organisation=organisation)
+    if lot_blocked:
+        problem = str(LOT_BLOCKED_PROBLEM)
+    else:
+        problem = sku_problem(sku=sku, quantity=quantity, min_quantity=minimum)
     return CartItem(
         line=line,
         sku=sku,
@@ -159,8 +177,9 @@ def cart_item_build(
         unit_price=unit_price,
         line_amount=unit_price * quantity,
         min_quantity=minimum,
-        problem=sku_problem(sku=sku, quantity=quantity, min_quantity=minimum),
+        problem=problem,
         image=product_image_path(sku.product),
+        lot_blocked=lot_blocked,
     )
 
 
@@ -179,15 +198,24 @@ def cart_lines_with_skus(cart: Cart) -> QuerySet[CartLine]:
 
 
 def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -> CartSummary:
-    """The cart grouped by store, each line priced and flagged (3 queries)."""
+    """The cart grouped by store, each line priced and flagged (4 queries)."""
     summary = CartSummary(cart=cart, organisation=organisation)
     if cart is None:
         return summary
     groups: dict[int, CartGroup] = {}
-    for line in cart_lines_with_skus(cart):
+    lines = list(cart_lines_with_skus(cart))
+    blocked = sku_ids_blocked_by_lots(line.sku_id for line in lines)
+    for line in lines:
         store = line.sku.product.store
         group = groups.setdefault(store.pk, CartGroup(store=store))
-        group.items.append(cart_item_build(line=line, sku=line.sku, organisation=organisation))
+        group.items.append(
+            cart_item_build(
+                line=line,
+                sku=line.sku,
+                organisation=organisation,
+                lot_blocked=line.sku_id in blocked,
+            )
+        )
     summary.groups = list(groups.values())
     return summary
 
@@ -262,10 +290,49 @@ def order_tab_counts_for_buyer(*, user) -> dict[str, int]:
 
 def _order_detail(orders: QuerySet[Order]) -> QuerySet[Order]:
     return orders.select_related("store", "payment_order", "buyer").prefetch_related(
-        "lines",
+        Prefetch("lines", queryset=OrderLine.objects.select_related("lot")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
         Prefetch("payment_order__orders", queryset=Order.objects.select_related("store")),
     )
+
+
+RECALL_NOTIFIED_STATUSES = (
+    Order.Status.PAID,
+    Order.Status.SHIPPED,
+    Order.Status.DELIVERED,
+    Order.Status.COMPLETED,
+)
+
+
+def order_lines_for_lots(lot_ids: Iterable[int]) -> QuerySet[OrderLine]:
+    """Order lines filled from these lots in orders the buyer paid for (a recall's buyers),
+    with order, buyer, store and lot; for staff lists and recall notices."""
+    return (
+        OrderLine.objects.filter(
+            lot_id__in=list(lot_ids), order__status__in=RECALL_NOTIFIED_STATUSES
+        )
+        .select_related("order__buyer", "order__store", "lot")
+        .order_by("order__buyer_id", "order_id", "id")
+    )
+
+
+def order_line_trace_urls(lines: Iterable[OrderLine]) -> dict[int, str]:
+    """Line id → its lot's public trace page, for lines with a lot whose lot has a code (one
+    query for any number of lines)."""
+    lot_by_line = {line.pk: line.lot_id for line in lines if line.lot_id}
+    if not lot_by_line:
+        return {}
+    codes: dict[int, str] = {}
+    primary = TraceCode.objects.filter(
+        lot_id__in=set(lot_by_line.values()), package_number__isnull=True
+    ).order_by("-id")
+    for lot_id, code in primary.values_list("lot_id", "code"):
+        codes[lot_id] = code  # the lowest id wins, as in lot_primary_code
+    return {
+        line_id: trace_url(codes[lot_id])
+        for line_id, lot_id in lot_by_line.items()
+        if lot_id in codes
+    }
 
 
 def order_get_for_buyer(*, user, number: str) -> Order | None:

@@ -30,6 +30,7 @@ from apps.orders.selectors import (
     cart_quote,
     cart_summary,
     order_get_for_buyer,
+    order_line_trace_urls,
     order_list_for_buyer,
     order_tab,
     order_tab_counts_for_buyer,
@@ -277,10 +278,14 @@ def _buyer_order(request: HttpRequest, number: str):
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _buyer_order(request, number)
     siblings = [o for o in order.payment_order.orders.all() if o.pk != order.pk]
+    lines = list(order.lines.all())
+    trace_urls = order_line_trace_urls(lines)
+    for line in lines:
+        line.trace_url = trace_urls.get(line.pk, "")
     return render(
         request,
         "orders/order_detail.html",
-        {"order": order, "siblings": siblings, "carriers": CARRIERS},
+        {"order": order, "lines": lines, "siblings": siblings, "carriers": CARRIERS},
     )
 
 

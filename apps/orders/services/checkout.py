@@ -35,6 +35,7 @@ from apps.orders.rules import MAX_LINE_QUANTITY
 from apps.orders.selectors import CartItem, cart_item_build
 from apps.orders.services.freight import FreightLine, freight_quote
 from apps.orders.services.lifecycle import payment_order_mark_paid
+from apps.traceability.selectors import sku_ids_blocked_by_lots
 from apps.wholesale.errors import WholesaleErrorCode
 from apps.wholesale.selectors import credit_available, verified_organisation_for_user
 from apps.wholesale.services import credit_charge
@@ -190,8 +191,14 @@ def _place(*, buyer, cart, address, key, method, buyer_note) -> PaymentOrder:
         )
         .order_by("pk")
     }
+    blocked = sku_ids_blocked_by_lots(skus)
     items = [
-        cart_item_build(line=line, sku=skus[line.sku_id], organisation=organisation)
+        cart_item_build(
+            line=line,
+            sku=skus[line.sku_id],
+            organisation=organisation,
+            lot_blocked=line.sku_id in blocked,
+        )
         for line in lines
     ]
     _refuse_problems(items)
@@ -287,7 +294,8 @@ def _refuse_problems(items: list[CartItem]) -> None:
     if not problems:
         return
     stock_only = all(
-        item.sku.is_active
+        not item.lot_blocked
+        and item.sku.is_active
         and item.product.status == "on_sale"
         and item.product.store.is_selling
         and item.quantity >= item.min_quantity

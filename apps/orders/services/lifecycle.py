@@ -25,6 +25,9 @@ from apps.orders.errors import OrderErrorCode
 from apps.orders.models import ZERO, Order, OrderEvent, OrderLine, PaymentOrder
 from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
+from apps.traceability.models import Lot
+from apps.traceability.selectors import lot_pick_for_sku
+from apps.traceability.services.lots import lot_allocation_check, lot_shipment_record
 from apps.wholesale.services import credit_release
 
 logger = logging.getLogger(__name__)
@@ -268,9 +271,59 @@ def payment_orders_cancel_expired(*, now: datetime | None = None) -> int:
 # --- fulfilment ---------------------------------------------------------------------------
 
 
+def _lots_allocate(
+    order: Order, to_ship: list[tuple[OrderLine, int]], chosen: dict[int, int] | None
+) -> list[tuple[Lot, Decimal]]:
+    """Set each shipping line's lot: the merchant's choice (validated) or, for a line without
+    one, the first-expiring active lot of its SKU. Lines of SKUs without lots stay without."""
+    chosen = {int(line_id): int(lot_id) for line_id, lot_id in (chosen or {}).items()}
+    by_line = {line.pk: line for line, _quantity in to_ship}
+    if set(chosen) - set(by_line):
+        raise ApplicationError(
+            _("所选批次对应的订单商品无效。"),
+            code=OrderErrorCode.INVALID_TRANSITION,
+            fields={"lots": _("订单商品无效。")},
+        )
+    lots = Lot.objects.in_bulk(set(chosen.values()))
+    allocations: list[tuple[Lot, Decimal]] = []
+    for line, quantity in to_ship:
+        if quantity <= 0 or line.sku is None:
+            continue
+        if line.pk in chosen:
+            lot = lots.get(chosen[line.pk])
+            if lot is None or lot.store_id != order.store_id:
+                raise ApplicationError(
+                    _("「%(title)s」所选批次不属于本店铺。") % {"title": line.title},
+                    code=OrderErrorCode.NOT_ALLOWED,
+                    fields={"lots": _("批次无效。")},
+                )
+            lot_allocation_check(lot=lot, sku=line.sku)
+        else:
+            lot = line.lot or lot_pick_for_sku(sku=line.sku)
+        if lot is None:
+            continue
+        if line.lot_id != lot.pk:
+            line.lot = lot
+            line.save(update_fields=["lot"])
+        allocations.append((lot, Decimal(quantity)))
+    return allocations
+
+
 @transaction.atomic
-def order_ship(*, order: Order, actor, carrier_name: str, tracking_number: str) -> Order:
-    """The merchant ships a paid order: stock and reservation both go down by what ships."""
+def order_ship(
+    *,
+    order: Order,
+    actor,
+    carrier_name: str,
+    tracking_number: str,
+    lots: dict[int, int] | None = None,
+) -> Order:
+    """The merchant ships a paid order: stock and reservation both go down by what ships.
+
+    `lots` (order-line id → lot id) overrides the lot a line is filled from; other lines get
+    the first-expiring active lot of their SKU. The shipment is recorded in the store's trace
+    chain for the lots used.
+    """
     carrier_name = (carrier_name or "").strip()
     tracking_number = (tracking_number or "").strip().upper()
     fields = {}
@@ -286,12 +339,13 @@ def order_ship(*, order: Order, actor, carrier_name: str, tracking_number: str) 
     if not _is_merchant_or_staff(order, actor):
         raise _not_allowed()
     _check_move(order, Order.Status.SHIPPED)
-    lines = list(order.lines.order_by("sku_id"))
+    lines = list(order.lines.select_related("sku", "lot").order_by("sku_id"))
     to_ship = [(line, line.quantity - line.refunded_quantity) for line in lines]
     if not any(quantity > 0 for _line, quantity in to_ship):
         raise ApplicationError(
             _("订单商品已全部退款，无需发货。"), code=OrderErrorCode.INVALID_TRANSITION
         )
+    allocations = _lots_allocate(order, to_ship, lots)
     for line, quantity in to_ship:
         if quantity <= 0 or line.sku_id is None:
             continue
@@ -320,6 +374,14 @@ def order_ship(*, order: Order, actor, carrier_name: str, tracking_number: str) 
         payload={"carrier_name": carrier_name, "tracking_number": tracking_number},
         fields=["carrier_name", "tracking_number", "shipped_at"],
     )
+    if allocations:
+        lot_shipment_record(
+            store=order.store,
+            allocations=allocations,
+            actor=actor,
+            reference=order.number,
+            extra={"carrier": carrier_name, "tracking_number": tracking_number},
+        )
     return order
 
 

@@ -1,0 +1,30 @@
+"""What a lot recall means for orders: the buyers of lines filled from those lots hear of it."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from apps.accounts.services import notification_send
+from apps.orders.models import OrderLine
+from apps.orders.selectors import order_lines_for_lots
+
+
+@transaction.atomic
+def recall_notify_buyers(*, lot_ids: list[int], reason: str) -> int:
+    """Tell each distinct buyer of a paid/shipped/delivered/completed line of `lot_ids` once
+    (in-site), naming the products and lots; returns how many buyers were told."""
+    by_buyer: dict[int, list[OrderLine]] = {}
+    for line in order_lines_for_lots(lot_ids):
+        by_buyer.setdefault(line.order.buyer_id, []).append(line)
+    item_text = _("「%(title)s」（批次 %(lot)s）")
+    for lines in by_buyer.values():
+        items = dict.fromkeys(
+            item_text % {"title": line.title, "lot": line.lot.lot_number} for line in lines
+        )
+        notification_send(
+            user=lines[0].order.buyer,
+            title=_("您购买的商品已被召回"),
+            body=_("您购买的%(items)s已被召回，原因：%(reason)s。请停止食用并联系商家处理。")
+            % {"items": "、".join(items), "reason": reason},
+            url=lines[0].order.get_absolute_url(),
+        )
+    return len(by_buyer)
