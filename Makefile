@@ -42,5 +42,8 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench: venv
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 media .pytest_media staticfiles

@@ -95,20 +95,25 @@ def _vector() -> SearchVector:
     return SearchVector("search_document", config=SEARCH_CONFIG)
 
 
-def _rank(terms: list[str]) -> Expression:
+def _rank(terms: list[str], *, all_matched: bool) -> Expression:
     """Relevance: each typed word found in the title scores 2, in the search document 1.
 
     Not ts_rank: the tsvector is an index expression, not a stored column, so ts_rank re-parses
     every matching document (~0.1-0.2 ms a row; a broad query over 10,000 products spent most
     of the page's time there). Substring tests on the stored text cost microseconds and rank by
     what matters to a shopper: how many of the typed words match, and whether in the title.
+    When every word matched (`all_matched`) the document part is the same for all rows and is
+    left out; single characters only count when nothing longer was typed.
     """
     score: Expression = Value(0, output_field=IntegerField())
-    for term in terms:
+    for term in _loose_terms(terms):
         score += Case(When(title__icontains=term, then=2), default=0, output_field=IntegerField())
-        score += Case(
-            When(search_document__contains=term, then=1), default=0, output_field=IntegerField()
-        )
+        if not all_matched:
+            score += Case(
+                When(search_document__contains=term, then=1),
+                default=0,
+                output_field=IntegerField(),
+            )
     return score
 
 
@@ -126,12 +131,13 @@ def filter_by_search(queryset: QuerySet, query: str) -> tuple[QuerySet, bool]:
         # it would re-parse every returned document.
         vector = _vector()
         matched = queryset.alias(search_vector=vector).filter(search_vector=_tsquery(terms, "&"))
+        all_matched = True
         if len(terms) > 1 and not matched.exists():
-            terms = _loose_terms(terms)
+            terms, all_matched = _loose_terms(terms), False
             matched = queryset.alias(search_vector=vector).filter(
                 search_vector=_tsquery(terms, "|")
             )
-        return matched.alias(search_rank=_rank(terms)), True
+        return matched.alias(search_rank=_rank(terms, all_matched=all_matched)), True
 
     condition = Q()
     for term in terms:

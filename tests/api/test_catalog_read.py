@@ -385,8 +385,8 @@ def _many_products(store, category, count: int) -> None:
         ("page_size=25", 4),
         # + the all-terms-match probe of the search
         ("page_size=25&search=五常大米&ordering=price", 5),
-        # + the category and store look-ups of the filter form
-        ("page_size=25&category={grain}&store={store}&origin=23&price_min=1&storage=ambient", 6),
+        # + the category and store look-ups of the filter form, and the category's subtree ids
+        ("page_size=25&category={grain}&store={store}&origin=23&price_min=1&storage=ambient", 7),
     ],
 )
 def test_product_list_query_count_does_not_grow_with_page_size(
