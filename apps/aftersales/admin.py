@@ -4,12 +4,10 @@ Nothing is edited in place: every change is an action that calls a service, so t
 rules, events and notifications apply as in the API.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import ActionLocation
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -33,11 +31,10 @@ from apps.aftersales.services import (
 )
 from apps.aftersales.services.aftersales import ARBITRATE_PERMISSION
 from apps.aftersales.services.reviews import MODERATE_PERMISSION
-from apps.core.errors import ApplicationError
+from apps.core.admin import ReadOnlyTabularInline, render_action_form, run_each
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 READ_ONLY_CONTEXT = {
     "show_save": False,
     "show_save_and_continue": False,
@@ -58,54 +55,7 @@ def _thumbnail(photo) -> str:
     )
 
 
-def _form_page(model_admin, request, queryset, *, action, title, form, submit_label):
-    """The intermediate page of an action that needs input; it posts back to the same URL."""
-    action_field = (
-        CHANGE_FORM_ACTION_FIELD if CHANGE_FORM_ACTION_FIELD in request.POST else "action"
-    )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": model_admin.opts,
-        "objects": list(queryset),
-        "form": form,
-        "action": action,
-        "action_field": action_field,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "submit_label": submit_label,
-        "media": model_admin.media,
-    }
-    return TemplateResponse(request, "admin/aftersales/action_form.html", context)
-
-
-def _run_each(model_admin, request, objects, service, *, success) -> int:
-    """Call `service(obj)` for each object; a refusal becomes an error message, not a 500."""
-    done = 0
-    for obj in objects:
-        try:
-            service(obj)
-        except ApplicationError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        model_admin.message_user(request, success % {"count": done}, messages.SUCCESS)
-    return done
-
-
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class _ReadOnlyInline(ReadOnlyTabularInline):
     def has_view_permission(self, request, obj=None):
         # The parent page is already scoped to the user's stores.
         return True
@@ -264,7 +214,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 if amount is not None and queryset.count() > 1:
                     form.add_error("amount", _("指定金额时只能选择一个售后单。"))
                 else:
-                    _run_each(
+                    run_each(
                         self,
                         request,
                         queryset,
@@ -279,7 +229,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                     return None
         else:
             form = ApproveForm()
-        return _form_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -297,7 +247,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if "apply" in request.POST:
             form = RejectForm(request.POST)
             if form.is_valid():
-                _run_each(
+                run_each(
                     self,
                     request,
                     queryset,
@@ -309,7 +259,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 return None
         else:
             form = RejectForm()
-        return _form_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -325,7 +275,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def mark_received(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             self._select(queryset),
@@ -347,7 +297,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 if data["amount"] is not None and queryset.count() > 1:
                     form.add_error("amount", _("指定金额时只能选择一个售后单。"))
                 else:
-                    _run_each(
+                    run_each(
                         self,
                         request,
                         queryset,
@@ -363,7 +313,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                     return None
         else:
             form = ArbitrateForm()
-        return _form_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -379,7 +329,7 @@ class AfterSaleAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def retry_refunds(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             self._select(queryset),
@@ -473,7 +423,7 @@ class ReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if "apply" in request.POST:
             form = ReplyForm(request.POST)
             if form.is_valid():
-                _run_each(
+                run_each(
                     self,
                     request,
                     queryset,
@@ -485,7 +435,7 @@ class ReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 return None
         else:
             form = ReplyForm()
-        return _form_page(
+        return render_action_form(
             self,
             request,
             queryset.select_related("product"),
@@ -497,7 +447,7 @@ class ReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["moderate"], description=_("前台隐藏"), location=BOTH_LOCATIONS)
     def hide_reviews(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -507,7 +457,7 @@ class ReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["moderate"], description=_("前台显示"), location=BOTH_LOCATIONS)
     def show_reviews(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import ReadOnlyTabularInline
 from apps.core.errors import ApplicationError
 from apps.orders.forms import CARRIERS, ShipForm
 from apps.orders.models import (
@@ -34,23 +35,12 @@ from apps.stores.admin_mixins import StoreScopedAdminMixin
 # --- Orders -------------------------------------------------------------------------------
 
 
-class _ReadOnlyInline(StoreScopedAdminMixin, admin.TabularInline):
+class _ReadOnlyInline(StoreScopedAdminMixin, ReadOnlyTabularInline):
     store_field = "order__store"
-    extra = 0
-    can_delete = False
 
     def has_view_permission(self, request, obj=None):
         # Lines and events have no permission of their own: seeing the order is enough.
         return request.user.has_perm("orders.view_order") and self.is_in_scope(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(_ReadOnlyInline):

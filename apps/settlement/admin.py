@@ -8,14 +8,16 @@ every write is a service call from an action or the adjustment form.
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import ReadOnlyTabularInline, render_action_form, run_each
 from apps.core.errors import ApplicationError
 from apps.settlement.exports import ledger_csv, statement_csv
 from apps.settlement.forms import AdjustmentForm, PayoutForm, add_service_error
@@ -38,38 +40,16 @@ from apps.stores.admin_mixins import StoreScopedAdminMixin
 from apps.stores.selectors import stores_for_user
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 
 
-def _run_each(model_admin, request, objects, service, *, success) -> int:
-    """Call `service(obj)` for each object; a refusal becomes an error message, not a 500."""
-    done = 0
-    for obj in objects:
-        try:
-            service(obj)
-        except ApplicationError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        model_admin.message_user(request, success % {"count": done}, messages.SUCCESS)
-    return done
+def _with_payable(statement: SettlementStatement) -> str:
+    """How a statement is listed on the payout page: with its status and what is owed."""
+    payable = localize(statement.net_payable)
+    return f"{statement}（{statement.get_status_display()}，{_('应结')} ¥{payable}）"
 
 
-class _ReadOnlyInline(StoreScopedAdminMixin, admin.TabularInline):
+class _ReadOnlyInline(StoreScopedAdminMixin, ReadOnlyTabularInline):
     store_field = "statement__store"
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StatementEntryInline(_ReadOnlyInline):
@@ -232,7 +212,7 @@ class SettlementStatementAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def confirm_statements(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.order_by("pk"),
@@ -249,7 +229,7 @@ class SettlementStatementAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def mark_paid_out(self, request, queryset):
         form = PayoutForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            _run_each(
+            run_each(
                 self,
                 request,
                 queryset.order_by("pk"),
@@ -261,22 +241,20 @@ class SettlementStatementAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 success=_("已标记 %(count)d 张结算单为已打款。"),
             )
             return None
-        action_field = (
-            CHANGE_FORM_ACTION_FIELD if CHANGE_FORM_ACTION_FIELD in request.POST else "action"
+        return render_action_form(
+            self,
+            request,
+            queryset.order_by("pk"),
+            action="mark_paid_out",
+            title=_("标记结算单已打款"),
+            form=form,
+            submit_label=_("确认已打款"),
+            intro=_("将对以下结算单执行此操作："),
+            describe=_with_payable,
+            cancel_url=reverse(
+                admin_urlname(self.opts, "changelist"), current_app=self.admin_site.name
+            ),
         )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("标记结算单已打款"),
-            "opts": self.opts,
-            "objects": list(queryset.order_by("pk")),
-            "form": form,
-            "action": "mark_paid_out",
-            "action_field": action_field,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "submit_label": _("确认已打款"),
-            "media": self.media,
-        }
-        return TemplateResponse(request, "settlement/admin_action_form.html", context)
 
 
 class SettledFilter(admin.SimpleListFilter):

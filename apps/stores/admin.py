@@ -5,14 +5,12 @@ Every status change goes through apps.stores.services; the admin only collects i
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import render_action_form, run_each
 from apps.core.errors import ApplicationError
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 from apps.stores.forms import RejectApplicationForm, StoreAdminForm, StoreStatusForm
@@ -27,7 +25,6 @@ from apps.stores.services import (
 )
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 
 
 def image_preview(field_file, *, max_width: int = 360) -> str:
@@ -39,54 +36,6 @@ def image_preview(field_file, *, max_width: int = 360) -> str:
         field_file.url,
         max_width,
     )
-
-
-def _reason_page(
-    model_admin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    *,
-    action: str,
-    title: str,
-    form,
-    submit_label: str,
-) -> TemplateResponse:
-    """The intermediate page of an action that needs a reason; it posts back to the same URL.
-
-    The page keeps the action field name of where it came from, so a change-form action comes
-    back to the change form and a changelist action to the changelist.
-    """
-    action_field = (
-        CHANGE_FORM_ACTION_FIELD if CHANGE_FORM_ACTION_FIELD in request.POST else "action"
-    )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": model_admin.opts,
-        "objects": list(queryset),
-        "form": form,
-        "action": action,
-        "action_field": action_field,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "submit_label": submit_label,
-        "media": model_admin.media,
-    }
-    return TemplateResponse(request, "admin/stores/action_reason.html", context)
-
-
-def _run_each(model_admin, request, objects, service, *, success: str) -> int:
-    """Call `service(obj)` for each object; a refused one becomes an error message, not a 500."""
-    done = 0
-    for obj in objects:
-        try:
-            service(obj)
-        except ApplicationError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        model_admin.message_user(request, success % {"count": done}, messages.SUCCESS)
-    return done
 
 
 # --- 入驻申请 ---------------------------------------------------------------------------------
@@ -198,7 +147,7 @@ class StoreApplicationAdmin(admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def approve_applications(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.select_related("applicant"),
@@ -219,7 +168,7 @@ class StoreApplicationAdmin(admin.ModelAdmin):
         if "apply" in request.POST:
             form = RejectApplicationForm(request.POST)
             if form.is_valid():
-                _run_each(
+                run_each(
                     self,
                     request,
                     queryset,
@@ -233,7 +182,7 @@ class StoreApplicationAdmin(admin.ModelAdmin):
                 return None
         else:
             form = RejectApplicationForm()
-        return _reason_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -241,6 +190,7 @@ class StoreApplicationAdmin(admin.ModelAdmin):
             title=_("驳回入驻申请"),
             form=form,
             submit_label=_("确认驳回"),
+            body_class="action-reason",
         )
 
 
@@ -405,7 +355,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if "apply" in request.POST:
             form = StoreStatusForm(request.POST, reason_required=reason_required)
             if form.is_valid():
-                _run_each(
+                run_each(
                     self,
                     request,
                     queryset,
@@ -421,7 +371,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 return None
         else:
             form = StoreStatusForm(reason_required=reason_required)
-        return _reason_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -429,6 +379,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             title=title,
             form=form,
             submit_label=_("确认"),
+            body_class="action-reason",
         )
 
     @admin.action(
@@ -517,7 +468,7 @@ class StoreMemberAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         store_member_remove(member=obj)
 
     def delete_queryset(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,

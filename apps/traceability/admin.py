@@ -10,15 +10,14 @@ are added, never changed; corrections are new records.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.forms.models import construct_instance
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import Sku
+from apps.core.admin import render_action_form, run_each
 from apps.core.errors import ApplicationError
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 from apps.stores.divisions import county_choices
@@ -60,7 +59,6 @@ from apps.traceability.services.lots import (
 from apps.traceability.services.records import input_application_record, location_save, party_save
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 ITEM_ROWS = 6
 
 
@@ -139,40 +137,15 @@ class AddOnlyAdmin(ServiceFormAdmin):
         return False
 
 
-def _action_page(
-    model_admin, request, queryset, *, action, title, form, submit_label, intro=""
-) -> TemplateResponse:
-    action_field = (
-        CHANGE_FORM_ACTION_FIELD if CHANGE_FORM_ACTION_FIELD in request.POST else "action"
-    )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "intro": intro,
-        "opts": model_admin.opts,
-        "objects": list(queryset),
-        "form": form,
-        "action": action,
-        "action_field": action_field,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "submit_label": submit_label,
-        "media": model_admin.media,
-    }
-    return TemplateResponse(request, "traceability/admin/action_form.html", context)
-
-
-def _run_each(model_admin, request, objects, service, *, success) -> int:
-    done = 0
-    for obj in objects:
-        try:
-            service(obj)
-        except ApplicationError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        model_admin.message_user(request, success % {"count": done}, messages.SUCCESS)
-    return done
+def _describe(obj) -> str:
+    """How a lot or record is listed on an action's page: with its product and status."""
+    label = str(obj)
+    if product := getattr(obj, "product", None):
+        label += f" · {product}"
+    get_status_display = getattr(obj, "get_status_display", None)
+    if status := get_status_display() if get_status_display else None:
+        label += f" · {status}"
+    return label
 
 
 def _link(url: str, label: str) -> str:
@@ -430,7 +403,7 @@ class LotAdmin(ServiceFormAdmin):
         if "apply" in request.POST:
             form = ReasonForm(request.POST)
             if form.is_valid():
-                _run_each(
+                run_each(
                     self,
                     request,
                     queryset,
@@ -442,8 +415,17 @@ class LotAdmin(ServiceFormAdmin):
                 return None
         else:
             form = ReasonForm()
-        return _action_page(
-            self, request, queryset, action=action, title=title, form=form, submit_label=label
+        return render_action_form(
+            self,
+            request,
+            queryset,
+            action=action,
+            title=title,
+            form=form,
+            submit_label=label,
+            intro="",
+            describe=_describe,
+            body_class="trace-action",
         )
 
     @admin.action(
@@ -495,7 +477,7 @@ class LotAdmin(ServiceFormAdmin):
             form = CodeCountForm(request.POST)
             if form.is_valid():
                 batches = []
-                _run_each(
+                run_each(
                     self,
                     request,
                     queryset,
@@ -526,7 +508,7 @@ class LotAdmin(ServiceFormAdmin):
                 return None
         else:
             form = CodeCountForm(initial={"quantity": 100})
-        return _action_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -534,6 +516,9 @@ class LotAdmin(ServiceFormAdmin):
             title=_("生成包装追溯码"),
             form=form,
             submit_label=_("生成"),
+            intro="",
+            describe=_describe,
+            body_class="trace-action",
         )
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -18,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import ReadOnlyTabularInline, render_action_form, run_each
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
 from apps.wholesale.forms import CreditLimitForm, RejectForm, RepaymentForm
@@ -35,9 +35,17 @@ from apps.wholesale.services import (
     credit_limit_set,
     credit_record_repayment,
 )
+from apps.wholesale.templatetags.wholesale_tags import money
 
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
+ACTION_INTRO = _("将对以下采购单位执行此操作：")
+
+
+def _with_credit(organisation: BuyerOrganisation) -> str:
+    """How an organisation is listed on the credit actions' page: with what it owes."""
+    owed = money(getattr(organisation, "owed", None))
+    limit = money(organisation.credit_limit)
+    return f"{organisation}（{_('当前应付')} {owed}，{_('授信额度')} {limit}）"
 
 
 def _owed_subquery() -> Coalesce:
@@ -51,58 +59,7 @@ def _owed_subquery() -> Coalesce:
     return Coalesce(Subquery(owed, output_field=money), Value(Decimal("0.00")), output_field=money)
 
 
-def _action_page(model_admin, request, queryset, *, action, title, form, submit_label, **extra):
-    """Intermediate page of an action that needs input; it posts back to the same URL."""
-    action_field = (
-        CHANGE_FORM_ACTION_FIELD if CHANGE_FORM_ACTION_FIELD in request.POST else "action"
-    )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": model_admin.opts,
-        "objects": list(queryset),
-        "form": form,
-        "action": action,
-        "action_field": action_field,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "submit_label": submit_label,
-        "media": model_admin.media,
-        **extra,
-    }
-    return TemplateResponse(request, "wholesale/admin_action_form.html", context)
-
-
-def _run_each(model_admin, request, objects, service, *, success) -> int:
-    """Call `service(obj)` for each object; a refusal becomes an error message, not a 500."""
-    done = 0
-    for obj in objects:
-        try:
-            service(obj)
-        except ApplicationError as exc:
-            model_admin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            done += 1
-    if done:
-        model_admin.message_user(request, success % {"count": done}, messages.SUCCESS)
-    return done
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class BuyerMemberInline(ReadOnlyInline):
+class BuyerMemberInline(ReadOnlyTabularInline):
     model = BuyerMember
     fields = ["user", "created_at"]
     readonly_fields = fields
@@ -111,7 +68,7 @@ class BuyerMemberInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("user")
 
 
-class BuyerOrganisationEventInline(ReadOnlyInline):
+class BuyerOrganisationEventInline(ReadOnlyTabularInline):
     model = BuyerOrganisationEvent
     fields = ["created_at", "kind", "change", "actor", "reason"]
     readonly_fields = fields
@@ -129,7 +86,7 @@ class BuyerOrganisationEventInline(ReadOnlyInline):
         return f"{start} → {labels.get(event.to_status, event.to_status)}"
 
 
-class CreditEntryInline(ReadOnlyInline):
+class CreditEntryInline(ReadOnlyTabularInline):
     model = CreditEntry
     fields = ["created_at", "kind", "amount", "reference", "note", "actor"]
     readonly_fields = fields
@@ -140,7 +97,7 @@ class CreditEntryInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
-class BuyerStatementInline(ReadOnlyInline):
+class BuyerStatementInline(ReadOnlyTabularInline):
     model = BuyerStatement
     fields = [
         "period_start",
@@ -259,7 +216,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def verify_organisations(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset,
@@ -278,7 +235,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
     def reject_organisations(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            _run_each(
+            run_each(
                 self,
                 request,
                 queryset,
@@ -290,7 +247,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
                 success=_("已驳回 %(count)d 个采购单位申请。"),
             )
             return None
-        return _action_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -298,6 +255,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
             title=_("驳回批发采购申请"),
             form=form,
             submit_label=_("确认驳回"),
+            intro=ACTION_INTRO,
         )
 
     @admin.action(
@@ -309,7 +267,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
     def set_credit_limit(self, request, queryset):
         form = CreditLimitForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            _run_each(
+            run_each(
                 self,
                 request,
                 queryset,
@@ -322,7 +280,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
                 success=_("已更新 %(count)d 个采购单位的授信额度。"),
             )
             return None
-        return _action_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -330,7 +288,8 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
             title=_("设置账期授信额度"),
             form=form,
             submit_label=_("保存额度"),
-            show_credit=True,
+            intro=ACTION_INTRO,
+            describe=_with_credit,
         )
 
     @admin.action(
@@ -365,7 +324,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return None
-        return _action_page(
+        return render_action_form(
             self,
             request,
             queryset,
@@ -373,7 +332,8 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
             title=_("登记还款"),
             form=form,
             submit_label=_("确认登记"),
-            show_credit=True,
+            intro=ACTION_INTRO,
+            describe=_with_credit,
         )
 
 
