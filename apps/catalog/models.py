@@ -103,6 +103,8 @@ class Product(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "category", "-published_at"], name="product_cat_idx"),
             models.Index(fields=["store", "status"], name="product_store_idx"),
+            # The default "newest" order of home, store and listing pages.
+            models.Index(fields=["status", "-published_at", "-id"], name="product_newest_idx"),
             models.Index(fields=["status", "price_min"], name="product_price_idx"),
             models.Index(fields=["status", "-sales_count"], name="product_sales_idx"),
             models.Index(
