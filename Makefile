@@ -3,6 +3,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist); each gets its own test database. TEST_WORKERS=0 runs in one.
+TEST_WORKERS ?= 2
 
 .PHONY: run test venv migrate seed worker beat lint format bench clean
 
@@ -32,7 +34,7 @@ beat: venv
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
 test: venv
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
