@@ -5,11 +5,23 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import ApplicationError
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API, as `exception_handler` renders it (for OpenAPI)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("字段名 → 该字段的错误信息"),
+    )
 
 
 def _first_message(detail: Any) -> str:

@@ -54,8 +54,8 @@ from apps.aftersales.services import (
     review_photo_add,
     review_reply,
 )
-from apps.catalog.api.serializers import ErrorSerializer  # the API's one error body
 from apps.catalog.selectors import products_sellable
+from apps.core.api import ErrorSerializer
 from apps.core.errors import NotFoundError
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
 

@@ -18,17 +18,6 @@ SMALL_INT_MAX = 32_767
 # --- Shared -------------------------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    """The one error body of the API (apps.core.api.exception_handler)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("字段名 → 该字段的错误信息"),
-    )
-
-
 class CodeLabelSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()

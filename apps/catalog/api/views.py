@@ -24,7 +24,6 @@ from apps.catalog.api.filters import MerchantProductFilter, ProductFilter
 from apps.catalog.api.serializers import (
     CategoryDetailSerializer,
     CategoryNodeSerializer,
-    ErrorSerializer,
     MerchantProductSerializer,
     MerchantSkuSerializer,
     ProductCreateInputSerializer,
@@ -46,6 +45,7 @@ from apps.catalog.selectors import (
 )
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
+from apps.core.api import ErrorSerializer
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
 
 

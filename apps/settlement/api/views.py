@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog.api.serializers import ErrorSerializer
+from apps.core.api import ErrorSerializer
 from apps.core.errors import ApplicationError
 from apps.settlement.api.serializers import (
     AdjustmentInputSerializer,

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog.api.serializers import ErrorSerializer
+from apps.core.api import ErrorSerializer
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores, user_is_merchant
 from apps.traceability import selectors
