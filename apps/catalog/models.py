@@ -82,6 +82,14 @@ class Product(TimeStampedModel):
     storage = models.CharField(
         _("储存方式"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT
     )
+    # Cold-chain range for shipments' temperature readings; empty means the storage's default
+    # (settings.COLD_CHAIN_RANGES).
+    temperature_min = models.DecimalField(
+        _("最低温度(°C)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    temperature_max = models.DecimalField(
+        _("最高温度(°C)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
     grade = models.CharField(_("等级"), max_length=20, blank=True)
     certifications = models.JSONField(_("认证"), default=list, blank=True)
     status = models.CharField(
@@ -147,6 +155,9 @@ class Sku(TimeStampedModel):
     reserved = models.PositiveIntegerField(_("已预留"), default=0, editable=False)
     min_wholesale_quantity = models.PositiveIntegerField(_("批发起订量"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    # Set by traceability while a recall or hold covers the SKU and no other active lot
+    # supplies it: the storefront shows 暂停销售 and nothing sells.
+    is_held = models.BooleanField(_("因批次召回暂停销售"), default=False, editable=False)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:

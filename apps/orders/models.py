@@ -180,6 +180,119 @@ class ShippingRule(models.Model):
         return ",".join(self.region_codes)
 
 
+# --- Delivery methods (what a store offers and the shopper picks at checkout) ------------------
+# The logistics app (above orders) ships through them; they live here because checkout reads
+# them to price and validate an order.
+
+
+class DeliveryMethod(models.TextChoices):
+    EXPRESS = "express", _("快递")
+    COUNTY = "county", _("县域配送")
+    PICKUP = "pickup", _("社区自提")
+
+
+class DeliveryOption(TimeStampedModel):
+    """One delivery method a store offers. A store with no options offers express only."""
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="delivery_options"
+    )
+    method = models.CharField(_("配送方式"), max_length=10, choices=DeliveryMethod.choices)
+    is_enabled = models.BooleanField(_("启用"), default=True)
+    # Chilled/frozen goods may only go by an option that keeps them cold.
+    is_cold_chain = models.BooleanField(_("支持冷链"), default=False)
+    # County delivery and pickup: flat fee per store order (express uses the freight template).
+    fee = models.DecimalField(
+        _("配送费"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    free_threshold = models.DecimalField(
+        _("满额免配送费"), **MONEY, null=True, blank=True, help_text=_("商品金额达到此值免配送费")
+    )
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("配送方式")
+        verbose_name_plural = _("配送方式")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "method"], name="uniq_store_delivery_method")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_method_display()
+
+
+class DeliveryZone(TimeStampedModel):
+    """Where a store's own county delivery goes (division-code prefixes) and at what fee."""
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="delivery_zones"
+    )
+    name = models.CharField(_("名称"), max_length=40)
+    region_codes = models.JSONField(
+        _("地区代码"), default=list, help_text=_("区县（6 位）或乡镇（9 位）行政区划代码")
+    )
+    fee = models.DecimalField(
+        _("配送费"), **MONEY, default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("县域配送区域")
+        verbose_name_plural = _("县域配送区域")
+        ordering = ["store", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliverySlot(TimeStampedModel):
+    """A county-delivery time window. Orders placed before the cut-off go the same day,
+    later ones the next day."""
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="delivery_slots"
+    )
+    start_time = models.TimeField(_("开始"))
+    end_time = models.TimeField(_("结束"))
+    cutoff_time = models.TimeField(_("当日截单"), help_text=_("此时间前下单当日送达，之后次日"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("配送时段")
+        verbose_name_plural = _("配送时段")
+        ordering = ["store", "start_time"]
+
+    def __str__(self) -> str:
+        return f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class PickupPoint(TimeStampedModel):
+    """A community pickup point (社区自提点): a partner shop managed by platform staff."""
+
+    name = models.CharField(_("自提点名称"), max_length=60)
+    shop_name = models.CharField(_("合作门店"), max_length=60)
+    county_code = models.CharField(_("区县代码"), max_length=12)
+    township_code = models.CharField(_("乡镇代码"), max_length=12, blank=True)
+    address = models.CharField(_("地址"), max_length=200)
+    opening_hours = models.CharField(_("营业时间"), max_length=60)
+    contact_name = models.CharField(_("联系人"), max_length=30)
+    contact_phone = models.CharField(_("联系电话"), max_length=20)
+    has_cold_storage = models.BooleanField(_("有冷藏柜"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    # The shop's staff who scan goods in and hand them over.
+    clerks = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="pickup_points", verbose_name=_("店员")
+    )
+
+    class Meta:
+        verbose_name = _("社区自提点")
+        verbose_name_plural = _("社区自提点")
+        ordering = ["county_code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- Cart ---------------------------------------------------------------------------------
 
 
@@ -277,8 +390,7 @@ class Order(TimeStampedModel):
         Status.CANCELLED: set(),
     }
 
-    class DeliveryMethod(models.TextChoices):
-        EXPRESS = "express", _("快递")
+    DeliveryMethod = DeliveryMethod
 
     number = models.CharField(_("订单号"), max_length=32, unique=True)
     payment_order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="orders")
@@ -304,6 +416,19 @@ class Order(TimeStampedModel):
     delivery_method = models.CharField(
         _("配送方式"), max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.EXPRESS
     )
+    pickup_point = models.ForeignKey(
+        PickupPoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("自提点"),
+    )
+    # County delivery: the promised day and window (snapshot of the slot).
+    delivery_date = models.DateField(_("配送日期"), null=True, blank=True)
+    delivery_slot = models.CharField(_("配送时段"), max_length=20, blank=True)
+    # Holds chilled or frozen goods: only cold-chain options and carriers may carry it.
+    is_cold_chain = models.BooleanField(_("冷链"), default=False)
     goods_amount = models.DecimalField(_("商品金额"), **MONEY)
     freight_amount = models.DecimalField(_("运费"), **MONEY, default=ZERO)
     discount_amount = models.DecimalField(_("优惠"), **MONEY, default=ZERO)
@@ -375,6 +500,8 @@ class OrderLine(models.Model):
     discount_amount = models.DecimalField(_("优惠"), **MONEY, default=ZERO)
     paid_amount = models.DecimalField(_("实付"), **MONEY)  # line_amount − discount share
     refunded_quantity = models.PositiveIntegerField(_("已退数量"), default=0)
+    # Put into shipments so far (logistics); the order is shipped when every line is.
+    shipped_quantity = models.PositiveIntegerField(_("已发数量"), default=0)
     refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=ZERO)
     # The lot the line was filled from, set at shipping (first-expiring active lot unless the
     # merchant picked another); a recall finds its buyers through it.

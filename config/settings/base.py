@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.payments",
     "apps.aftersales",
     "apps.settlement",
+    "apps.logistics",
 ]
 
 MIDDLEWARE = [

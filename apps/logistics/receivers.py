@@ -1,0 +1,1 @@
+"""Receivers of other apps' facts; each calls one logistics service."""
