@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("apps.wholesale.api.urls")),
     path("", include("apps.payments.api.urls")),
     path("", include("apps.orders.api.urls")),
+    path("", include("apps.logistics.api.urls")),
     path("", include("apps.aftersales.api.urls")),
     path("", include("apps.settlement.api.urls")),
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("apps.payments.urls")),
+    path("", include("apps.logistics.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.aftersales.urls")),
     path("", include("apps.traceability.urls")),
