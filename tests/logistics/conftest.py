@@ -5,8 +5,7 @@ from django.utils import timezone
 
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import payment_order_mark_paid
-from tests.orders.conftest import address, divisions  # noqa: F401 (fixtures)
-from tests.orders.conftest import fill_cart, make_sku, place
+from tests.orders.conftest import address, divisions, fill_cart, make_sku, place  # noqa: F401 (fixtures)
 
 
 def paid_order(user, ship_to, *lines, key: str = "logistics-key-0001", **place_kwargs) -> Order:
