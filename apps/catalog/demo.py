@@ -49,6 +49,7 @@ from apps.catalog.models import (
 from apps.catalog.services.images import image_clean, product_image_add
 from apps.catalog.services.products import product_save
 from apps.catalog.services.search import products_reindex_stale
+from apps.catalog.signals import demo_seeded
 from apps.core.money import to_money
 from apps.core.roles import PLATFORM_OPERATIONS, roles_sync
 from apps.stores.divisions import division_name, division_short_name
@@ -808,6 +809,8 @@ DEMO_ACCOUNTS = [
         "平台运营小周",
         is_platform_staff=True,
     ),
+    # Clerk of the demo county's community pickup points (added by orders.demo): /pickup/.
+    DemoAccount("自提点店员", "pickup@tianjian.local", "+8613800000005", "pickup-2026", "孙丽"),
     DemoAccount(
         "超级管理员", "admin@tianjian.local", None, "admin-2026", "系统管理员", is_superuser=True
     ),
@@ -1176,6 +1179,8 @@ def demo_seed(
 
     if result.products_created:
         _tables_analyze()
+    # Delivery methods, pickup points, ... of higher apps (they cannot be imported here).
+    demo_seeded.send(sender=None, stores=stores, log=log)
     result.products_total = Product.objects.filter(store_id__in=store_ids).count()
     result.seconds = time.monotonic() - started
     return result

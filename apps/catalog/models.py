@@ -182,6 +182,11 @@ class Sku(TimeStampedModel):
     def has_stock(self) -> bool:
         return self.available > 0
 
+    @property
+    def is_sellable(self) -> bool:
+        """In stock and not held by a lot recall (what the buy button needs)."""
+        return self.has_stock and not self.is_held
+
 
 class WholesaleTier(models.Model):
     """Wholesale price from a minimum quantity up (used by the orders issue)."""

@@ -3,7 +3,18 @@
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Exact
 
 from apps.catalog.models import Category, Product, ProductImage, Sku
 from apps.catalog.search import filter_by_search
@@ -102,7 +113,28 @@ def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:
         qs = qs.order_by("-search_rank", "-sales_count", "-id")
     else:
         qs = qs.order_by(*SORTS["newest"])
-    return qs.select_related("store", "category").prefetch_related(_cover_prefetch())
+    return (
+        qs.annotate(is_all_held=_all_skus_held())
+        .select_related("store", "category")
+        .prefetch_related(_cover_prefetch())
+    )
+
+
+def _all_skus_held() -> Q:
+    """Every active SKU is held by a lot recall (Sku.is_held): the card says 暂停销售.
+
+    One correlated scalar subquery (MIN of is_held over the active SKUs = 1), evaluated by
+    the product_id index for the ~20 rows of a page only. Two EXISTS were planned as hashed
+    subplans whenever PostgreSQL expected many matching products (every category listing, a
+    store-name search): a sequential scan of all SKUs on every page view (1-5 ms).
+    """
+    lowest = (
+        Sku.objects.filter(product=OuterRef("pk"), is_active=True)
+        .order_by()
+        .annotate(v=Func(Cast("is_held", IntegerField()), function="MIN"))
+        .values("v")
+    )
+    return Exact(Coalesce(Subquery(lowest, output_field=IntegerField()), 0), 1)
 
 
 def _category_and_descendants(category: Category) -> list[int]:

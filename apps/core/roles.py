@@ -70,8 +70,14 @@ _ORDER_PERMISSIONS = [
     "orders.view_order",
     "orders.change_order",
     *_crud("orders", ["shippingtemplate", "shippingrule"]),
+    # Delivery methods, county zones and time slots are the store's own too.
+    *_crud("orders", ["deliveryoption", "deliveryzone", "deliveryslot"]),
     "orders.view_division",
 ]
+
+
+# Logistics: merchants ship (add) and follow their parcels; staff also manage carriers.
+_SHIPMENT_PERMISSIONS = ["logistics.view_shipment", "logistics.add_shipment"]
 
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -85,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_TRACE_PERMISSIONS,
         # Orders of their store: read, and ship (change) through the admin's 发货 form.
         *_ORDER_PERMISSIONS,
+        *_SHIPMENT_PERMISSIONS,
         # After-sales and reviews of their store: decide / reply through admin actions.
         *_crud("aftersales", ["aftersale", "review"], ("view", "change")),
         *_SETTLEMENT_VIEW,
@@ -99,7 +106,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_TRACE_PERMISSIONS,
         "traceability.view_chainanchor",
         *_ORDER_PERMISSIONS,
+        *_SHIPMENT_PERMISSIONS,
+        *_crud("logistics", ["carrier"], ("view", "add", "change")),
+        # Carrier push sources and their signing secrets: operations only, never finance.
+        *_crud("logistics", ["trackingfeed"]),
         "orders.view_paymentorder",
+        # Community pickup points (partner shops) and their clerks are the platform's.
+        *_crud("orders", ["pickuppoint"]),
         "accounts.view_user",
         # Wholesale buyers: review applications, grant credit, record repayments (views only:
         # every change goes through apps.wholesale.services from admin actions).

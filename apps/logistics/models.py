@@ -187,6 +187,16 @@ class ShipmentLine(models.Model):
         "orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_lines"
     )
     quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
+    # The lot these pieces were filled from: a line shipped in two parcels may use two lots,
+    # while OrderLine.lot keeps only the latest.
+    lot = models.ForeignKey(
+        "traceability.Lot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shipment_lines",
+        verbose_name=_("批次"),
+    )
 
     class Meta:
         verbose_name = _("包裹商品")

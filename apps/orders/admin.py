@@ -1,23 +1,19 @@
 """Back office for orders and freight templates.
 
 Merchants see only their stores' orders and templates (StoreScopedAdminMixin → stores.selectors);
-platform staff see all. Orders are read-only here except for the 发货 form, which calls
-services.lifecycle.order_ship.
+platform staff see all. Orders are read-only here; shipping is the logistics app's 发货 page,
+linked by URL name only (orders must not import logistics).
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ReadOnlyTabularInline
-from apps.core.errors import ApplicationError
-from apps.orders.forms import CARRIERS, ShipForm
+from apps.orders.admin_delivery import order_delivery_html
 from apps.orders.models import (
     Division,
     Order,
@@ -28,7 +24,6 @@ from apps.orders.models import (
     ShippingTemplate,
 )
 from apps.orders.services.freight import region_code_normalize
-from apps.orders.services.lifecycle import order_ship
 from apps.orders.services.shipping import shipping_template_save
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 
@@ -53,6 +48,8 @@ class OrderLineInline(_ReadOnlyInline):
         "paid_amount",
         "refunded_quantity",
         "refunded_amount",
+        "shipped_quantity",
+        "lot",
     ]
     readonly_fields = fields
     verbose_name_plural = _("订单商品")
@@ -98,7 +95,6 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["store", "buyer"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, OrderEventInline]
-    actions = ["ship_selected"]
     fieldsets = [
         (None, {"fields": ["number", "store", "buyer", "status", "payment_order_number"]}),
         (
@@ -114,7 +110,18 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("收货"), {"fields": ["address_text", "buyer_note", "carrier_name", "tracking_number"]}),
+        (
+            _("收货"),
+            {
+                "fields": [
+                    "address_text",
+                    "delivery_text",
+                    "buyer_note",
+                    "carrier_name",
+                    "tracking_number",
+                ]
+            },
+        ),
         (
             _("时间"),
             {
@@ -138,7 +145,9 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_ship_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return self.has_change_permission(request, obj)
+        return request.user.has_perm("logistics.add_shipment") and self.has_view_permission(
+            request, obj
+        )
 
     @admin.display(description=_("支付单号"))
     def payment_order_number(self, order: Order) -> str:
@@ -151,16 +160,17 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             address.get("full_text", "")
         )
 
+    @admin.display(description=_("配送方式"))
+    def delivery_text(self, order: Order) -> str:
+        return order_delivery_html(order)
+
     @admin.display(description=_("操作"))
     def ship_link(self, order: Order) -> str:
         if order.status != Order.Status.PAID:
             return ""
-        url = reverse("admin:orders_order_ship", args=[order.pk])
+        # The logistics app's 发货 page (by URL name: orders does not import logistics).
+        url = reverse("admin:logistics_shipment_ship", args=[order.pk])
         return format_html('<a class="button" href="{}">{}</a>', url, _("发货"))
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.ship_view)
-        return [path("<path:object_id>/ship/", view, name="orders_order_ship"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -177,43 +187,6 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             obj and obj.status == Order.Status.PAID and self.has_ship_permission(request, obj)
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def ship_view(self, request: HttpRequest, object_id: str):
-        order = self.get_object(request, object_id)  # another store's order: 404
-        if not self.has_ship_permission(request, order):
-            raise PermissionDenied
-        change_url = reverse("admin:orders_order_change", args=[order.pk])
-        form = ShipForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                order_ship(order=order, actor=request.user, **form.cleaned_data)
-            except ApplicationError as exc:
-                for name, message in exc.fields.items():
-                    form.add_error(name if name in form.fields else None, message)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
-            else:
-                self.message_user(request, _("订单 %s 已发货。") % order.number, messages.SUCCESS)
-                return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("发货：订单 %s") % order.number,
-            "opts": self.opts,
-            "order": order,
-            "form": form,
-            "carriers": CARRIERS,
-            "change_url": change_url,
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/orders/order/ship.html", context)
-
-    @admin.action(description=_("发货（填写快递公司和运单号）"), permissions=["ship"])
-    def ship_selected(self, request, queryset):
-        orders = list(queryset[:2])
-        if len(orders) != 1:
-            self.message_user(request, _("请只选择一个订单发货。"), messages.WARNING)
-            return None
-        return redirect("admin:orders_order_ship", orders[0].pk)
 
 
 @admin.register(PaymentOrder)
@@ -343,3 +316,7 @@ class DivisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The recall buyers page (admin:orders_recall_buyers), added to the admin site's URLs.
+import apps.orders.admin_recall  # noqa: E402, F401

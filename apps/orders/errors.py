@@ -9,6 +9,13 @@ class OrderErrorCode(StrEnum):
     TOO_MANY_ADDRESSES = "orders_too_many_addresses"
     # Freight
     NOT_DELIVERABLE = "orders_not_deliverable"
+    # Delivery methods (county delivery, pickup points, cold chain)
+    DELIVERY_INVALID = "orders_delivery_invalid"
+    DELIVERY_METHOD_UNAVAILABLE = "orders_delivery_method_unavailable"
+    OUTSIDE_DELIVERY_ZONE = "orders_outside_delivery_zone"
+    DELIVERY_SLOT_REQUIRED = "orders_delivery_slot_required"
+    PICKUP_POINT_REQUIRED = "orders_pickup_point_required"
+    COLD_CHAIN_REQUIRED = "orders_cold_chain_required"
     # Cart
     SKU_NOT_FOUND = "orders_sku_not_found"
     NOT_SELLABLE = "orders_not_sellable"
@@ -25,5 +32,5 @@ class OrderErrorCode(StrEnum):
     INVALID_TRANSITION = "orders_invalid_transition"
     PAYMENT_ORDER_CANCELLED = "payment_order_cancelled"
     NOT_ALLOWED = "orders_not_allowed"
-    INVALID_TRACKING = "orders_invalid_tracking"
+    INVALID_SHIP_QUANTITY = "orders_invalid_ship_quantity"
     INVALID_REFUND = "orders_invalid_refund"

@@ -110,7 +110,7 @@ class CheckoutForm(forms.Form):
     buyer_note = forms.CharField(max_length=200, required=False)
 
 
-# Suggestions for the carrier field; any name is accepted until logistics brings Carrier.
+# Common carrier names (shown on the order page context); shipping uses logistics.Carrier.
 CARRIERS = [
     "顺丰速运",
     "中通快递",
@@ -122,12 +122,3 @@ CARRIERS = [
     "极兔速递",
     "德邦快递",
 ]
-
-
-class ShipForm(forms.Form):
-    carrier_name = forms.CharField(
-        label=_("快递公司"),
-        max_length=40,
-        widget=forms.TextInput(attrs={"list": "carrier-options", "autocomplete": "off"}),
-    )
-    tracking_number = forms.CharField(label=_("运单号"), max_length=40)

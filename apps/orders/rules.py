@@ -24,6 +24,9 @@ def sku_problem(*, sku: Sku, quantity: int, min_quantity: int = 1) -> str:
         return _("商品已下架")
     if not sku.is_active:
         return _("该规格已停售")
+    if sku.is_held:
+        # Kept by traceability: a recalled or held lot and no other active lot for this SKU.
+        return _("该批次已召回，暂停销售")
     available = sku.available
     if available <= 0:
         return _("已售罄")

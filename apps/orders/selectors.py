@@ -21,10 +21,19 @@ from apps.orders.models import (
     PaymentOrder,
 )
 from apps.orders.rules import sku_problem
-from apps.orders.services.freight import FreightLine, freight_quote
+from apps.orders.services.delivery import (
+    DeliveryChoice,
+    DeliveryOffer,
+    DeliveryQuote,
+    cold_chain_titles,
+    delivery_offers,
+    delivery_quote,
+)
+from apps.orders.services.freight import FreightLine
 from apps.stores.models import Store
 from apps.stores.selectors import scope_to_user_stores
-from apps.traceability.models import TraceCode
+from apps.traceability.models import Lot, TraceCode
+from apps.traceability.rules import derived_lots
 from apps.traceability.selectors import sku_ids_blocked_by_lots, trace_url
 from apps.wholesale.models import BuyerOrganisation
 from apps.wholesale.selectors import sku_min_quantity, sku_unit_price
@@ -90,6 +99,10 @@ class CartGroup:
     items: list[CartItem] = field(default_factory=list)
     freight: Decimal | None = None
     freight_error: str = ""
+    # Checkout preview: the methods the store offers (priced) and the one chosen.
+    delivery_offers: list[DeliveryOffer] = field(default_factory=list)
+    delivery_choice: DeliveryChoice | None = None
+    delivery: DeliveryQuote | None = None
 
     @property
     def goods_amount(self) -> Decimal:
@@ -164,6 +177,9 @@ def cart_item_build(
     """`lot_blocked`: the SKU is in traceability's sku_ids_blocked_by_lots (asked once per
     cart by the caller)."""
     quantity = line.quantity
+    # The stored flag (Sku.is_held) and the live lot check agree except around midnight of an
+    # expiry date, before the daily job refreshes the flag: either one blocks.
+    lot_blocked = lot_blocked or sku.is_held
     minimum = sku_min_quantity(sku=sku, organisation=organisation)
     unit_price = sku_unit_price(sku=sku, quantity=quantity, organisation=organisation)
     if lot_blocked:
@@ -220,22 +236,67 @@ def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -
     return summary
 
 
-def cart_quote(*, summary: CartSummary, address: Address | None) -> CartSummary:
-    """Fill in each store's freight to `address` (or the reason it cannot deliver there)."""
+def cart_quote(
+    *,
+    summary: CartSummary,
+    address: Address | None,
+    deliveries: dict[int, dict] | None = None,
+    now=None,
+    preselect: bool = False,
+) -> CartSummary:
+    """Fill in each store's delivery methods and the freight of the chosen one (express by
+    default, see services.delivery) to `address`, or the reason it cannot deliver there.
+
+    `preselect` (the checkout page): a chosen method that needs a time slot or a pickup point
+    gets the first one offered, so the page opens priced; the shopper sees and may change it.
+    """
+    deliveries = deliveries or {}
     for group in summary.groups:
-        group.freight, group.freight_error = None, ""
-        if address is None:
-            continue
+        group.freight, group.freight_error, group.delivery = None, "", None
         lines = [
             FreightLine(weight_grams=i.sku.weight_grams, quantity=i.quantity, amount=i.line_amount)
             for i in group.items
             if i.is_buyable
         ]
+        cold_titles = cold_chain_titles(i.product for i in group.items if i.is_buyable)
+        group.delivery_offers = delivery_offers(
+            store=group.store, lines=lines, cold_titles=cold_titles, address=address, now=now
+        )
+        raw_choice = deliveries.get(group.store.pk, deliveries.get(str(group.store.pk)))
+        group.delivery_choice = DeliveryChoice.parse(raw_choice) if raw_choice else None
+        if preselect:
+            group.delivery_choice = _choice_preselected(group)
+        if address is None:
+            continue
         try:
-            group.freight = freight_quote(store=group.store, lines=lines, address=address)
+            group.delivery = delivery_quote(
+                store=group.store,
+                lines=lines,
+                cold_titles=cold_titles,
+                address=address,
+                choice=group.delivery_choice,
+                now=now,
+            )
         except ApplicationError as exc:
             group.freight_error = exc.message
+        else:
+            group.freight = group.delivery.fee
     return summary
+
+
+def _choice_preselected(group: CartGroup) -> DeliveryChoice:
+    choice = group.delivery_choice or DeliveryChoice()
+    offers = {offer.method: offer for offer in group.delivery_offers}
+    method = choice.method if choice.method in offers else group.delivery_offers[0].method
+    if "express" in offers and not choice.method:
+        method = "express"
+    offer = offers[method]
+    slot, point = choice.slot, choice.pickup_point
+    if offer.slots and slot not in {s.slot.pk for s in offer.slots}:
+        slot = offer.slots[0].slot.pk
+    if offer.pickup_points and point not in {p.pk for p in offer.pickup_points}:
+        point = offer.pickup_points[0].pk
+    return DeliveryChoice(method=method, slot=slot, pickup_point=point)
 
 
 # --- Orders -------------------------------------------------------------------------------
@@ -289,7 +350,9 @@ def order_tab_counts_for_buyer(*, user) -> dict[str, int]:
 
 
 def _order_detail(orders: QuerySet[Order]) -> QuerySet[Order]:
-    return orders.select_related("store", "payment_order", "buyer").prefetch_related(
+    return orders.select_related(
+        "store", "payment_order", "buyer", "pickup_point"
+    ).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("lot")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
         Prefetch("payment_order__orders", queryset=Order.objects.select_related("store")),
@@ -371,3 +434,33 @@ def order_list_for_merchant(*, user, status: str | None = None) -> QuerySet[Orde
 
 def order_get_for_merchant(*, user, number: str) -> Order | None:
     return _order_detail(scope_to_user_stores(Order.objects.filter(number=number), user)).first()
+
+
+# --- Recall buyers (back office) ------------------------------------------------------------
+
+RECALL_NOTIFIED_EVENT = "recall_notified"
+
+
+def recall_lot_get_for_user(*, user, lot_id: int) -> Lot | None:
+    """A lot the user's stores own (staff: any), for the recall buyers page; others → None."""
+    return (
+        scope_to_user_stores(Lot.objects.select_related("store", "product"), user)
+        .filter(pk=lot_id)
+        .first()
+    )
+
+
+def recall_buyer_lines(*, lot: Lot) -> list[OrderLine]:
+    """Paid order lines filled from `lot` or any lot made from it (a recall covers them all),
+    each with `is_recall_notified` set (3 queries besides the lineage walk)."""
+    lot_ids = [lot.pk, *(derived.pk for derived in derived_lots(lot))]
+    lines = list(order_lines_for_lots(lot_ids))
+    notified: set[tuple[int, int]] = set()
+    events = OrderEvent.objects.filter(
+        kind=RECALL_NOTIFIED_EVENT, order_id__in={line.order_id for line in lines}
+    ).values_list("order_id", "payload")
+    for order_id, payload in events:
+        notified.update((order_id, lot_id) for lot_id in (payload or {}).get("lot_ids", []))
+    for line in lines:
+        line.is_recall_notified = (line.order_id, line.lot_id) in notified
+    return lines

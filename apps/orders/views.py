@@ -174,6 +174,21 @@ def cart_clear_unavailable(request: HttpRequest) -> HttpResponse:
 
 # --- checkout -----------------------------------------------------------------------------
 
+DELIVERY_FIELD_PREFIX = "delivery-"
+
+
+def _deliveries_from(data) -> dict[int, dict]:
+    """{store id: {"method", "slot", "pickup_point"}} from fields named
+    delivery-<store id>-method / -slot / -pickup_point (the services validate the values)."""
+    deliveries: dict[int, dict] = {}
+    for name, value in data.items():
+        if not name.startswith(DELIVERY_FIELD_PREFIX):
+            continue
+        store_id, _sep, part = name.removeprefix(DELIVERY_FIELD_PREFIX).partition("-")
+        if store_id.isdigit() and part in ("method", "slot", "pickup_point"):
+            deliveries.setdefault(int(store_id), {})[part] = value
+    return deliveries
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -190,7 +205,14 @@ def checkout(request: HttpRequest) -> HttpResponse:
     method = PaymentOrder.Method.ONLINE
     buyer_note = ""
     selected = None
-    if request.method == "POST":
+    deliveries = _deliveries_from(request.POST if request.method == "POST" else request.GET)
+    if request.method == "POST" and "requote" in request.POST:
+        # No-JavaScript "更新配送方式": redraw priced for the chosen methods, place nothing.
+        selected = address_get_for_user(user=request.user, pk=request.POST.get("address"))
+        key = request.POST.get("idempotency_key") or key
+        method = request.POST.get("method") or method
+        buyer_note = request.POST.get("buyer_note", "")[:200]
+    elif request.method == "POST":
         log_ignored_price_fields(request.POST, user=request.user)
         form = CheckoutForm(request.POST)
         if form.is_valid():
@@ -207,6 +229,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     idempotency_key=key,
                     method=method,
                     buyer_note=buyer_note,
+                    deliveries=deliveries,
                 )
             except ApplicationError as exc:
                 error = exc.message
@@ -222,7 +245,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         selected = next(
             (a for a in addresses if str(a.pk) == request.GET.get("address")), None
         ) or next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
-    cart_quote(summary=summary, address=selected)
+    cart_quote(summary=summary, address=selected, deliveries=deliveries, preselect=True)
     can_use_credit = bool(organisation and organisation.credit_limit > 0)
     return render(
         request,

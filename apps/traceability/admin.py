@@ -347,6 +347,7 @@ class LotAdmin(ServiceFormAdmin):
         "safety_flag_reason",
         "sources",
         "trace_links",
+        "buyers_link",
     ]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -398,6 +399,15 @@ class LotAdmin(ServiceFormAdmin):
                 )
             )
         return format_html_join(" · ", "{}", ((p,) for p in parts)) if parts else "—"
+
+    @admin.display(description=_("买家名单"))
+    def buyers_link(self, obj: Lot) -> str:
+        # The orders app's page (by URL name: traceability does not import orders).
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:orders_recall_buyers", args=[obj.pk]),
+            _("查看从本批次售出的订单与买家（召回时逐一联系）"),
+        )
 
     def _reason_action(self, request, queryset, *, action, title, service, success, label):
         if "apply" in request.POST:

@@ -127,20 +127,26 @@ def sku_ids_blocked_by_lots(sku_ids: Iterable[int], *, today: date | None = None
 
     One query for any number of SKUs, for listings and carts.
     """
-    today = today or timezone.localdate()
     ids = list(sku_ids)
     if not ids:
         return set()
+    return set(
+        Sku.objects.filter(pk__in=ids)
+        .filter(sku_blocked_condition(today=today))
+        .values_list("pk", flat=True)
+    )
+
+
+def sku_blocked_condition(*, today: date | None = None) -> Q:
+    """The condition on a Sku row behind sku_ids_blocked_by_lots, shared with the service
+    that stores it in Sku.is_held (services.holds.skus_hold_refresh) so both agree."""
+    today = today or timezone.localdate()
     through = Lot.skus.through
     blocking = through.objects.filter(sku_id=OuterRef("pk"), lot__status__in=Lot.BLOCKING_STATUSES)
     active = through.objects.filter(sku_id=OuterRef("pk"), lot__status=Lot.Status.ACTIVE).filter(
         Q(lot__expiry_date__isnull=True) | Q(lot__expiry_date__gte=today)
     )
-    return set(
-        Sku.objects.filter(pk__in=ids)
-        .filter(Exists(blocking), ~Exists(active))
-        .values_list("pk", flat=True)
-    )
+    return Q(Exists(blocking)) & ~Q(Exists(active))
 
 
 def sku_is_sellable_by_lots(*, sku: Sku) -> bool:

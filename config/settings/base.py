@@ -189,6 +189,18 @@ PERIODIC_TASKS: dict[str, dict] = {
         },
         "enabled": env.bool("BUYER_STATEMENTS_ENABLED", default=True),
     },
+    # Completes delivered orders the buyer has not confirmed after LOGISTICS_AUTO_RECEIPT_DAYS.
+    "logistics-auto-receipt": {
+        "task": "apps.logistics.tasks.orders_auto_receipt_task",
+        "seconds": env.int("LOGISTICS_AUTO_RECEIPT_INTERVAL_SECONDS", default=3600),
+        "enabled": env.bool("LOGISTICS_AUTO_RECEIPT_ENABLED", default=True),
+    },
+    # Flags parcels not collected in time or silent for too long, for merchants and staff.
+    "logistics-flag-overdue": {
+        "task": "apps.logistics.tasks.shipments_flag_overdue_task",
+        "seconds": env.int("LOGISTICS_OVERDUE_INTERVAL_SECONDS", default=900),
+        "enabled": env.bool("LOGISTICS_OVERDUE_ENABLED", default=True),
+    },
     # Weekly merchant settlement statements (结算单) for the period that has just ended.
     "settlement-statements": {
         "task": "apps.settlement.tasks.settlement_statements_generate_task",
@@ -278,6 +290,10 @@ IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=5 * 1024 * 10
 IMAGE_UPLOAD_MAX_PIXELS = env.int("IMAGE_UPLOAD_MAX_PIXELS", default=25_000_000)
 THUMBNAIL_SIZE = (480, 480)
 SMS_SENDER = env("SMS_SENDER", default="apps.accounts.sms.LogSmsSender")
+# Anonymous shoppers get storefront pages (home, listings, search, store, product) from a
+# whole-page cache for this long (apps/catalog/page_cache.py); edits show up at most this late.
+# 0 turns it off.
+STOREFRONT_PAGE_CACHE_SECONDS = env.int("STOREFRONT_PAGE_CACHE_SECONDS", default=60)
 
 # --- Orders -----------------------------------------------------------------------------
 # An unpaid checkout holds its stock this long, then the beat job cancels it.
@@ -285,6 +301,21 @@ ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default
 ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=9999)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = (
     "apps.orders.models.Order.Status"
+)
+
+# --- Logistics --------------------------------------------------------------------------
+# A delivered order the buyer has not confirmed is confirmed this many days after delivery.
+LOGISTICS_AUTO_RECEIPT_DAYS = env.int("LOGISTICS_AUTO_RECEIPT_DAYS", default=10)
+# Overdue: a parcel not collected this long after payment, or without any scan this long.
+LOGISTICS_COLLECT_DEADLINE_HOURS = env.int("LOGISTICS_COLLECT_DEADLINE_HOURS", default=48)
+LOGISTICS_SILENCE_HOURS = env.int("LOGISTICS_SILENCE_HOURS", default=72)
+# Wrong pickup codes a point's clerk (and the point) may enter per window before being refused.
+PICKUP_CODE_RATE_LIMIT = env("PICKUP_CODE_RATE_LIMIT", default="5/10m")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DeliveryMethodEnum": "apps.orders.models.DeliveryMethod",
+        "PaymentOrderMethodEnum": "apps.orders.models.PaymentOrder.Method",
+    }
 )
 
 # --- Traceability -----------------------------------------------------------------------
@@ -301,6 +332,23 @@ TRACE_SCAN_WARNING_COUNT = env.int("TRACE_SCAN_WARNING_COUNT", default=20)
 TRACE_MAX_CODES_PER_BATCH = env.int("TRACE_MAX_CODES_PER_BATCH", default=10_000)
 # Customer service (a later issue) takes complaints here, pre-filled with ?lot=<number>.
 TRACE_COMPLAINT_URL = env("TRACE_COMPLAINT_URL", default="/service/complaints/new/")
+
+# --- Logistics: tracking and cold chain ------------------------------------------------------
+# Default temperature range (°C, inclusive) of a product's storage when the product sets no
+# temperature_min/max: chilled goods 0–8 °C, frozen goods meant to travel at −18 °C or colder,
+# allowing up to −15 °C for a short door-open (−40 °C floor). Ambient goods have no range.
+COLD_CHAIN_RANGES: dict[str, tuple[int, int]] = {
+    "chilled": (0, 8),
+    "frozen": (-40, -15),
+}
+# The public parcel lookup /track/ per client IP: every lookup, and stricter, failed ones
+# (unknown number or wrong phone tail) so numbers cannot be enumerated.
+TRACK_PAGE_RATE_LIMIT = env("TRACK_PAGE_RATE_LIMIT", default="30/m")
+TRACK_MISS_RATE_LIMIT = env("TRACK_MISS_RATE_LIMIT", default="10/h")
+# A pushed (generic) tracking webhook is refused when its X-Tianjian-Timestamp is further
+# than this from now: a captured request cannot be replayed later.
+TRACKING_WEBHOOK_MAX_AGE_SECONDS = env.int("TRACKING_WEBHOOK_MAX_AGE_SECONDS", default=300)
+TRACKING_WEBHOOK_MAX_EVENTS = env.int("TRACKING_WEBHOOK_MAX_EVENTS", default=1000)
 
 # --- Payments ---------------------------------------------------------------------------
 # Absolute base URL of this site, as payment providers (and the sandbox's notify task) reach it.

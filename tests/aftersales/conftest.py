@@ -1,7 +1,7 @@
 """Orders for the after-sale and review tests, made through the real services: the shopper's
 cart and checkout (orders.order_place), a sandbox payment whose signed notify marks it paid
-(payments → orders.payment_order_mark_paid), the merchant shipping it (order_ship) and the
-shopper confirming receipt (order_confirm_receipt)."""
+(payments → orders.payment_order_mark_paid), the merchant shipping it
+(logistics.shipment_create) and the shopper confirming receipt (order_confirm_receipt)."""
 
 import io
 import itertools
@@ -15,16 +15,18 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Sku
+from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Division, Order, PaymentOrder
 from apps.orders.services.addresses import address_save
 from apps.orders.services.cart import cart_add, cart_get_or_create
 from apps.orders.services.checkout import order_place
 from apps.orders.services.divisions import divisions_load
-from apps.orders.services.lifecycle import order_confirm_receipt, order_ship
+from apps.orders.services.lifecycle import order_confirm_receipt
 from apps.payments.models import PaymentNotification
 from apps.payments.providers import sandbox
 from apps.payments.services import payment_handle_notification, payment_start
 from tests.factories import ProductFactory, UserFactory
+from tests.logistics.conftest import carriers_ensure
 
 SECRET = "aftersales-sandbox-secret"
 _keys = itertools.count(1)
@@ -96,10 +98,16 @@ def pay(payment_order: PaymentOrder) -> None:
     assert notification.result == PaymentNotification.Result.OK, notification.error
 
 
+_waybills = itertools.count(1)
+
+
 def ship(order: Order, merchant) -> Order:
-    return order_ship(
-        order=order, actor=merchant, carrier_name="顺丰速运", tracking_number="SF1234567890"
+    carriers_ensure()
+    shipment_create(
+        order=order, actor=merchant, carrier_code="sf", tracking_number=f"SF{next(_waybills):012d}"
     )
+    order.refresh_from_db()
+    return order
 
 
 @pytest.fixture

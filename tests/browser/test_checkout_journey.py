@@ -6,44 +6,14 @@ server. The cashier's click queues the sandbox task (eager here), which POSTs an
 notify over HTTP back to the live server: the same path a worker would take.
 """
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from apps.orders.models import Order, PaymentOrder
 from apps.payments.models import Payment, PaymentNotification
+from tests.browser.conftest import PHONE, sync_api
 from tests.factories import ProductFactory, StoreFactory, UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
 PASSWORD = "pass-Word-123"
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-# fixtures around it are then refused as "async unsafe" unless this is set.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None,
-        reason=f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests",
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

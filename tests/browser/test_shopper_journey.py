@@ -3,43 +3,13 @@
 Drives the Debian chromium through Playwright's sync API against pytest-django's live server.
 """
 
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from apps.stores.models import StoreType
+from tests.browser.conftest import PHONE, sync_api
 from tests.factories import CategoryFactory, ProductFactory, StoreFactory
-
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-# fixtures around it are then refused as "async unsafe" unless this is set.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None,
-        reason=f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests",
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

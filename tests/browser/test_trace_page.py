@@ -5,7 +5,6 @@ Set TRACE_SCREENSHOT_DIR to keep the screenshots (they go to tmp_path otherwise)
 """
 
 import os
-import shutil
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,35 +21,8 @@ from apps.traceability.services.events import EventLotInput, trace_event_record
 from apps.traceability.services.inspections import ItemInput, inspection_record
 from apps.traceability.services.lots import lot_create, lot_recall
 from apps.traceability.services.records import input_application_record, location_save, party_save
+from tests.browser.conftest import PHONE, sync_api
 from tests.factories import ProductFactory, StoreFactory
-
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-# fixtures around it are then refused as "async unsafe" unless this is set.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None,
-        reason=f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests",
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -22,3 +22,21 @@ def order_a(shopper, address, store_a):  # noqa: F811
     rice = make_sku(store_a, price="10.00", stock=50, title="五常大米")
     oil = make_sku(store_a, price="25.00", stock=20, title="压榨菜籽油", spec="5L/桶")
     return paid_order(shopper, address, (rice, 3), (oil, 2))
+
+
+def carriers_ensure() -> None:
+    """The carriers migration 0002 seeds, again if a transactional test flushed the tables."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from apps.logistics.models import Carrier
+
+    if not Carrier.objects.filter(code="county").exists():
+        seed = importlib.import_module("apps.logistics.migrations.0002_carriers")
+        seed.carriers_add(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _carriers(db):
+    carriers_ensure()

@@ -9,9 +9,9 @@ from apps.orders.models import Order, OrderEvent, OrderLine, PaymentOrder
 from apps.orders.services.lifecycle import (
     order_cancel,
     order_confirm_receipt,
+    order_lines_ship,
     order_mark_delivered,
     order_record_refund,
-    order_ship,
     payment_order_mark_paid,
 )
 from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
@@ -189,8 +189,12 @@ def test_ship_decrements_stock_and_reservation(two_store_checkout, merchant_a):
     payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
     order = payment_order.orders.get(store__members__user=merchant_a)
 
-    order_ship(
-        order=order, actor=merchant_a, carrier_name="顺丰速运", tracking_number="sf1234567890"
+    order_lines_ship(
+        order=order,
+        quantities=None,
+        actor=merchant_a,
+        reference="sf:SF1234567890",
+        payload={"carrier_name": "顺丰速运", "tracking_number": "SF1234567890"},
     )
 
     order.refresh_from_db()
@@ -210,7 +214,7 @@ def test_merchant_of_another_store_cannot_ship(two_store_checkout, merchant_a, m
     order = payment_order.orders.get(store__members__user=merchant_a)
 
     with pytest.raises(ApplicationError) as exc:
-        order_ship(order=order, actor=merchant_b, carrier_name="顺丰", tracking_number="SF12345678")
+        order_lines_ship(order=order, quantities=None, actor=merchant_b)
 
     assert exc.value.status_code == 403
     order.refresh_from_db()
@@ -218,17 +222,47 @@ def test_merchant_of_another_store_cannot_ship(two_store_checkout, merchant_a, m
     assert sku_state(rice) == (10, 2)
 
 
-@pytest.mark.parametrize("tracking", ["", "12", "SF 1234 5678", "X" * 41, "顺丰123456"])
-def test_ship_refuses_bad_tracking_numbers(two_store_checkout, merchant_a, tracking):
+@pytest.mark.parametrize("quantity", [0, -1, 3])
+def test_ship_refuses_quantities_beyond_what_is_left(two_store_checkout, merchant_a, quantity):
     payment_order, rice, _oranges = two_store_checkout
     payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
     order = payment_order.orders.get(store__members__user=merchant_a)
+    line = order.lines.get()
 
     with pytest.raises(ApplicationError) as exc:
-        order_ship(order=order, actor=merchant_a, carrier_name="顺丰", tracking_number=tracking)
+        order_lines_ship(order=order, quantities={line.pk: quantity}, actor=merchant_a)
 
-    assert exc.value.code == "orders_invalid_tracking"
+    assert exc.value.code == "orders_invalid_ship_quantity"
+    assert list(exc.value.fields["lines"]) == [str(line.pk)]
     assert sku_state(rice) == (10, 2)
+    assert OrderLine.objects.get(pk=line.pk).shipped_quantity == 0
+    assert not OrderEvent.objects.filter(order=order, kind="shipment").exists()
+
+
+def test_partly_shipped_then_rest_refunded_releases_reservation_and_ships_the_order(
+    shopper, store_a, address, merchant_a
+):
+    # given a paid order of 3 × 10.00, one piece shipped
+    sku = make_sku(store_a, price="10.00", stock=10)
+    fill_cart(shopper, (sku, 3))
+    payment_order = place(shopper, address)
+    payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
+    order = payment_order.orders.get()
+    line = order.lines.get()
+    order = order_lines_ship(order=order, quantities={line.pk: 1}, actor=merchant_a)
+    assert (order.status, sku_state(sku)) == ("paid", (9, 2))
+
+    # when the two unshipped pieces are refunded
+    order = order_record_refund(
+        order=order, amount=Decimal("20.00"), lines={line.pk: 2}, restock=True, reference="AS-P"
+    )
+
+    # then their reservation goes back (not the stock: they never left) and the order is
+    # shipped, since everything not refunded is out
+    line.refresh_from_db()
+    assert (line.shipped_quantity, line.refunded_quantity) == (1, 2)
+    assert sku_state(sku) == (9, 0)
+    assert order.status == "shipped"
 
 
 def test_unpaid_order_cannot_be_shipped(two_store_checkout, merchant_a):
@@ -236,7 +270,7 @@ def test_unpaid_order_cannot_be_shipped(two_store_checkout, merchant_a):
     order = payment_order.orders.get(store__members__user=merchant_a)
 
     with pytest.raises(ApplicationError) as exc:
-        order_ship(order=order, actor=merchant_a, carrier_name="顺丰", tracking_number="SF12345678")
+        order_lines_ship(order=order, quantities=None, actor=merchant_a)
 
     assert exc.value.code == "orders_invalid_transition"
     assert sku_state(rice) == (10, 2)
@@ -248,7 +282,7 @@ def test_delivered_then_confirmed_completes_and_signals(
     payment_order, _rice, _oranges = two_store_checkout
     payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
     order = payment_order.orders.get(store__members__user=merchant_a)
-    order_ship(order=order, actor=merchant_a, carrier_name="中通快递", tracking_number="ZT12345678")
+    order_lines_ship(order=order, quantities=None, actor=merchant_a)
     order_mark_delivered(order=order, actor=merchant_a)
     received.clear()
 
@@ -260,6 +294,7 @@ def test_delivered_then_confirmed_completes_and_signals(
     assert list(order.events.values_list("to_status", flat=True)) == [
         "pending_payment",
         "paid",
+        "paid",  # the parcel (kind "shipment"), then the move once every line is out
         "shipped",
         "delivered",
         "completed",
@@ -311,7 +346,7 @@ def test_partial_refund_after_shipping_restocks_and_is_idempotent(
     payment_order = place(shopper, address)
     payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
     order = payment_order.orders.get()
-    order_ship(order=order, actor=merchant_a, carrier_name="邮政", tracking_number="EMS1234567")
+    order_lines_ship(order=order, quantities=None, actor=merchant_a)
     line = order.lines.get()
     assert sku_state(sku) == (7, 0)
 

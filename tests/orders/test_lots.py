@@ -1,6 +1,7 @@
 """Order lines and traceability lots: allocation at shipping, recall notices, the trace link
 on the order page, and checkout refusing SKUs a recall stopped."""
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,21 +12,23 @@ from django.utils import timezone
 from apps.accounts.models import Notification
 from apps.core.errors import ApplicationError
 from apps.core.roles import roles_sync
+from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Order, OrderLine
 from apps.orders.selectors import cart_summary, order_lines_for_lots
 from apps.orders.services.cart import cart_get
-from apps.orders.services.lifecycle import order_ship, payment_order_mark_paid
+from apps.orders.services.lifecycle import payment_order_mark_paid
 from apps.traceability.models import Lot, Party, TraceEvent
 from apps.traceability.selectors import lot_primary_code, trace_url
 from apps.traceability.services.lots import lot_create, lot_recall
 from apps.traceability.services.records import party_save
+from tests.logistics.conftest import carriers_ensure
 from tests.orders.conftest import fill_cart, make_sku, place, sku_state
 
 pytestmark = pytest.mark.django_db
 
-# The order page (session, user, order + lines + lots, events, siblings, trace codes, ...):
-# the same for any number of lines.
-QUERY_CEILING = 8
+# The order page (session, user, order + lines + lots, events, siblings, trace codes, parcels
+# with their lines and tracking (one query), ...): the same for any number of lines.
+QUERY_CEILING = 9
 
 
 @pytest.fixture(autouse=True)
@@ -59,14 +62,20 @@ def paid_order(shopper, address, sku, quantity: int = 2, key: str = "lots-key-00
     return payment_order.orders.get()
 
 
+_waybills = itertools.count(1)
+
+
 def ship(order: Order, merchant, **kwargs) -> Order:
-    return order_ship(
+    carriers_ensure()
+    shipment_create(
         order=order,
         actor=merchant,
-        carrier_name="顺丰速运",
-        tracking_number="SF1234567890",
+        carrier_code="sf",
+        tracking_number=f"SF{next(_waybills):012d}",
         **kwargs,
     )
+    order.refresh_from_db()
+    return order
 
 
 def test_ship_fills_the_line_from_the_first_expiring_active_lot_and_records_it(
@@ -159,7 +168,7 @@ def test_recall_notifies_each_buyer_once(
     first = paid_order(shopper, address, sku, key="lots-key-0001")
     second = paid_order(shopper, address, sku, key="lots-key-0002")
     ship(first, merchant_a)
-    order_ship(order=second, actor=merchant_a, carrier_name="顺丰", tracking_number="SF99999999")
+    ship(second, merchant_a)
     assert sorted(line.order_id for line in order_lines_for_lots([lot.pk])) == sorted(
         [first.pk, second.pk]
     )
@@ -178,8 +187,9 @@ def test_recall_notifies_each_buyer_once(
 def test_checkout_refuses_a_sku_whose_only_lot_is_recalled(shopper, address, store_a, merchant_a):
     sku = make_sku(store_a, stock=10)
     lot = make_lot(store_a, sku, "BAD-01")
-    lot_recall(lot=lot, actor=merchant_a, reason="农残超标")
+    # Already in the cart when the recall comes (adding it afterwards is refused outright).
     fill_cart(shopper, (sku, 1))
+    lot_recall(lot=lot, actor=merchant_a, reason="农残超标")
 
     summary = cart_summary(cart=cart_get(user=shopper), organisation=None)
     with pytest.raises(ApplicationError) as refused:

@@ -4,9 +4,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Order, OrderEvent, PaymentOrder
-from apps.orders.services.lifecycle import order_ship, payment_order_mark_paid
+from apps.orders.services.lifecycle import payment_order_mark_paid
 from tests.factories import UserFactory
+from tests.logistics.conftest import carriers_ensure
 from tests.orders.conftest import fill_cart, make_address, make_sku, place, sku_state
 
 pytestmark = pytest.mark.django_db
@@ -140,8 +142,9 @@ def test_cancel_and_confirm_from_the_pages(
     second = place(shopper, address, key="second-checkout-1")
     payment_order_mark_paid(payment_order=second, paid_at=timezone.now())
     shipped = second.orders.get()
-    order_ship(
-        order=shipped, actor=merchant_a, carrier_name="顺丰速运", tracking_number="SF00001111"
+    carriers_ensure()
+    shipment_create(
+        order=shipped, actor=merchant_a, carrier_code="sf", tracking_number="SF000000001111"
     )
     client.post(reverse("orders:order_confirm", args=[shipped.number]))
     shipped.refresh_from_db()
@@ -173,6 +176,7 @@ def test_order_api_list_detail_cancel_confirm(api_client, shopper, orders_of_a_a
 def test_merchant_api_sees_and_ships_only_its_stores_orders(
     api_client, merchant_a, merchant_b, orders_of_a_and_b, store_a, store_b
 ):
+    carriers_ensure()
     mine, theirs, rice = orders_of_a_and_b
     payment_order_mark_paid(payment_order=mine, paid_at=timezone.now())
     a_order = _order_of(mine, store_a)
@@ -182,14 +186,15 @@ def test_merchant_api_sees_and_ships_only_its_stores_orders(
     listed = api_client.get(reverse("api-merchant-order-list"))
     paid_only = api_client.get(reverse("api-merchant-order-list"), {"status": "paid"})
     foreign = api_client.get(reverse("api-merchant-order-detail", args=[b_order.number]))
+    # shipping moved to the logistics API (POST /api/v1/shipments/)
     foreign_ship = api_client.post(
-        reverse("api-merchant-order-ship", args=[b_order.number]),
-        {"carrier_name": "顺丰", "tracking_number": "SF12345678"},
+        reverse("api-shipment-list"),
+        {"order": b_order.number, "carrier": "sf", "tracking_number": "SF123456789012"},
         format="json",
     )
     shipped = api_client.post(
-        reverse("api-merchant-order-ship", args=[a_order.number]),
-        {"carrier_name": "顺丰", "tracking_number": "SF12345678"},
+        reverse("api-shipment-list"),
+        {"order": a_order.number, "carrier": "sf", "tracking_number": "SF123456789012"},
         format="json",
     )
 
@@ -199,8 +204,9 @@ def test_merchant_api_sees_and_ships_only_its_stores_orders(
     assert (foreign.status_code, foreign_ship.status_code) == (404, 404)
     b_order.refresh_from_db()
     assert b_order.status == "paid"
-    assert shipped.status_code == 200
-    assert shipped.json()["status"] == "shipped"
+    assert shipped.status_code == 201
+    a_order.refresh_from_db()
+    assert a_order.status == "shipped"
     assert sku_state(rice) == (49, 2)
     # a shopper is not a merchant
     api_client.force_authenticate(UserFactory())
@@ -225,6 +231,7 @@ def test_admin_merchant_sees_only_own_orders_and_ships_there(
         user.is_staff = True
         user.save(update_fields=["is_staff"])
         user.groups.add(Group.objects.get(name="商家"))
+    carriers_ensure()
     mine, _theirs, _rice = orders_of_a_and_b
     payment_order_mark_paid(payment_order=mine, paid_at=timezone.now())
     a_order = _order_of(mine, store_a)
@@ -234,26 +241,29 @@ def test_admin_merchant_sees_only_own_orders_and_ships_there(
     changelist = client.get(reverse("admin:orders_order_changelist"))
     own = client.get(reverse("admin:orders_order_change", args=[a_order.pk]))
     foreign = client.get(reverse("admin:orders_order_change", args=[b_order.pk]))
+    # the 发货 page is the logistics admin's (tests/logistics/test_shipments_admin.py)
     foreign_ship = client.post(
-        reverse("admin:orders_order_ship", args=[b_order.pk]),
-        {"carrier_name": "顺丰速运", "tracking_number": "SF99998888"},
+        reverse("admin:logistics_shipment_ship", args=[b_order.pk]),
+        {"carrier": "sf", "tracking_number": "SF999988880000"},
     )
+    ship_url = reverse("admin:logistics_shipment_ship", args=[a_order.pk])
+    line = a_order.lines.get()
     ship = client.post(
-        reverse("admin:orders_order_ship", args=[a_order.pk]),
-        {"carrier_name": "顺丰速运", "tracking_number": "SF99998888"},
+        ship_url,
+        {"carrier": "sf", "tracking_number": "SF999988880000", f"quantity_{line.pk}": 1},
     )
 
     html = changelist.content.decode()
     assert a_order.number in html
     assert b_order.number not in html
     assert own.status_code == 200
-    assert "发货" in own.content.decode()
+    assert ship_url in own.content.decode()
     assert (foreign.status_code, foreign_ship.status_code) == (404, 404)
     b_order.refresh_from_db()
     assert b_order.status == "paid"
     assert ship.status_code == 302
     a_order.refresh_from_db()
-    assert (a_order.status, a_order.tracking_number) == ("shipped", "SF99998888")
+    assert (a_order.status, a_order.tracking_number) == ("shipped", "SF999988880000")
     assert OrderEvent.objects.get(order=a_order, kind="shipped").actor == merchant_a
 
 

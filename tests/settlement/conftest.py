@@ -1,7 +1,8 @@
 """Orders for the settlement tests, made through the real orders services: the shopper's cart
 and checkout (order_place), payment (payment_order_mark_paid), the merchant shipping it
-(order_ship) and the shopper confirming receipt (order_confirm_receipt), whose order_completed
-signal books the ledger; refunds go through order_record_refund (→ order_refunded)."""
+(logistics.shipment_create) and the shopper confirming receipt (order_confirm_receipt), whose
+order_completed signal books the ledger; refunds go through order_record_refund
+(→ order_refunded)."""
 
 import datetime as dt
 import itertools
@@ -12,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.core.roles import FINANCE, roles_sync
+from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Division, Order
 from apps.orders.services.cart import cart_add, cart_get_or_create
 from apps.orders.services.checkout import order_place
@@ -19,13 +21,13 @@ from apps.orders.services.divisions import divisions_load
 from apps.orders.services.lifecycle import (
     order_confirm_receipt,
     order_record_refund,
-    order_ship,
     payment_order_mark_paid,
 )
 from apps.settlement.models import LedgerEntry
 from apps.settlement.periods import period_bounds, period_containing
 from apps.stores.models import Store
 from tests.factories import UserFactory
+from tests.logistics.conftest import carriers_ensure
 from tests.orders.conftest import make_address, make_sku
 
 _keys = itertools.count(1)
@@ -65,10 +67,16 @@ def place_paid(buyer, store: Store, items: list[tuple[str, int]]) -> Order:
     return payment_order.orders.get()
 
 
+_waybills = itertools.count(1)
+
+
 def ship(order: Order) -> Order:
-    return order_ship(
-        order=order, actor=None, carrier_name="顺丰速运", tracking_number="SF1234567890"
+    carriers_ensure()
+    shipment_create(
+        order=order, actor=None, carrier_code="sf", tracking_number=f"SF{next(_waybills):012d}"
     )
+    order.refresh_from_db()
+    return order
 
 
 def complete(order: Order) -> Order:

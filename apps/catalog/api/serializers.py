@@ -88,8 +88,9 @@ class SkuSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Sku
-        fields = ["id", "spec", "retail_price", "available", "weight_grams", "barcode"]
+        fields = ["id", "spec", "retail_price", "available", "weight_grams", "barcode", "is_held"]
         read_only_fields = fields
+        extra_kwargs = {"is_held": {"help_text": _("批次召回/暂停中且无其他在售批次：暂停销售")}}
 
 
 class ProductSerializerMixin(serializers.Serializer):
@@ -164,6 +165,7 @@ class MerchantSkuSerializer(serializers.ModelSerializer):
             "weight_grams",
             "barcode",
             "is_active",
+            "is_held",
             "sort_order",
             "min_wholesale_quantity",
             "wholesale_tiers",

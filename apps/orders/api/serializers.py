@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.orders.links import payment_start_url
-from apps.orders.models import Address, Division, Order, OrderEvent, OrderLine, PaymentOrder
+from apps.orders.models import (
+    Address,
+    DeliveryMethod,
+    Division,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PaymentOrder,
+)
 from apps.orders.rules import MAX_LINE_QUANTITY
 
 INT_MAX = 2_147_483_647
@@ -117,8 +125,58 @@ class CartQuantityInputSerializer(serializers.Serializer):
 # --- Checkout and orders ------------------------------------------------------------------
 
 
+class PickupPointSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    shop_name = serializers.CharField()
+    address = serializers.CharField()
+    opening_hours = serializers.CharField()
+    contact_name = serializers.CharField()
+    contact_phone = serializers.CharField()
+    has_cold_storage = serializers.BooleanField()
+
+
+class DeliverySlotOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="slot.pk")
+    text = serializers.CharField(source="slot", help_text=_("如 09:00–12:00"))
+    delivery_date = serializers.DateField(help_text=_("截单前下单当日送达，之后次日"))
+
+
+class DeliveryOfferSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    label = serializers.CharField()
+    is_cold_chain = serializers.BooleanField()
+    fee = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("该方式的配送费"))
+    error = serializers.CharField(help_text=_("不能使用该方式的原因；空表示可用"))
+    slots = DeliverySlotOfferSerializer(many=True, help_text=_("县域配送的送达时段"))
+    pickup_points = PickupPointSerializer(many=True, help_text=_("可选自提点"))
+
+
+class CheckoutGroupSerializer(CartGroupSerializer):
+    delivery_offers = DeliveryOfferSerializer(many=True)
+    delivery_method = serializers.CharField(
+        source="delivery.method", default=None, help_text=_("按所选（默认）方式计算的运费")
+    )
+
+
 class CheckoutPreviewSerializer(CartSerializer):
+    groups = CheckoutGroupSerializer(many=True)
     address = AddressSerializer(allow_null=True)
+
+
+class DeliveryInputSerializer(serializers.Serializer):
+    store = serializers.IntegerField(min_value=1, max_value=INT_MAX)
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    slot = serializers.IntegerField(
+        min_value=1,
+        max_value=INT_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_("县域配送时段 id"),
+    )
+    pickup_point = serializers.IntegerField(
+        min_value=1, max_value=INT_MAX, required=False, allow_null=True, help_text=_("自提点 id")
+    )
 
 
 class CheckoutInputSerializer(serializers.Serializer):
@@ -127,6 +185,16 @@ class CheckoutInputSerializer(serializers.Serializer):
         choices=PaymentOrder.Method.choices, default=PaymentOrder.Method.ONLINE
     )
     buyer_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    deliveries = DeliveryInputSerializer(
+        many=True, required=False, help_text=_("各店铺的配送方式；不传的店铺默认快递")
+    )
+
+    def validate_deliveries(self, value: list[dict]) -> dict[int, dict]:
+        # The service wants {store id: choice}; one entry per store.
+        by_store = {item["store"]: item for item in value}
+        if len(by_store) != len(value):
+            raise serializers.ValidationError(_("每个店铺只能选择一种配送方式。"))
+        return by_store
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -182,6 +250,10 @@ class OrderSerializer(serializers.ModelSerializer):
             "total_amount",
             "refunded_amount",
             "is_wholesale",
+            "delivery_method",
+            "delivery_date",
+            "delivery_slot",
+            "is_cold_chain",
             "lines",
             "created_at",
             "paid_at",
@@ -205,12 +277,14 @@ class OrderAddressSerializer(serializers.Serializer):
 
 class OrderDetailSerializer(OrderSerializer):
     address = OrderAddressSerializer(read_only=True)
+    pickup_point = PickupPointSerializer(read_only=True, allow_null=True)
     events = OrderEventSerializer(many=True, read_only=True)
 
     class Meta(OrderSerializer.Meta):
         fields = [
             *OrderSerializer.Meta.fields,
             "address",
+            "pickup_point",
             "buyer_note",
             "carrier_name",
             "tracking_number",
@@ -257,11 +331,6 @@ class PaymentOrderSerializer(serializers.ModelSerializer):
 
     def get_pay_url(self, payment_order: PaymentOrder) -> str:
         return payment_start_url(payment_order.number)
-
-
-class ShipInputSerializer(serializers.Serializer):
-    carrier_name = serializers.CharField(max_length=40)
-    tracking_number = serializers.CharField(max_length=40)
 
 
 class CancelInputSerializer(serializers.Serializer):

@@ -35,9 +35,4 @@ urlpatterns = [
         views.MerchantOrderDetailApi.as_view(),
         name="api-merchant-order-detail",
     ),
-    path(
-        f"merchant/orders/{NUMBER}/ship/",
-        views.MerchantOrderShipApi.as_view(),
-        name="api-merchant-order-ship",
-    ),
 ]

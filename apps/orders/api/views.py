@@ -35,7 +35,6 @@ from apps.orders.api.serializers import (
     OrderDetailSerializer,
     OrderSerializer,
     PaymentOrderSerializer,
-    ShipInputSerializer,
 )
 from apps.orders.models import Address, Order
 from apps.orders.selectors import (
@@ -60,7 +59,7 @@ from apps.orders.services.cart import (
     cart_line_set_quantity,
 )
 from apps.orders.services.checkout import log_ignored_price_fields, order_place
-from apps.orders.services.lifecycle import order_cancel, order_confirm_receipt, order_ship
+from apps.orders.services.lifecycle import order_cancel, order_confirm_receipt
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
 from apps.wholesale.selectors import verified_organisation_for_user
 
@@ -273,7 +272,7 @@ class CartLineDetailApi(CartMixin, ShopperApi):
 @extend_schema(tags=[TAG_CART])
 class CheckoutPreviewApi(CartMixin, ShopperApi):
     @extend_schema(
-        summary=_("结算预览：每个店铺的运费和合计（不下单）"),
+        summary=_("结算预览：每个店铺可选的配送方式及费用、默认方式的运费和合计（不下单）"),
         parameters=[
             OpenApiParameter(
                 "address", OpenApiTypes.INT, description=_("收货地址 id；不传用默认地址")
@@ -326,6 +325,7 @@ class CheckoutApi(ShopperApi):
             idempotency_key=request.headers.get("Idempotency-Key", ""),
             method=data["method"],
             buyer_note=data.get("buyer_note", ""),
+            deliveries=data.get("deliveries") or {},
         )
         code = status.HTTP_200_OK if payment_order.is_replay else status.HTTP_201_CREATED
         payment_order = payment_order_get_for_buyer(user=request.user, number=payment_order.number)
@@ -483,20 +483,4 @@ class MerchantOrderDetailApi(MerchantApi):
         responses={200: MerchantOrderSerializer, **_errors(401, 403, 404)},
     )
     def get(self, request: Request, number: str) -> Response:
-        return Response(MerchantOrderSerializer(self.store_order(request, number)).data)
-
-
-@extend_schema(tags=[TAG_MERCHANT])
-class MerchantOrderShipApi(MerchantApi):
-    @extend_schema(
-        summary=_("发货：填写快递公司和运单号"),
-        request=ShipInputSerializer,
-        responses={200: MerchantOrderSerializer, **_errors(400, 401, 403, 404, 409)},
-    )
-    def post(self, request: Request, number: str) -> Response:
-        serializer = ShipInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order_ship(
-            order=self.store_order(request, number), actor=request.user, **serializer.validated_data
-        )
         return Response(MerchantOrderSerializer(self.store_order(request, number)).data)

@@ -70,7 +70,10 @@ def _refuse_unless_buyable(sku: Sku, quantity: int) -> None:
     if problem:
         code = (
             OrderErrorCode.OUT_OF_STOCK
-            if sku.is_active and sku.product.status == "on_sale" and sku.product.store.is_selling
+            if sku.is_active
+            and not sku.is_held
+            and sku.product.status == "on_sale"
+            and sku.product.store.is_selling
             else OrderErrorCode.NOT_SELLABLE
         )
         raise ApplicationError(

@@ -33,7 +33,13 @@ from apps.orders.models import (
 )
 from apps.orders.rules import MAX_LINE_QUANTITY
 from apps.orders.selectors import CartItem, cart_item_build
-from apps.orders.services.freight import FreightLine, freight_quote
+from apps.orders.services.delivery import (
+    DeliveryChoice,
+    DeliveryQuote,
+    cold_chain_titles,
+    delivery_quote,
+)
+from apps.orders.services.freight import FreightLine
 from apps.orders.services.lifecycle import payment_order_mark_paid
 from apps.traceability.selectors import sku_ids_blocked_by_lots
 from apps.wholesale.errors import WholesaleErrorCode
@@ -102,8 +108,13 @@ def order_place(
     idempotency_key: str,
     method: str = PaymentOrder.Method.ONLINE,
     buyer_note: str = "",
+    deliveries: dict[int, dict] | None = None,
 ) -> PaymentOrder:
     """Place the whole cart. Returns the PaymentOrder; `is_replay` tells a repeat from a new one.
+
+    `deliveries` maps a store id to the shopper's delivery choice {"method", "slot" (DeliverySlot
+    id), "pickup_point" (PickupPoint id)}; a store left out gets express when it offers it, else
+    its first option (refused when that needs a slot or point the shopper has not chosen).
 
     Refuses (ApplicationError) an empty cart, an address that is not the buyer's, any line that
     cannot be bought as it stands (flagged in the cart: off sale, suspended store, sold out,
@@ -125,6 +136,7 @@ def order_place(
                     key=key,
                     method=method,
                     buyer_note=buyer_note,
+                    deliveries=deliveries or {},
                 )
         except IntegrityError:
             # Either the same key committed meanwhile (double submit: loop returns it) or,
@@ -140,7 +152,7 @@ def _refuse(message: str, code: str, **fields) -> ApplicationError:
     return ApplicationError(message, code=code, fields=fields)
 
 
-def _place(*, buyer, cart, address, key, method, buyer_note) -> PaymentOrder:
+def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> PaymentOrder:
     if address is None or address.user_id != buyer.pk:
         raise _refuse(
             _("请选择您的收货地址。"), OrderErrorCode.ADDRESS_NOT_FOUND, address=_("地址无效。")
@@ -206,10 +218,11 @@ def _place(*, buyer, cart, address, key, method, buyer_note) -> PaymentOrder:
     by_store: dict[int, list[CartItem]] = defaultdict(list)
     for item in items:
         by_store[item.sku.product.store_id].append(item)
-    freights = {}
+    quotes: dict[int, DeliveryQuote] = {}
     for store_id, store_items in sorted(by_store.items()):
         store = store_items[0].sku.product.store
-        freights[store_id] = freight_quote(
+        raw_choice = deliveries.get(store_id, deliveries.get(str(store_id)))
+        quotes[store_id] = delivery_quote(
             store=store,
             lines=[
                 FreightLine(
@@ -217,8 +230,12 @@ def _place(*, buyer, cart, address, key, method, buyer_note) -> PaymentOrder:
                 )
                 for i in store_items
             ],
+            cold_titles=cold_chain_titles(i.product for i in store_items),
             address=address,
+            choice=DeliveryChoice.parse(raw_choice) if raw_choice else None,
+            now=now,
         )
+    freights = {store_id: quote.fee for store_id, quote in quotes.items()}
     amount = sum((i.line_amount for i in items), ZERO) + sum(freights.values(), ZERO)
     if method == PaymentOrder.Method.CREDIT and amount > credit_available(
         organisation=organisation
@@ -247,6 +264,11 @@ def _place(*, buyer, cart, address, key, method, buyer_note) -> PaymentOrder:
             goods_amount=goods,
             freight_amount=freights[store_id],
             total_amount=goods + freights[store_id],
+            delivery_method=quotes[store_id].method,
+            pickup_point=quotes[store_id].pickup_point,
+            delivery_date=quotes[store_id].delivery_date,
+            delivery_slot=quotes[store_id].slot_text,
+            is_cold_chain=quotes[store_id].is_cold_chain,
             commission_rate=store.commission_rate,
             is_wholesale=organisation is not None,
             buyer_organisation=organisation,
@@ -263,7 +285,16 @@ def _place(*, buyer, cart, address, key, method, buyer_note) -> PaymentOrder:
                 kind="placed",
                 actor=buyer,
                 reason=_("提交订单"),
-                payload={"payment_order": payment_order.number, "method": method},
+                payload={
+                    "payment_order": payment_order.number,
+                    "method": method,
+                    "delivery_method": order.delivery_method,
+                    "pickup_point": order.pickup_point_id,
+                    "delivery_date": order.delivery_date.isoformat()
+                    if order.delivery_date
+                    else None,
+                    "delivery_slot": order.delivery_slot,
+                },
             )
             for order in orders
         ]

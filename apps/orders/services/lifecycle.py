@@ -6,7 +6,6 @@ update_fields, writes an OrderEvent and sends its signal inside the transaction.
 """
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -32,7 +31,6 @@ from apps.wholesale.services import credit_release
 
 logger = logging.getLogger(__name__)
 
-TRACKING_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 EXPIRED_BATCH = 200
 
 
@@ -309,71 +307,137 @@ def _lots_allocate(
     return allocations
 
 
+def _ship_quantities(
+    lines: dict[int, OrderLine], quantities: dict[int, int] | None
+) -> list[tuple[OrderLine, int]]:
+    """Validate what ships now: each quantity > 0 and at most what is left of its line
+    (bought − refunded − shipped). None means everything left. Sorted by SKU id (lock order)."""
+    left = {
+        pk: max(0, ln.quantity - ln.refunded_quantity - ln.shipped_quantity)
+        for pk, ln in lines.items()
+    }
+    if quantities is None:
+        wanted = {pk: quantity for pk, quantity in left.items() if quantity > 0}
+    else:
+        wanted, errors = {}, {}
+        for raw_id, raw_quantity in quantities.items():
+            try:
+                line_id, quantity = int(raw_id), int(raw_quantity)
+            except (TypeError, ValueError):
+                errors[str(raw_id)] = _("数量无效。")
+                continue
+            if line_id not in lines:
+                errors[str(raw_id)] = _("不是本订单的商品。")
+            elif quantity <= 0:
+                errors[str(line_id)] = _("发货数量须大于 0。")
+            elif quantity > left[line_id]:
+                errors[str(line_id)] = _("「%(title)s」最多还可发 %(left)s 件。") % {
+                    "title": lines[line_id].title,
+                    "left": left[line_id],
+                }
+            else:
+                wanted[line_id] = quantity
+        if errors:
+            raise ApplicationError(
+                next(iter(errors.values())),
+                code=OrderErrorCode.INVALID_SHIP_QUANTITY,
+                fields={"lines": errors},
+            )
+    if not wanted:
+        raise ApplicationError(
+            _("订单没有待发货的商品。"),
+            code=OrderErrorCode.INVALID_SHIP_QUANTITY,
+            fields={"lines": _("没有待发货的商品。")},
+            status_code=409,
+        )
+    return sorted(
+        ((lines[pk], quantity) for pk, quantity in wanted.items()),
+        key=lambda pair: (pair[0].sku_id or 0, pair[0].pk),
+    )
+
+
+def _lines_fully_shipped(lines: Iterable[OrderLine]) -> bool:
+    return all(ln.shipped_quantity >= ln.quantity - ln.refunded_quantity for ln in lines)
+
+
 @transaction.atomic
-def order_ship(
+def order_lines_ship(
     *,
     order: Order,
+    quantities: dict[int, int] | None,
     actor,
-    carrier_name: str,
-    tracking_number: str,
     lots: dict[int, int] | None = None,
+    reference: str = "",
+    payload: dict | None = None,
 ) -> Order:
-    """The merchant ships a paid order: stock and reservation both go down by what ships.
+    """The merchant puts some of a paid order's lines into a parcel (logistics calls this).
 
-    `lots` (order-line id → lot id) overrides the lot a line is filled from; other lines get
-    the first-expiring active lot of their SKU. The shipment is recorded in the store's trace
-    chain for the lots used.
+    `quantities` maps order-line id → pieces shipped now (None: everything still to ship).
+    Stock and reservation both go down by what ships; `lots` (order-line id → lot id)
+    overrides the lot a line is filled from, other lines get the first-expiring active lot of
+    their SKU, and the lots used are recorded in the store's trace chain. The order stays paid
+    until every line is fully shipped, then becomes shipped; `payload` (carrier_name,
+    tracking_number of the parcel) is logged and the last parcel's number shown on the order.
     """
-    carrier_name = (carrier_name or "").strip()
-    tracking_number = (tracking_number or "").strip().upper()
-    fields = {}
-    if not carrier_name or len(carrier_name) > 40:
-        fields["carrier_name"] = _("请填写快递公司（不超过 40 字）。")
-    if not TRACKING_NUMBER_PATTERN.fullmatch(tracking_number):
-        fields["tracking_number"] = _("运单号为 6–40 位字母、数字或连字符。")
-    if fields:
-        raise ApplicationError(
-            next(iter(fields.values())), code=OrderErrorCode.INVALID_TRACKING, fields=fields
-        )
+    payload = dict(payload or {})
     order = _lock_order(order)
     if not _is_merchant_or_staff(order, actor):
         raise _not_allowed()
     _check_move(order, Order.Status.SHIPPED)
-    lines = list(order.lines.select_related("sku", "lot").order_by("sku_id"))
-    to_ship = [(line, line.quantity - line.refunded_quantity) for line in lines]
-    if not any(quantity > 0 for _line, quantity in to_ship):
-        raise ApplicationError(
-            _("订单商品已全部退款，无需发货。"), code=OrderErrorCode.INVALID_TRANSITION
-        )
+    lines = {
+        line.pk: line
+        for line in order.lines.select_for_update(of=("self",))
+        .select_related("sku", "lot")
+        .order_by("pk")
+    }
+    to_ship = _ship_quantities(lines, quantities)
     allocations = _lots_allocate(order, to_ship, lots)
     for line, quantity in to_ship:
-        if quantity <= 0 or line.sku_id is None:
-            continue
-        updated = Sku.objects.filter(
-            pk=line.sku_id, reserved__gte=quantity, stock__gte=quantity
-        ).update(stock=F("stock") - quantity, reserved=F("reserved") - quantity)
-        if updated != 1:
-            logger.error(
-                "order %s: reservation of sku %s missing at shipping", order.number, line.sku_id
-            )
-            raise ApplicationError(
-                _("「%(title)s」库存记录异常，请联系平台处理。") % {"title": line.title},
-                code=OrderErrorCode.OUT_OF_STOCK,
-                status_code=409,
-            )
-    order.carrier_name = carrier_name
-    order.tracking_number = tracking_number
-    order.shipped_at = timezone.now()
-    _move(
-        order,
-        Order.Status.SHIPPED,
-        actor=actor,
-        reason=_("商家发货：%(carrier)s %(number)s")
-        % {"carrier": carrier_name, "number": tracking_number},
-        kind="shipped",
-        payload={"carrier_name": carrier_name, "tracking_number": tracking_number},
-        fields=["carrier_name", "tracking_number", "shipped_at"],
+        if line.sku_id is not None:
+            updated = Sku.objects.filter(
+                pk=line.sku_id, reserved__gte=quantity, stock__gte=quantity
+            ).update(stock=F("stock") - quantity, reserved=F("reserved") - quantity)
+            if updated != 1:
+                logger.error(
+                    "order %s: reservation of sku %s missing at shipping",
+                    order.number,
+                    line.sku_id,
+                )
+                raise ApplicationError(
+                    _("「%(title)s」库存记录异常，请联系平台处理。") % {"title": line.title},
+                    code=OrderErrorCode.OUT_OF_STOCK,
+                    status_code=409,
+                )
+        line.shipped_quantity += quantity
+        line.save(update_fields=["shipped_quantity"])
+    shipped_lines = {str(line.pk): quantity for line, quantity in to_ship}
+    carrier_name = str(payload.get("carrier_name", ""))[:40]
+    tracking_number = str(payload.get("tracking_number", ""))[:40]
+    OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        kind="shipment",
+        actor=actor if getattr(actor, "pk", None) else None,
+        reason=(
+            _("商家发货：%(carrier)s %(number)s")
+            % {"carrier": carrier_name, "number": tracking_number}
+        )[:300],
+        payload={**payload, "reference": reference, "lines": shipped_lines},
     )
+    if _lines_fully_shipped(lines.values()):
+        order.carrier_name = carrier_name
+        order.tracking_number = tracking_number
+        order.shipped_at = timezone.now()
+        _move(
+            order,
+            Order.Status.SHIPPED,
+            actor=actor,
+            reason=_("全部商品已发货"),
+            kind="shipped",
+            payload={"reference": reference, **payload},
+            fields=["carrier_name", "tracking_number", "shipped_at"],
+        )
     if allocations:
         lot_shipment_record(
             store=order.store,
@@ -467,14 +531,20 @@ def order_record_refund(
         if line is None or quantity < 0 or line.refunded_quantity + quantity > line.quantity:
             raise ApplicationError(_("退款商品或数量无效。"), code=OrderErrorCode.INVALID_REFUND)
         wanted.append((line, quantity))
+    # Split each refunded quantity into pieces never shipped (still reserved: the reservation
+    # goes back) and pieces already shipped (taken from stock at shipping: back only when
+    # `restock`, a return received). Unshipped pieces are refunded first.
+    unshipped: list[tuple[int | None, int]] = []
+    returned: list[tuple[int | None, int]] = []
+    for line, quantity in wanted:
+        left = max(0, line.quantity - line.refunded_quantity - line.shipped_quantity)
+        unshipped.append((line.sku_id, min(quantity, left)))
+        returned.append((line.sku_id, quantity - min(quantity, left)))
     _spread_refund(amount, wanted)
-    shipped = order.status not in (Order.Status.PAID,)
-    if not shipped:
-        _release_reservations((line.sku_id, q) for line, q in wanted)
-    elif restock:
-        for line, quantity in sorted(wanted, key=lambda pair: pair[0].sku_id or 0):
-            if line.sku_id and quantity:
-                Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + quantity)
+    _release_reservations(unshipped)
+    if restock:
+        for sku_id, quantity in sorted((s, q) for s, q in returned if s and q > 0):
+            Sku.objects.filter(pk=sku_id).update(stock=F("stock") + quantity)
     order.refunded_amount += amount
     order.save(update_fields=["refunded_amount", "updated_at"])
     OrderEvent.objects.create(
@@ -491,7 +561,28 @@ def order_record_refund(
             "restock": bool(restock),
         },
     )
-    if order.status == Order.Status.PAID and order.refunded_amount == order.total_amount:
+    nothing_shipped = not any(line.shipped_quantity for line in by_id.values())
+    if (
+        order.status == Order.Status.PAID
+        and not nothing_shipped
+        and _lines_fully_shipped(by_id.values())
+    ):
+        # Partly shipped, and the rest was refunded: the order is now completely shipped.
+        order.shipped_at = timezone.now()
+        _move(
+            order,
+            Order.Status.SHIPPED,
+            actor=actor,
+            reason=_("未发货商品已退款，其余已全部发货"),
+            kind="shipped",
+            payload={"reference": reference},
+            fields=["shipped_at"],
+        )
+    elif (
+        order.status == Order.Status.PAID
+        and nothing_shipped
+        and order.refunded_amount == order.total_amount
+    ):
         order.cancelled_at = timezone.now()
         _move(
             order,

@@ -23,6 +23,7 @@ from apps.traceability.services.common import (
     store_access_check,
 )
 from apps.traceability.services.events import EventLotInput, trace_event_append
+from apps.traceability.services.holds import lot_sku_ids, skus_lock
 from apps.traceability.services.lots import lot_hold, lots_lock
 
 PDF_MAGIC = b"%PDF-"
@@ -129,6 +130,10 @@ def inspection_record(
             _("请至少填写一个检测项目。"), code=TraceErrorCode.NO_ITEMS, field="items"
         )
     rows = [_item_clean(item) for item in items]
+    if lot.status == Lot.Status.ACTIVE and not all(row.is_passed for row in rows):
+        # The hold below refreshes the lot's SKUs after the event took the chain head: lock
+        # them now (lot, SKUs, chain head is the order every service keeps).
+        skus_lock(sku_ids=lot_sku_ids([lot.pk]))
     content = extension = None
     if report_file is not None:
         content, extension = report_clean(report_file)

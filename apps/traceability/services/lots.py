@@ -28,6 +28,7 @@ from apps.traceability.services.common import (
     store_access_check,
 )
 from apps.traceability.services.events import EventLotInput, trace_event_append
+from apps.traceability.services.holds import lot_sku_ids, skus_hold_refresh, skus_lock
 from apps.traceability.signals import lot_recalled
 
 Status = Lot.Status
@@ -157,6 +158,8 @@ def lot_create(
     )
     if skus:
         lot.skus.set(skus)
+        # A new active lot may put a held SKU back on sale (before the chain head: lock order).
+        skus_hold_refresh(sku_ids=[sku.pk for sku in skus])
     lot_safety_refresh(lot=lot)
     LotStatusChange.objects.create(lot=lot, to_status=lot.status, actor=actor, reason=_("采收入批"))
     trace_event_append(
@@ -196,12 +199,18 @@ def lot_update(
     Number, product, producer, plot, date and quantity are in the harvest event's hash.
     """
     store_access_check(actor=actor, store_id=lot.store_id)
+    touched: set[int] = set()
     if skus is not None:
         _skus_check(lot.product, skus)
+        # SKUs leaving the lot and SKUs joining it may both change whether they can sell.
+        touched = lot_sku_ids([lot.pk]) | {sku.pk for sku in skus}
         lot.skus.set(skus)
     if expiry_date is not None and expiry_date != lot.expiry_date:
         lot.expiry_date = _expiry(lot.product, lot.harvest_date, expiry_date)
         lot.save(update_fields=["expiry_date", "updated_at"])
+        touched |= lot_sku_ids([lot.pk])
+    if touched:
+        skus_hold_refresh(sku_ids=touched)
     return lot
 
 
@@ -222,9 +231,12 @@ def _locked(lot: Lot) -> Lot:
 def lot_change_status(
     *, lot: Lot, to_status: str, actor: User | None, reason: str = "", payload: dict | None = None
 ) -> Lot:
-    """Move a lot along Lot.TRANSITIONS with a LotStatusChange row (no event: callers add it)."""
+    """Move a lot along Lot.TRANSITIONS with a LotStatusChange row (no event: callers add it)
+    and refresh its SKUs' is_held (callers append their event after: SKUs before chain head)."""
     store_access_check(actor=actor, store_id=lot.store_id)
-    return _status_move(lot=lot, to_status=to_status, actor=actor, reason=reason, payload=payload)
+    _status_move(lot=lot, to_status=to_status, actor=actor, reason=reason, payload=payload)
+    skus_hold_refresh(sku_ids=lot_sku_ids([lot.pk]))
+    return lot
 
 
 def _status_move(
@@ -338,13 +350,16 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
             reason=reason,
             payload={"recalled_by": actor.pk if actor else None, "origin_lot": lot.pk},
         )
-        _holding_event(
-            target, disposition=Disposition.RECALLED, kind="recall", reason=reason, actor=actor
-        )
         recalled.append(target)
     if not recalled:
         raise ApplicationError(
             _("批次已召回。"), code=TraceErrorCode.INVALID_TRANSITION, status_code=409
+        )
+    # One refresh for all recalled lots, before the events take the chain head (lock order).
+    skus_hold_refresh(sku_ids=lot_sku_ids([target.pk for target in recalled]))
+    for target in recalled:
+        _holding_event(
+            target, disposition=Disposition.RECALLED, kind="recall", reason=reason, actor=actor
         )
     store_ids = {target.store_id for target in recalled}
     acting_member = actor is not None and bool(set(store_ids_for_user(actor)) & store_ids)
@@ -435,6 +450,10 @@ def lot_transform(
                 field="inputs",
             )
         sources.append((source, used))
+    # Consuming a source or adding this lot may change whether their SKUs can sell: lock those
+    # SKUs now, before the chain head (the refresh below then waits for nothing).
+    touched = lot_sku_ids([source.pk for source, _used in sources]) | {sku.pk for sku in skus}
+    skus_lock(sku_ids=touched)
 
     harvest_date = min(source.harvest_date for source, _used in sources)
     plots = {source.plot_id for source, _used in sources}
@@ -485,27 +504,34 @@ def lot_transform(
         remaining = source.quantity - used
         Lot.objects.filter(pk=source.pk).update(quantity=F("quantity") - used)
         if remaining == 0:
-            lot_change_status(
+            _status_move(
                 lot=source,
                 to_status=Status.CONSUMED,
                 actor=actor,
                 reason=_("已全部加工为批次 %(lot)s") % {"lot": lot.lot_number},
+                payload=None,
             )
+    skus_hold_refresh(sku_ids=touched)
     trace_code_for_lot(lot=lot)
     return lot
 
 
 @transaction.atomic
 def lots_expire_due(*, today: date | None = None) -> int:
-    """Mark lots past their expiry date as expired (run daily by a beat task)."""
+    """Mark lots past their expiry date as expired (run daily by a beat task), then refresh
+    every SKU's is_held: a lot stops supplying its SKUs the day its expiry date passes, and a
+    run also repairs flags of a database that predates them."""
     today = today or timezone.localdate()
     count = 0
     due = Lot.objects.filter(
         status__in=[Status.ACTIVE, Status.ON_HOLD], expiry_date__lt=today
     ).order_by("pk")
     for lot in due:
-        lot_change_status(lot=lot, to_status=Status.EXPIRED, actor=None, reason=_("已过保质期"))
+        _status_move(
+            lot=lot, to_status=Status.EXPIRED, actor=None, reason=_("已过保质期"), payload=None
+        )
         count += 1
+    skus_hold_refresh(sku_ids=None, today=today)
     return count
 
 

@@ -22,6 +22,7 @@ from apps.traceability.services.common import (
     same_store_check,
     store_access_check,
 )
+from apps.traceability.services.holds import lot_sku_ids, skus_lock
 from apps.traceability.services.lots import lot_hold, lot_safety_refresh, lots_lock
 
 
@@ -156,6 +157,9 @@ def input_application_record(
         affected.extend(derived_lots(lot))
     ids = sorted({lot.pk for lot in affected})
     lots_lock(ids)
+    # A lot put on hold below refreshes its SKUs after an earlier hold's event took the chain
+    # head: lock them now, keeping the order lots, SKUs, chain head.
+    skus_lock(sku_ids=lot_sku_ids(ids))
     Lot.objects.filter(pk__in=ids).update(updated_at=timezone.now())
     # Read again under the locks: statuses and flags as they are now.
     affected = list(Lot.objects.filter(pk__in=ids).select_related("store").order_by("pk"))

@@ -1,0 +1,16 @@
+from celery import shared_task
+
+from apps.logistics.services.overdue import shipments_flag_overdue
+from apps.logistics.services.receipt import orders_auto_receipt
+
+
+@shared_task
+def orders_auto_receipt_task() -> int:
+    """Beat job (settings.PERIODIC_TASKS): complete orders delivered N days ago, unconfirmed."""
+    return orders_auto_receipt()
+
+
+@shared_task
+def shipments_flag_overdue_task() -> list[int]:
+    """Beat job: flag parcels not collected in time or without scans; clear recovered ones."""
+    return list(shipments_flag_overdue())

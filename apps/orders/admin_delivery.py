@@ -1,0 +1,158 @@
+"""Back office for delivery methods (imported by apps.orders.admin).
+
+Merchants manage their own store's options, county zones and time slots (StoreScopedAdminMixin:
+queryset, object pages and store choices go through stores.selectors); platform staff manage
+the community pickup points and who their clerks are.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import User
+from apps.orders.models import DeliveryOption, DeliverySlot, DeliveryZone, Division, PickupPoint
+from apps.stores.admin_mixins import StoreScopedAdminMixin
+
+
+class ZoneCodesField(forms.CharField):
+    """County (6-digit) or township (9-digit) codes typed as "370783, 370783001", as a list."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value):
+        text = (value or "").replace("，", ",").replace("、", ",").replace(" ", ",")
+        return [code.strip() for code in text.split(",") if code.strip()]
+
+    def validate(self, value):
+        if not value:
+            raise forms.ValidationError(_("请至少填写一个地区代码。"))
+        found = set(
+            Division.objects.filter(code__in=value, level__gte=Division.Level.COUNTY).values_list(
+                "code", flat=True
+            )
+        )
+        unknown = [code for code in value if code not in found]
+        if unknown:
+            raise forms.ValidationError(_("未知的区县/乡镇代码：%s") % "、".join(unknown))
+
+
+class DeliveryZoneForm(forms.ModelForm):
+    region_codes = ZoneCodesField(
+        label=_("地区代码"),
+        help_text=_("区县 6 位（如 370783）或乡镇 9 位（如 370783001），逗号分隔"),
+    )
+
+    class Meta:
+        model = DeliveryZone
+        fields = ["store", "name", "region_codes", "fee", "is_active"]
+
+
+class DeliverySlotForm(forms.ModelForm):
+    class Meta:
+        model = DeliverySlot
+        fields = ["store", "start_time", "end_time", "cutoff_time", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and start >= end:
+            self.add_error("end_time", _("结束时间须晚于开始时间。"))
+        return data
+
+
+@admin.register(DeliveryOption)
+class DeliveryOptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["store", "method", "is_enabled", "is_cold_chain", "fee", "free_threshold"]
+    list_filter = ["method", "is_enabled", "is_cold_chain", "store"]
+    list_select_related = ["store"]
+    fieldsets = [
+        (None, {"fields": ["store", "method", "is_enabled", "is_cold_chain", "note"]}),
+        (
+            _("配送费（快递按运费模板计算；县域配送按区域计算）"),
+            {"fields": ["fee", "free_threshold"]},
+        ),
+    ]
+
+
+@admin.register(DeliveryZone)
+class DeliveryZoneAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    form = DeliveryZoneForm
+    list_display = ["name", "store", "region_names", "fee", "is_active"]
+    list_filter = ["is_active", "store"]
+    list_select_related = ["store"]
+    fieldsets = [(None, {"fields": ["store", "name", "region_codes", "fee", "is_active"]})]
+
+    @admin.display(description=_("地区"))
+    def region_names(self, zone: DeliveryZone) -> str:
+        names = dict(
+            Division.objects.filter(code__in=zone.region_codes).values_list("code", "name")
+        )
+        return "、".join(names.get(code, code) for code in zone.region_codes)
+
+
+@admin.register(DeliverySlot)
+class DeliverySlotAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    form = DeliverySlotForm
+    list_display = ["__str__", "store", "cutoff_time", "is_active"]
+    list_filter = ["is_active", "store"]
+    list_select_related = ["store"]
+    fieldsets = [
+        (None, {"fields": ["store", "start_time", "end_time", "cutoff_time", "is_active"]})
+    ]
+
+
+@admin.register(PickupPoint)
+class PickupPointAdmin(admin.ModelAdmin):
+    """Platform staff only (merchants have no permission on pickup points)."""
+
+    list_display = [
+        "name",
+        "shop_name",
+        "address",
+        "opening_hours",
+        "contact_phone",
+        "has_cold_storage",
+        "is_active",
+    ]
+    list_filter = ["is_active", "has_cold_storage", "county_code"]
+    search_fields = ["name", "shop_name", "address", "contact_phone"]
+    filter_horizontal = ["clerks"]
+    fieldsets = [
+        (None, {"fields": ["name", "shop_name", "is_active", "has_cold_storage"]}),
+        (_("位置"), {"fields": ["county_code", "township_code", "address", "opening_hours"]}),
+        (_("联系与店员"), {"fields": ["contact_name", "contact_phone", "clerks"]}),
+    ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "clerks":
+            kwargs["queryset"] = User.objects.filter(is_active=True).order_by("name")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def order_delivery_html(order) -> str:
+    """The order page's delivery line: method, county date and slot, or the pickup point."""
+    parts = [format_html("{}", order.get_delivery_method_display())]
+    if order.is_cold_chain:
+        parts.append(format_html("（{}）", _("冷链")))
+    if order.delivery_date:
+        parts.append(format_html("<br>{} {}", order.delivery_date, order.delivery_slot))
+    point = order.pickup_point
+    if point is not None:
+        parts.append(
+            format_html(
+                "<br>{}（{}）<br>{}<br>{} {}<br>{} {} {}",
+                point.name,
+                point.shop_name,
+                point.address,
+                _("营业时间"),
+                point.opening_hours,
+                _("联系人"),
+                point.contact_name,
+                point.contact_phone,
+            )
+        )
+    return format_html_join("", "{}", ((part,) for part in parts))
