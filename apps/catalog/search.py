@@ -15,10 +15,14 @@ from django.db import connection
 from django.db.models import Case, Expression, IntegerField, Q, QuerySet, Value, When
 from pypinyin import lazy_pinyin
 
+from apps.stores.models import Store
+
 jieba.setLogLevel(logging.WARNING)
 
 SEARCH_CONFIG = "simple"
 MAX_QUERY_TERMS = 8
+# A query of this many terms or more is first looked up as a store name.
+STORE_NAME_MIN_TERMS = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -117,6 +121,15 @@ def _rank(terms: list[str], *, all_matched: bool) -> Expression:
     return score
 
 
+def _stores_named(query: str, terms: list[str]) -> list[int]:
+    """Ids of stores whose name contains the whole query, for queries of many terms only
+    (short queries are estimated well and are not worth the extra lookup)."""
+    text = " ".join((query or "").split())[:100]
+    if len(terms) < STORE_NAME_MIN_TERMS or len(text) < 4:
+        return []
+    return list(Store.objects.filter(name__icontains=text).values_list("id", flat=True)[:5])
+
+
 def filter_by_search(queryset: QuerySet, query: str) -> tuple[QuerySet, bool]:
     """Narrow `queryset` (of Products) to matches of `query`.
 
@@ -130,6 +143,16 @@ def filter_by_search(queryset: QuerySet, query: str) -> tuple[QuerySet, bool]:
         # alias(), not annotate(): the vector is only for the WHERE clause (GIN index); selecting
         # it would re-parse every returned document.
         vector = _vector()
+        store_ids = _stores_named(query, terms)
+        if store_ids:
+            # The shopper typed (part of) a store's name: list that store's products. Matching
+            # its name as text instead ANDs many terms that always occur together; PostgreSQL
+            # multiplies their selectivities, expects 1 row instead of ~1,000 and joins with
+            # nested loops (the store-name search was 3-4x slower than any other). By store_id
+            # the estimate is exact and the count is an index-only scan. Ranked like any
+            # all-words match (title hits first, then sales).
+            matched = queryset.filter(store_id__in=store_ids)
+            return matched.alias(search_rank=_rank(terms, all_matched=True)), True
         matched = queryset.alias(search_vector=vector).filter(search_vector=_tsquery(terms, "&"))
         all_matched = True
         if len(terms) > 1 and not matched.exists():

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from apps.catalog.forms import SORT_CHOICES, ProductFilterForm
 from apps.catalog.models import Sku
+from apps.catalog.page_cache import storefront_page_cache
 from apps.catalog.selectors import (
     ProductFilters,
     category_get,
@@ -47,6 +48,7 @@ def _listing_context(
 
 
 @require_GET
+@storefront_page_cache
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -62,6 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@storefront_page_cache
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = category_get(slug=slug)
     if category is None:
@@ -75,6 +78,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@storefront_page_cache
 def search(request: HttpRequest) -> HttpResponse:
     form = ProductFilterForm(request.GET)
     filters = form.to_filters()
@@ -86,6 +90,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@storefront_page_cache
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = product_get_for_storefront(pk=pk)
     if product is None:
@@ -109,15 +114,16 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _selected_sku(skus: list[Sku], requested: str | None) -> Sku | None:
-    """The SKU asked for by ?sku=, else the first one in stock, else the first one."""
+    """The SKU asked for by ?sku=, else the first one on sale, else the first one."""
     if requested and requested.isdigit():
         for sku in skus:
             if sku.pk == int(requested):
                 return sku
-    return next((sku for sku in skus if sku.has_stock), skus[0] if skus else None)
+    return next((sku for sku in skus if sku.is_sellable), skus[0] if skus else None)
 
 
 @require_GET
+@storefront_page_cache
 def store_detail(request: HttpRequest, slug: str) -> HttpResponse:
     store = store_get_for_storefront(slug=slug)
     if store is None:

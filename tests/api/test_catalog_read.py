@@ -130,6 +130,7 @@ def test_product_list_item_has_skus_images_store_origin_and_certifications(api_c
             "available": 120,
             "weight_grams": 0,
             "barcode": "",
+            "is_held": False,
         },
         {
             "id": second_sku.pk,
@@ -138,6 +139,7 @@ def test_product_list_item_has_skus_images_store_origin_and_certifications(api_c
             "available": 40,
             "weight_grams": 0,
             "barcode": "",
+            "is_held": False,
         },
     ]
     assert item["images"] == [

@@ -170,3 +170,18 @@ def test_search_on_postgresql_uses_the_gin_index(catalogue):
     # then: the query's vector expression is the indexed one
     assert ranked is True
     assert "Bitmap Index Scan on product_search_gin" in plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_long_store_name_is_searched_by_store_not_as_text(catalogue, store_b):
+    # given: a store name of many terms (ANDed as text, PostgreSQL misestimates the match)
+    assert len(query_terms(store_b.name)) >= 3
+
+    # when
+    queryset, ranked = filter_by_search(Product.objects.all(), store_b.name)
+
+    # then: that store's products, found by store_id rather than the search index
+    assert ranked is True
+    assert "product_search_gin" not in queryset.explain()
+    assert list(queryset.values_list("title", flat=True)) == [catalogue["orange"].title]
