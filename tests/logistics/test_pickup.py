@@ -147,6 +147,34 @@ def test_scan_in_gives_the_shopper_a_pickup_code(client, clerk, parcel, shopper,
     )
 
 
+def test_shopper_sees_the_code_and_the_scan_in_on_the_order_page(
+    client, clerk, parcel, shopper, point, pickup_order
+):
+    client.force_login(clerk)
+    arrive(client, point, parcel.tracking_number)
+    parcel.refresh_from_db()
+
+    client.force_login(shopper)
+    page = client.get(pickup_order.get_absolute_url()).content.decode()
+
+    assert f"取件码 <strong>{parcel.pickup_code}</strong>" in page
+    assert "到达自提点：幸福村自提点" in page
+
+
+def test_scan_in_after_a_carrier_scan_still_issues_the_code(clerk, parcel, shopper):
+    # Given: the carrier's own "arrived at the pickup point" scan moved the parcel already.
+    Shipment.objects.filter(pk=parcel.pk).update(status="at_pickup_point")
+
+    pickup_arrival_record(shipment=parcel, actor=clerk)
+
+    parcel.refresh_from_db()
+    assert parcel.status == "at_pickup_point"
+    assert len(parcel.pickup_code) == 6
+    assert parcel.pickup_code in Notification.objects.get(user=shopper).title
+    event = ShipmentEvent.objects.get(shipment=parcel, kind="pickup_arrival")
+    assert (event.from_status, event.to_status) == ("at_pickup_point", "at_pickup_point")
+
+
 def test_unknown_tracking_number_is_not_scanned(client, clerk, parcel, point):
     client.force_login(clerk)
 

@@ -27,8 +27,9 @@ from tests.orders.conftest import fill_cart, make_sku, place, sku_state
 pytestmark = pytest.mark.django_db
 
 # The order page (session, user, order + lines + lots, events, siblings, trace codes, parcels
-# with their lines and tracking (one query), ...): the same for any number of lines.
-QUERY_CEILING = 9
+# with their lines, scans, temperature alerts and pickup events (five), ...): the same for any
+# number of lines.
+QUERY_CEILING = 13
 
 
 @pytest.fixture(autouse=True)

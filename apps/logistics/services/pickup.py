@@ -18,7 +18,7 @@ from django_ratelimit.core import get_usage
 from apps.accounts.services import notification_send
 from apps.core.errors import ApplicationError
 from apps.logistics.errors import LogisticsErrorCode
-from apps.logistics.models import Shipment
+from apps.logistics.models import Shipment, ShipmentEvent
 from apps.logistics.services.status import shipment_lock, shipment_move
 from apps.orders.models import DeliveryMethod, PickupPoint
 from apps.stores.selectors import user_can_manage_all_stores
@@ -139,17 +139,35 @@ def pickup_arrival_record(*, shipment: Shipment, actor) -> Shipment:
     _require_clerk(point, actor)
     # Arrivals at one point take turns, so two parcels cannot draw the same fresh code.
     PickupPoint.objects.select_for_update().filter(pk=point.pk).first()
+    waiting_without_code = (
+        shipment.status == Shipment.Status.AT_PICKUP_POINT and not shipment.pickup_code
+    )
     code = _pickup_code_new(point, shipment.order_id)
     shipment.pickup_code = code
-    shipment_move(
-        shipment=shipment,
-        to_status=Shipment.Status.AT_PICKUP_POINT,
-        actor=actor,
-        reason=_("到达自提点：%(point)s") % {"point": point.name},
-        kind="pickup_arrival",
-        payload={"pickup_point": point.pk},
-        fields=("pickup_code",),
-    )
+    reason = _("到达自提点：%(point)s") % {"point": point.name}
+    if waiting_without_code:
+        # A carrier's "arrived at the pickup point" scan got here first: the parcel is already
+        # waiting, only the code (and the shopper's notice) is missing.
+        shipment.save(update_fields=["pickup_code", "updated_at"])
+        ShipmentEvent.objects.create(
+            shipment=shipment,
+            from_status=shipment.status,
+            to_status=shipment.status,
+            kind="pickup_arrival",
+            actor=actor,
+            reason=reason,
+            payload={"pickup_point": point.pk},
+        )
+    else:
+        shipment_move(
+            shipment=shipment,
+            to_status=Shipment.Status.AT_PICKUP_POINT,
+            actor=actor,
+            reason=reason,
+            kind="pickup_arrival",
+            payload={"pickup_point": point.pk},
+            fields=("pickup_code",),
+        )
     order = shipment.order
     notification_send(
         user=order.buyer,

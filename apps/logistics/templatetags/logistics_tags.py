@@ -1,7 +1,7 @@
 """Template tags other apps' pages use to show parcels without importing logistics.
 
 `{% load logistics_tags %}{% order_shipments order %}` renders the order's parcels with
-their tracking timeline (one query, see selectors.order_parcels).
+their tracking timeline (a fixed number of queries, see selectors.order_parcels).
 """
 
 from django import template
