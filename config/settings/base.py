@@ -240,6 +240,12 @@ SPECTACULAR_SETTINGS = {
     # Choice sets whose field name ("kind", "status") is shared by several models.
     "ENUM_NAME_OVERRIDES": {
         "BuyerOrganisationKindEnum": "apps.wholesale.models.BuyerOrganisation.Kind",
+        "StoreTypeEnum": "apps.stores.models.StoreType",
+        "ProductStatusEnum": "apps.catalog.models.Product.Status",
+        "PartyKindEnum": "apps.traceability.models.Party.Kind",
+        "LocationKindEnum": "apps.traceability.models.Location.Kind",
+        "InspectionKindEnum": "apps.traceability.models.Inspection.Kind",
+        "TrackingEventStatusEnum": "apps.logistics.models.TrackingEvent.Status",
     },
 }
 
