@@ -15,7 +15,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import ReadOnlyTabularInline
 from apps.core.errors import ApplicationError
 from apps.logistics.models import (
     Carrier,
@@ -28,18 +27,15 @@ from apps.logistics.models import (
 from apps.logistics.selectors import carrier_list, lots_for_shipping, order_lines_to_ship
 from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Order
-from apps.stores.admin_mixins import StoreScopedAdminMixin
+from apps.stores.admin_mixins import ScopedHistoryInline, StoreScopedAdminMixin
 from apps.stores.selectors import scope_to_user_stores
 
 # --- Shipments -----------------------------------------------------------------------------
 
 
-class _ShipmentInline(StoreScopedAdminMixin, ReadOnlyTabularInline):
+class _ShipmentInline(ScopedHistoryInline):
     store_field = "shipment__store"
-
-    def has_view_permission(self, request, obj=None):
-        # Lines, events and scans have no permission of their own: seeing the parcel is enough.
-        return request.user.has_perm("logistics.view_shipment") and self.is_in_scope(request, obj)
+    parent_permission = "logistics.view_shipment"
 
 
 class ShipmentLineInline(_ShipmentInline):

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import ReadOnlyTabularInline
 from apps.orders.admin_delivery import order_delivery_html
 from apps.orders.models import (
     Division,
@@ -25,17 +24,14 @@ from apps.orders.models import (
 )
 from apps.orders.services.freight import region_code_normalize
 from apps.orders.services.shipping import shipping_template_save
-from apps.stores.admin_mixins import StoreScopedAdminMixin
+from apps.stores.admin_mixins import ScopedHistoryInline, StoreScopedAdminMixin
 
 # --- Orders -------------------------------------------------------------------------------
 
 
-class _ReadOnlyInline(StoreScopedAdminMixin, ReadOnlyTabularInline):
+class _ReadOnlyInline(ScopedHistoryInline):
     store_field = "order__store"
-
-    def has_view_permission(self, request, obj=None):
-        # Lines and events have no permission of their own: seeing the order is enough.
-        return request.user.has_perm("orders.view_order") and self.is_in_scope(request, obj)
+    parent_permission = "orders.view_order"
 
 
 class OrderLineInline(_ReadOnlyInline):

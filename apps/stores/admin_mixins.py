@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
+from apps.core.admin import ReadOnlyTabularInline
 from apps.stores.models import Store
 from apps.stores.selectors import (
     scope_to_user_stores,
@@ -186,3 +187,14 @@ def _filters_on(list_filter, store_field: str) -> bool:
 
 class StoreScopedModelAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     pass
+
+
+class ScopedHistoryInline(StoreScopedAdminMixin, ReadOnlyTabularInline):
+    """Read-only child rows of a store-owned object (lines, status events, scans): they have no
+    permission of their own, so whoever may see the parent (`parent_permission`, e.g.
+    "orders.view_order") and is in scope sees them."""
+
+    parent_permission = ""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(self.parent_permission) and self.is_in_scope(request, obj)

@@ -13,11 +13,8 @@ from apps.logistics.models import Carrier, Shipment, ShipmentEvent, TemperatureR
 from apps.logistics.models import TrackingEvent as Scan
 from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Order, OrderEvent
-from apps.traceability.models import Party
-from apps.traceability.services.lots import lot_create
-from apps.traceability.services.records import party_save
 from tests.logistics.conftest import paid_order
-from tests.orders.conftest import make_sku, sku_state
+from tests.orders.conftest import make_lot, make_sku, sku_state
 
 pytestmark = pytest.mark.django_db
 
@@ -34,25 +31,6 @@ def nothing_shipped(order: Order) -> None:
     assert not Shipment.objects.filter(order=order).exists()
     assert [line.shipped_quantity for line in order.lines.order_by("pk")] == [0, 0]
     assert not OrderEvent.objects.filter(order=order, kind__in=["shipment", "shipped"]).exists()
-
-
-def make_lot(store, sku, number: str, *, expiry_days: int):
-    producer = Party.objects.filter(store=store).first() or party_save(
-        party=Party(store=store, name="王大伯", kind=Party.Kind.PRODUCER, phone="13812345678"),
-        actor=None,
-    )
-    today = timezone.localdate()
-    return lot_create(
-        store=store,
-        lot_number=number,
-        product=sku.product,
-        producer=producer,
-        harvest_date=today - timedelta(days=2),
-        quantity=Decimal("1000"),
-        skus=[sku],
-        expiry_date=today + timedelta(days=expiry_days),
-        actor=None,
-    )
 
 
 def test_two_parcels_ship_the_order_only_after_the_second(order_a, merchant_a):

@@ -1,22 +1,15 @@
 """The merchant's 发货 page and parcel list in the admin: own store only, errors on the form."""
 
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.core.roles import MERCHANT, roles_sync
 from apps.logistics.models import Carrier, Shipment
 from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Order
-from apps.traceability.models import Party
-from apps.traceability.services.lots import lot_create
-from apps.traceability.services.records import party_save
 from tests.logistics.conftest import paid_order
-from tests.orders.conftest import make_sku, sku_state
+from tests.orders.conftest import make_lot, make_sku, sku_state
 
 pytestmark = pytest.mark.django_db
 
@@ -38,25 +31,6 @@ def order_b(shopper, address, store_b):
 
 def ship_url(order: Order) -> str:
     return reverse("admin:logistics_shipment_ship", args=[order.pk])
-
-
-def make_lot(store, sku, number: str, *, expiry_days: int):
-    producer = Party.objects.filter(store=store).first() or party_save(
-        party=Party(store=store, name="王大伯", kind=Party.Kind.PRODUCER, phone="13812345678"),
-        actor=None,
-    )
-    today = timezone.localdate()
-    return lot_create(
-        store=store,
-        lot_number=number,
-        product=sku.product,
-        producer=producer,
-        harvest_date=today - timedelta(days=2),
-        quantity=Decimal("1000"),
-        skus=[sku],
-        expiry_date=today + timedelta(days=expiry_days),
-        actor=None,
-    )
 
 
 def test_merchant_ships_part_of_an_own_order_with_a_chosen_lot(client, merchants, order_a, store_a):

@@ -79,3 +79,31 @@ def sku_state(sku: Sku) -> tuple[int, int]:
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def make_lot(store, sku, number: str, *, expiry_days: int | None = None):
+    """An active lot of `sku` harvested two days ago (the store's first producer, made once)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.traceability.models import Party
+    from apps.traceability.services.lots import lot_create
+    from apps.traceability.services.records import party_save
+
+    producer = Party.objects.filter(store=store).first() or party_save(
+        party=Party(store=store, name="王大伯", kind=Party.Kind.PRODUCER, phone="13812345678"),
+        actor=None,
+    )
+    today = timezone.localdate()
+    return lot_create(
+        store=store,
+        lot_number=number,
+        product=sku.product,
+        producer=producer,
+        harvest_date=today - timedelta(days=2),
+        quantity=Decimal("1000"),
+        skus=[sku],
+        expiry_date=today + timedelta(days=expiry_days) if expiry_days else None,
+        actor=None,
+    )

@@ -2,7 +2,6 @@
 on the order page, and checkout refusing SKUs a recall stopped."""
 
 import itertools
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,12 +16,11 @@ from apps.orders.models import Order, OrderLine
 from apps.orders.selectors import cart_summary, order_lines_for_lots
 from apps.orders.services.cart import cart_get
 from apps.orders.services.lifecycle import payment_order_mark_paid
-from apps.traceability.models import Lot, Party, TraceEvent
+from apps.traceability.models import TraceEvent
 from apps.traceability.selectors import lot_primary_code, trace_url
-from apps.traceability.services.lots import lot_create, lot_recall
-from apps.traceability.services.records import party_save
+from apps.traceability.services.lots import lot_recall
 from tests.logistics.conftest import carriers_ensure
-from tests.orders.conftest import fill_cart, make_sku, place, sku_state
+from tests.orders.conftest import fill_cart, make_lot, make_sku, place, sku_state
 
 pytestmark = pytest.mark.django_db
 
@@ -35,25 +33,6 @@ QUERY_CEILING = 13
 @pytest.fixture(autouse=True)
 def _roles(db):
     roles_sync()
-
-
-def make_lot(store, sku, number: str, *, expiry_days: int | None = None) -> Lot:
-    producer = Party.objects.filter(store=store).first() or party_save(
-        party=Party(store=store, name="王大伯", kind=Party.Kind.PRODUCER, phone="13812345678"),
-        actor=None,
-    )
-    today = timezone.localdate()
-    return lot_create(
-        store=store,
-        lot_number=number,
-        product=sku.product,
-        producer=producer,
-        harvest_date=today - timedelta(days=2),
-        quantity=Decimal("1000"),
-        skus=[sku],
-        expiry_date=today + timedelta(days=expiry_days) if expiry_days else None,
-        actor=None,
-    )
 
 
 def paid_order(shopper, address, sku, quantity: int = 2, key: str = "lots-key-0001") -> Order:

@@ -4,8 +4,6 @@ were told of the recall, the CSV export, and each store seeing only its own lots
 import csv
 import io
 import itertools
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -17,11 +15,10 @@ from apps.core.roles import roles_sync
 from apps.logistics.services.shipments import shipment_create
 from apps.orders.models import Order, OrderEvent
 from apps.orders.services.lifecycle import payment_order_mark_paid
-from apps.traceability.models import Lot, Party
-from apps.traceability.services.lots import lot_create, lot_recall
-from apps.traceability.services.records import party_save
+from apps.traceability.models import Lot
+from apps.traceability.services.lots import lot_recall
 from tests.factories import UserFactory
-from tests.orders.conftest import fill_cart, make_address, make_sku, place
+from tests.orders.conftest import fill_cart, make_address, make_lot, make_sku, place
 
 pytestmark = pytest.mark.django_db
 
@@ -31,23 +28,6 @@ _waybills = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _roles(db):
     roles_sync()
-
-
-def make_lot(store, sku, number: str) -> Lot:
-    producer = Party.objects.filter(store=store).first() or party_save(
-        party=Party(store=store, name="王大伯", kind=Party.Kind.PRODUCER, phone="13812345678"),
-        actor=None,
-    )
-    return lot_create(
-        store=store,
-        lot_number=number,
-        product=sku.product,
-        producer=producer,
-        harvest_date=timezone.localdate() - timedelta(days=2),
-        quantity=Decimal("1000"),
-        skus=[sku],
-        actor=None,
-    )
 
 
 def bought(user, address, sku, quantity: int, key: str, *, shipped_by=None) -> Order:
