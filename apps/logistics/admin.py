@@ -173,6 +173,7 @@ class ShipmentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "has_exception",
         "has_temperature_alert",
         "is_overdue",
+        "overdue_reason",
         "created_at",
     ]
     list_filter = ["status", "carrier", "store", "has_exception", "is_overdue", "created_at"]
