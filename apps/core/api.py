@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,6 +24,32 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text=_("字段名 → 该字段的错误信息"),
     )
+
+
+# What each error status means across the API; an endpoint group may word one more exactly.
+ERROR_DESCRIPTIONS = {
+    400: _("输入有误或业务规则拒绝：见 code 与 fields"),
+    401: _("未登录"),
+    403: _("无权操作"),
+    404: _("不存在，或不属于您"),
+    409: _("当前状态不允许此操作"),
+    429: _("请求过于频繁，请稍后再试"),
+}
+
+
+def error_responses(*codes: int, texts: dict | None = None) -> dict[int, OpenApiResponse]:
+    """OpenAPI `responses` for the error statuses an endpoint returns, all in the one
+    ErrorSerializer shape (`texts` overrides the wording of some statuses)."""
+    wording = {**ERROR_DESCRIPTIONS, **(texts or {})}
+    return {code: OpenApiResponse(ErrorSerializer, description=wording[code]) for code in codes}
+
+
+class StandardPagination(PageNumberPagination):
+    """The API's default pagination (settings REST_FRAMEWORK): ?page=, ?page_size= up to 100."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
 
 
 def _first_message(detail: Any) -> str:

@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.catalog.api.views import ApiPagination
 from apps.catalog.models import Certification, Product, Storage
 from apps.catalog.services.images import product_image_add
+from apps.core.api import StandardPagination
 from apps.stores.models import Store
 from tests.api.helpers import image_upload
 from tests.factories import CategoryFactory, ProductFactory
@@ -350,7 +350,7 @@ def test_pagination_with_page_size(api_client, store_a):
 
 
 def test_page_size_is_capped(api_client, store_a, monkeypatch):
-    monkeypatch.setattr(ApiPagination, "max_page_size", 3)
+    monkeypatch.setattr(StandardPagination, "max_page_size", 3)
     for _ in range(4):
         ProductFactory(store=store_a)
 

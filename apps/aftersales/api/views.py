@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -55,7 +54,7 @@ from apps.aftersales.services import (
     review_reply,
 )
 from apps.catalog.selectors import products_sellable
-from apps.core.api import ErrorSerializer
+from apps.core.api import error_responses
 from apps.core.errors import NotFoundError
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
 
@@ -63,28 +62,17 @@ TAG_AFTERSALES = _("售后")
 TAG_MERCHANT = _("商家：售后与评价")
 TAG_REVIEWS = _("商品评价")
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("输入有误：fields 给出各字段的错误")),
-    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
-    403: OpenApiResponse(ErrorSerializer, description=_("没有权限")),
-    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您")),
-    409: OpenApiResponse(ErrorSerializer, description=_("当前状态不允许此操作")),
-}
+# This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
+ERROR_TEXTS = {400: _("输入有误：fields 给出各字段的错误"), 403: _("没有权限")}
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
+    return error_responses(*codes, texts=ERROR_TEXTS)
 
 
 STATUS_PARAMETER = OpenApiParameter(
     "status", OpenApiTypes.STR, enum=AfterSale.Status.values, description=_("按状态筛选")
 )
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class IsMerchantOrPlatformStaff(BasePermission):
@@ -124,7 +112,6 @@ class BuyerAfterSaleApi(SignedInApi):
 @extend_schema_view(get=extend_schema(summary=_("我的售后"), parameters=[STATUS_PARAMETER]))
 class AfterSaleListCreateApi(BuyerAfterSaleApi, ListAPIView):
     serializer_class = AfterSaleSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[AfterSale]:
         return selectors.aftersale_list_for_buyer(
@@ -252,7 +239,6 @@ class MerchantApi(SignedInApi):
 @extend_schema_view(get=extend_schema(summary=_("本店售后"), parameters=[STATUS_PARAMETER]))
 class MerchantAfterSaleListApi(MerchantApi, ListAPIView):
     serializer_class = MerchantAfterSaleSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[AfterSale]:
         return selectors.aftersale_list_for_merchant(
@@ -338,7 +324,6 @@ def _sellable_product_id(pk: int) -> int:
 class ProductReviewListApi(ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = ReviewSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Review]:
         if getattr(self, "swagger_fake_view", False):
@@ -363,7 +348,6 @@ class ProductRatingApi(APIView):
 @extend_schema_view(get=extend_schema(summary=_("我的评价")))
 class ReviewListCreateApi(SignedInApi, ListAPIView):
     serializer_class = MyReviewSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Review]:
         return selectors.review_list_for_buyer(user=self.request.user)
@@ -425,7 +409,6 @@ class ReviewPhotoApi(SignedInApi):
 )
 class MerchantReviewListApi(MerchantApi, ListAPIView):
     serializer_class = MerchantReviewSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Review]:
         replied = self.request.query_params.get("replied")

@@ -13,7 +13,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -45,28 +44,21 @@ from apps.catalog.selectors import (
 )
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
-from apps.core.api import ErrorSerializer
+from apps.core.api import error_responses
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
 
 TAG_CATALOG = _("分类与商品")
 TAG_MERCHANT = _("商家：商品管理")
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("输入有误：fields 给出各字段的错误")),
-    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
-    403: OpenApiResponse(ErrorSerializer, description=_("不是商家")),
-    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您的店铺")),
+# This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
+ERROR_TEXTS = {
+    400: _("输入有误：fields 给出各字段的错误"),
+    403: _("不是商家"),
+    404: _("不存在，或不属于您的店铺"),
 }
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
+    return error_responses(*codes, texts=ERROR_TEXTS)
 
 
 # --- Categories ---------------------------------------------------------------------------
@@ -150,7 +142,6 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [AllowAny]
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
-    pagination_class = ApiPagination
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Product]:
@@ -209,7 +200,6 @@ class MerchantProductListCreateApi(MerchantApi, GenericAPIView):
     serializer_class = MerchantProductSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = MerchantProductFilter
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Product]:
         return self.merchant_products().order_by("-updated_at", "-id")

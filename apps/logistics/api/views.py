@@ -12,13 +12,12 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ErrorSerializer
+from apps.core.api import error_responses
 from apps.core.errors import ApplicationError
 from apps.logistics.api.serializers import (
     CarrierSerializer,
@@ -33,23 +32,12 @@ from apps.orders.selectors import order_get_for_merchant
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
 
 TAG = _("商家：发货与包裹")
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("输入有误或业务规则拒绝")),
-    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
-    403: OpenApiResponse(ErrorSerializer, description=_("无权操作")),
-    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您")),
-    409: OpenApiResponse(ErrorSerializer, description=_("运单号重复或订单状态不允许")),
-}
+# This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
+ERROR_TEXTS = {409: _("运单号重复或订单状态不允许")}
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+    return error_responses(*codes, texts=ERROR_TEXTS)
 
 
 class IsMerchantOrPlatformStaff(BasePermission):
@@ -81,7 +69,6 @@ class CarrierListApi(APIView):
 @extend_schema(tags=[TAG])
 class ShipmentListCreateApi(MerchantApi, GenericAPIView):
     serializer_class = ShipmentSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Shipment]:
         if getattr(self, "swagger_fake_view", False):

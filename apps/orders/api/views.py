@@ -12,13 +12,12 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ErrorSerializer
+from apps.core.api import error_responses
 from apps.core.errors import ApplicationError
 from apps.orders.api.serializers import (
     AddressInputSerializer,
@@ -67,23 +66,12 @@ TAG_ADDRESS = _("收货地址")
 TAG_CART = _("购物车与结算")
 TAG_ORDERS = _("我的订单")
 TAG_MERCHANT = _("商家：订单")
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("输入有误或业务规则拒绝")),
-    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
-    403: OpenApiResponse(ErrorSerializer, description=_("无权操作")),
-    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您")),
-    409: OpenApiResponse(ErrorSerializer, description=_("库存不足或状态不允许")),
-}
+# This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
+ERROR_TEXTS = {409: _("库存不足或状态不允许")}
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+    return error_responses(*codes, texts=ERROR_TEXTS)
 
 
 class ShopperApi(APIView):
@@ -351,7 +339,6 @@ class PaymentOrderDetailApi(ShopperApi):
 @extend_schema(tags=[TAG_ORDERS])
 class OrderListApi(ShopperApi, GenericAPIView):
     serializer_class = OrderSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):
@@ -454,7 +441,6 @@ class MerchantApi(ShopperApi):
 @extend_schema(tags=[TAG_MERCHANT])
 class MerchantOrderListApi(MerchantApi, GenericAPIView):
     serializer_class = MerchantOrderListSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):

@@ -13,13 +13,12 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ErrorSerializer
+from apps.core.api import StandardPagination, error_responses
 from apps.core.errors import ApplicationError
 from apps.settlement.api.serializers import (
     AdjustmentInputSerializer,
@@ -53,23 +52,16 @@ from apps.settlement.services import (
 from apps.stores.selectors import stores_for_user, user_can_manage_all_stores, user_is_merchant
 
 TAG = _("结算")
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("输入有误或业务规则拒绝")),
-    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
-    403: OpenApiResponse(ErrorSerializer, description=_("无权操作")),
-    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您的店铺")),
-    409: OpenApiResponse(ErrorSerializer, description=_("状态不允许，或与流水不一致")),
+# This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
+ERROR_TEXTS = {
+    400: _("输入有误或业务规则拒绝"),
+    404: _("不存在，或不属于您的店铺"),
+    409: _("状态不允许，或与流水不一致"),
 }
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+    return error_responses(*codes, texts=ERROR_TEXTS)
 
 
 class IsMerchantOrPlatformStaff(BasePermission):
@@ -128,7 +120,6 @@ def _detail(statement: SettlementStatement) -> dict:
 @extend_schema(tags=[TAG])
 class StatementListApi(SettlementApi, GenericAPIView):
     serializer_class = SettlementStatementSerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[SettlementStatement]:
         if getattr(self, "swagger_fake_view", False):
@@ -210,7 +201,6 @@ class StatementMarkPaidOutApi(SettlementApi):
 @extend_schema(tags=[TAG])
 class LedgerListApi(SettlementApi, GenericAPIView):
     serializer_class = LedgerEntrySerializer
-    pagination_class = ApiPagination
 
     def get_queryset(self) -> QuerySet[LedgerEntry]:
         if getattr(self, "swagger_fake_view", False):
@@ -241,7 +231,7 @@ class BalanceListApi(SettlementApi):
         responses={200: StoreBalanceSerializer(many=True), **_errors(401, 403)},
     )
     def get(self, request: Request) -> Response:
-        stores = store_balances_for_user(user=request.user)[: ApiPagination.max_page_size]
+        stores = store_balances_for_user(user=request.user)[: StandardPagination.max_page_size]
         return Response(StoreBalanceSerializer(stores, many=True).data)
 
 

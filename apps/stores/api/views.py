@@ -5,18 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 
 from apps.stores.api.serializers import StoreSerializer
 from apps.stores.models import Store, StoreType
 from apps.stores.selectors import store_list_for_storefront
-
-
-class StorePagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class StoreFilter(filters.FilterSet):
@@ -42,7 +35,6 @@ class StoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = StoreSerializer
     permission_classes = [AllowAny]
     filterset_class = StoreFilter
-    pagination_class = StorePagination
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Store]:

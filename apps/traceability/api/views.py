@@ -14,14 +14,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ErrorSerializer
+from apps.core.api import error_responses
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores, user_is_merchant
 from apps.traceability import selectors
@@ -50,26 +49,17 @@ from apps.traceability.throttling import trace_lookup_allowed, trace_lookup_miss
 
 TAG_PUBLIC = _("质量追溯：公开查询")
 TAG_MERCHANT = _("商家：质量追溯")
-ERRORS = {
-    400: OpenApiResponse(
-        ErrorSerializer, description=_("输入有误或业务规则拒绝：见 code 与 fields")
-    ),
-    401: OpenApiResponse(ErrorSerializer, description=_("未登录")),
-    403: OpenApiResponse(ErrorSerializer, description=_("不是商家，或不能操作该店铺")),
-    404: OpenApiResponse(ErrorSerializer, description=_("不存在，或不属于您的店铺")),
-    409: OpenApiResponse(ErrorSerializer, description=_("当前状态不允许该操作")),
-    429: OpenApiResponse(ErrorSerializer, description=_("查询过于频繁")),
+# This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
+ERROR_TEXTS = {
+    403: _("不是商家，或不能操作该店铺"),
+    404: _("不存在，或不属于您的店铺"),
+    409: _("当前状态不允许该操作"),
+    429: _("查询过于频繁"),
 }
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERRORS[code] for code in codes}
-
-
-class ApiPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+    return error_responses(*codes, texts=ERROR_TEXTS)
 
 
 # --- Public --------------------------------------------------------------------------------
@@ -102,7 +92,6 @@ class TraceCodePublicApi(APIView):
 class AnchorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     serializer_class = s.ChainAnchorSerializer
-    pagination_class = ApiPagination
     queryset = ChainAnchor.objects.select_related("store").order_by("-anchor_date", "store_id")
 
 
@@ -120,7 +109,6 @@ class MerchantViewSet(viewsets.GenericViewSet):
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
-    pagination_class = ApiPagination
     lookup_value_regex = r"\d+"
 
     def input(self, serializer_class, **kwargs):

@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -43,12 +42,6 @@ from apps.wholesale.services import buyer_organisation_apply
 
 TAG_WHOLESALE = "批发采购"
 MAX_PRICE_SKUS = 100
-
-
-class WholesalePagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class BuyerApiMixin:
@@ -111,7 +104,6 @@ class BuyerStatementViewSet(
 ):
     """Monthly statements of the user's organisation; another organisation's are not found."""
 
-    pagination_class = WholesalePagination
     lookup_value_regex = r"\d+"
 
     def get_serializer_class(self):
@@ -133,7 +125,6 @@ class CreditEntryListApi(BuyerApiMixin, ListAPIView):
     """Charges are positive; releases, refunds and repayments negative; the sum is owed."""
 
     serializer_class = CreditEntrySerializer
-    pagination_class = WholesalePagination
 
     def get_queryset(self) -> QuerySet[CreditEntry]:
         organisation = self.organisation()
