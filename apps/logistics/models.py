@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import StatusEvent, TimeStampedModel
 
 
 class Carrier(TimeStampedModel):
@@ -207,27 +207,14 @@ class ShipmentLine(models.Model):
         return f"{self.order_line} × {self.quantity}"
 
 
-class ShipmentEvent(models.Model):
+class ShipmentEvent(StatusEvent):
     """Every state change of a shipment (and notable facts), with who, when and why."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    kind = models.CharField(max_length=30, default="status")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("原因"), max_length=300, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("包裹记录")
         verbose_name_plural = _("包裹记录")
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
 
 
 class TrackingEvent(models.Model):

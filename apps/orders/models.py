@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import StatusEvent, TimeStampedModel
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 UNIT = {"max_digits": 8, "decimal_places": 2}
@@ -523,24 +523,14 @@ class OrderLine(models.Model):
         return f"{self.title} {self.spec} × {self.quantity}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(StatusEvent):
     """Every state change of an order (and notable facts), with who, when and why."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    kind = models.CharField(max_length=30, default="status")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("原因"), max_length=300, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("订单记录")
         verbose_name_plural = _("订单记录")
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
