@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.orders.admin_delivery import order_delivery_html
+from apps.orders.forms import RegionCodesField
 from apps.orders.models import (
     Division,
     Order,
@@ -22,7 +23,6 @@ from apps.orders.models import (
     ShippingRule,
     ShippingTemplate,
 )
-from apps.orders.services.freight import region_code_normalize
 from apps.orders.services.shipping import shipping_template_save
 from apps.stores.admin_mixins import ScopedHistoryInline, StoreScopedAdminMixin
 
@@ -218,27 +218,6 @@ class PaymentOrderAdmin(admin.ModelAdmin):
 
 
 # --- Freight templates --------------------------------------------------------------------
-
-
-class RegionCodesField(forms.CharField):
-    """Division codes typed as "11, 230184" (padded 110000 accepted), stored as a list."""
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return ", ".join(value)
-        return value
-
-    def to_python(self, value):
-        text = (value or "").replace("，", ",").replace("、", ",").replace(" ", ",")
-        return [region_code_normalize(c) for c in text.split(",") if c.strip()]
-
-    def validate(self, value):
-        if not value:
-            raise forms.ValidationError(_("请至少填写一个地区代码。"))
-        found = set(Division.objects.filter(code__in=value).values_list("code", flat=True))
-        unknown = [c for c in value if c not in found]
-        if unknown:
-            raise forms.ValidationError(_("未知的地区代码：%s") % "、".join(unknown))
 
 
 class ShippingRuleForm(forms.ModelForm):

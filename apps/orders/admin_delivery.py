@@ -11,37 +11,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.orders.forms import RegionCodesField
 from apps.orders.models import DeliveryOption, DeliverySlot, DeliveryZone, Division, PickupPoint
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 
 
-class ZoneCodesField(forms.CharField):
-    """County (6-digit) or township (9-digit) codes typed as "370783, 370783001", as a list."""
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return ", ".join(value)
-        return value
-
-    def to_python(self, value):
-        text = (value or "").replace("，", ",").replace("、", ",").replace(" ", ",")
-        return [code.strip() for code in text.split(",") if code.strip()]
-
-    def validate(self, value):
-        if not value:
-            raise forms.ValidationError(_("请至少填写一个地区代码。"))
-        found = set(
-            Division.objects.filter(code__in=value, level__gte=Division.Level.COUNTY).values_list(
-                "code", flat=True
-            )
-        )
-        unknown = [code for code in value if code not in found]
-        if unknown:
-            raise forms.ValidationError(_("未知的区县/乡镇代码：%s") % "、".join(unknown))
-
-
 class DeliveryZoneForm(forms.ModelForm):
-    region_codes = ZoneCodesField(
+    region_codes = RegionCodesField(
+        min_level=Division.Level.COUNTY,
         label=_("地区代码"),
         help_text=_("区县 6 位（如 370783）或乡镇 9 位（如 370783001），逗号分隔"),
     )

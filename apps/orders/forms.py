@@ -3,9 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.orders.models import PaymentOrder
+from apps.orders.models import Division, PaymentOrder
 from apps.orders.rules import MAX_LINE_QUANTITY
 from apps.orders.selectors import division_children
+from apps.orders.services.freight import region_code_normalize
 
 LEVELS = ("province", "city", "county", "township")
 PROMPTS = {
@@ -122,3 +123,39 @@ CARRIERS = [
     "极兔速递",
     "德邦快递",
 ]
+
+
+class RegionCodesField(forms.CharField):
+    """Division codes typed as "11, 230184" (commas, 、 or spaces; padded 110000 accepted),
+    stored as a list. Every code must be an official division at `min_level` or below."""
+
+    def __init__(self, *, min_level: int = Division.Level.PROVINCE, **kwargs):
+        self.min_level = min_level
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value):
+        text = (value or "").replace("，", ",").replace("、", ",").replace(" ", ",")
+        return [region_code_normalize(c) for c in text.split(",") if c.strip()]
+
+    def validate(self, value):
+        if not value:
+            raise forms.ValidationError(_("请至少填写一个地区代码。"))
+        found = set(
+            Division.objects.filter(code__in=value, level__gte=self.min_level).values_list(
+                "code", flat=True
+            )
+        )
+        unknown = [code for code in value if code not in found]
+        if unknown:
+            level = Division.Level(self.min_level).label
+            message = (
+                _("未知的地区代码：%(codes)s")
+                if self.min_level == Division.Level.PROVINCE
+                else _("未知的地区代码，或不是%(level)s及以下的代码：%(codes)s")
+            )
+            raise forms.ValidationError(message % {"codes": "、".join(unknown), "level": level})

@@ -501,12 +501,20 @@ def test_admin_merchant_adds_zone_with_township_codes(client, merchant_a, store_
         reverse("admin:orders_deliveryzone_add"),
         {"name": "错", "region_codes": "999999", "fee": "1.00", "is_active": "on"},
     )
+    # A whole province is not a county-delivery zone.
+    too_wide = client.post(
+        reverse("admin:orders_deliveryzone_add"),
+        {"name": "全省", "region_codes": WUCHANG[:2], "fee": "1.00", "is_active": "on"},
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     zone = DeliveryZone.objects.get(name="镇区")
     assert (zone.store, zone.region_codes) == (store_a, [WUCHANG, address.township_id])
     assert bad.status_code == 200
     assert not DeliveryZone.objects.filter(name="错").exists()
+    assert too_wide.status_code == 200
+    assert "不是区县及以下的代码：23" in too_wide.content.decode()
+    assert not DeliveryZone.objects.filter(name="全省").exists()
 
 
 def test_merchant_cannot_manage_pickup_points_but_staff_can(client, merchant_a, staff, point):
