@@ -2,20 +2,18 @@
 their lines and tracking, and the choices of the 发货 page."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from apps.logistics.models import (
     Carrier,
     Shipment,
-    ShipmentEvent,
     ShipmentLine,
     TemperatureReading,
     TrackingEvent,
 )
+from apps.logistics.tracking_selectors import TimelineEntry, shipment_timeline, with_timeline
 from apps.orders.models import Order, OrderLine
 from apps.stores.selectors import scope_to_user_stores
 from apps.traceability.models import Lot
@@ -56,36 +54,7 @@ def shipment_get_for_user(*, user, pk: int) -> Shipment | None:
     )
 
 
-def shipments_for_order(order: Order) -> QuerySet[Shipment]:
-    """An order's parcels with carrier, lines, tracking (by time) and temperature readings."""
-    return (
-        Shipment.objects.filter(order=order)
-        .select_related("carrier", "pickup_point")
-        .prefetch_related(
-            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line", "lot")),
-            Prefetch("tracking", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
-            Prefetch(
-                "temperature_readings",
-                queryset=TemperatureReading.objects.order_by("measured_at", "id"),
-            ),
-        )
-        .order_by("created_at", "id")
-    )
-
-
 # --- the shopper's order page ----------------------------------------------------------------
-
-# Shipment audit rows the shopper also sees on the timeline (the pickup point's own scans).
-TIMELINE_EVENT_KINDS = ("pickup_arrival", "pickup_hand_over")
-
-
-@dataclass
-class TimelineItem:
-    at: datetime | None
-    text: str
-    location: str = ""
-    status: str = ""
-    is_alert: bool = False
 
 
 @dataclass
@@ -99,73 +68,35 @@ class ParcelView:
     pickup_code: str = ""
     pickup_point: object = None
     lines: list[ShipmentLine] = field(default_factory=list)
-    timeline: list[TimelineItem] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
 
 
 def order_parcels(order: Order) -> list[ParcelView]:
-    """The order's parcels for the shopper: lines, and one timeline (newest first) of carrier
-    scans, the pickup point's scan-in and hand-over, and out-of-range temperature readings.
-    A fixed number of queries (five at most) whatever the number of parcels and scans."""
-    rows = (
+    """The order's parcels for the shopper, with their lines and timeline (newest first).
+    Five queries at most whatever the number of parcels and scans."""
+    rows = with_timeline(
         Shipment.objects.filter(order=order)
         .select_related("carrier", "pickup_point")
         .prefetch_related(
-            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")),
-            Prefetch("tracking", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id")),
-            Prefetch(
-                "temperature_readings",
-                queryset=TemperatureReading.objects.filter(is_out_of_range=True),
-                to_attr="alerts",
-            ),
-            Prefetch(
-                "events",
-                queryset=ShipmentEvent.objects.filter(kind__in=TIMELINE_EVENT_KINDS),
-                to_attr="point_events",
-            ),
+            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))
         )
         .order_by("created_at", "id")
     )
-    parcels = []
-    for row in rows:
-        timeline = [
-            TimelineItem(
-                at=scan.occurred_at,
-                text=scan.text or scan.get_status_display(),
-                location=scan.location,
-                status=scan.status,
-                is_alert=scan.status == TrackingEvent.Status.EXCEPTION,
-            )
-            for scan in row.tracking.all()
-        ]
-        timeline += [
-            TimelineItem(at=event.created_at, text=event.reason, status=event.to_status)
-            for event in row.point_events
-        ]
-        timeline += [
-            TimelineItem(
-                at=reading.measured_at,
-                text=_("温度异常：%(celsius)s°C") % {"celsius": reading.celsius},
-                status="temperature",
-                is_alert=True,
-            )
-            for reading in row.alerts
-        ]
-        timeline.sort(key=lambda item: item.at, reverse=True)
-        parcels.append(
-            ParcelView(
-                carrier_name=row.carrier.name,
-                tracking_number=row.tracking_number,
-                status=row.status,
-                status_label=row.get_status_display(),
-                has_exception=row.has_exception,
-                has_temperature_alert=row.has_temperature_alert,
-                pickup_code=row.pickup_code,
-                pickup_point=row.pickup_point,
-                lines=list(row.lines.all()),
-                timeline=timeline,
-            )
+    return [
+        ParcelView(
+            carrier_name=row.carrier.name,
+            tracking_number=row.tracking_number,
+            status=row.status,
+            status_label=row.get_status_display(),
+            has_exception=row.has_exception,
+            has_temperature_alert=row.has_temperature_alert,
+            pickup_code=row.pickup_code,
+            pickup_point=row.pickup_point,
+            lines=list(row.lines.all()),
+            timeline=shipment_timeline(shipment=row),
         )
-    return parcels
+        for row in rows
+    ]
 
 
 # --- the 发货 page --------------------------------------------------------------------------

@@ -161,6 +161,20 @@ def test_shopper_sees_the_code_and_the_scan_in_on_the_order_page(
     assert "到达自提点：幸福村自提点" in page
 
 
+def test_public_tracking_page_shows_the_scan_in(client, clerk, parcel, point, pickup_order):
+    client.force_login(clerk)
+    arrive(client, point, parcel.tracking_number)
+    client.logout()
+    tail = pickup_order.address["contact_phone"][-4:]
+
+    page = client.post(
+        reverse("logistics:track"), {"number": parcel.tracking_number, "phone_tail": tail}
+    )
+
+    assert page.status_code == 200
+    assert "到达自提点：幸福村自提点" in page.content.decode()
+
+
 def test_scan_in_after_a_carrier_scan_still_issues_the_code(clerk, parcel, shopper):
     # Given: the carrier's own "arrived at the pickup point" scan moved the parcel already.
     Shipment.objects.filter(pk=parcel.pk).update(status="at_pickup_point")

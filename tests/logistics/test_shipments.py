@@ -442,7 +442,7 @@ def test_the_order_page_shows_the_parcel_and_its_timeline(
     assert "五常大米 1kg/袋 × 3" in html
     newest, alert, oldest = (
         html.index("快件已到达哈尔滨"),
-        html.index("温度异常：9.5°C"),
+        html.index("温度超标：9.5 °C"),
         html.index("顺丰已揽收"),
     )
     assert newest < alert < oldest

@@ -131,7 +131,7 @@ class TrackLookupInputSerializer(serializers.Serializer):
 
 class TimelineEntrySerializer(serializers.Serializer):
     time = serializers.DateTimeField(source="at")
-    kind = serializers.ChoiceField(choices=["tracking", "temperature"])
+    kind = serializers.ChoiceField(choices=["tracking", "pickup", "temperature"])
     title = serializers.CharField()
     location = serializers.CharField()
     text = serializers.CharField()
