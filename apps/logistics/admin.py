@@ -176,7 +176,16 @@ class ShipmentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "overdue_reason",
         "created_at",
     ]
-    list_filter = ["status", "carrier", "store", "has_exception", "is_overdue", "created_at"]
+    list_filter = [
+        "status",
+        "carrier",
+        "store",
+        "has_exception",
+        "has_temperature_alert",
+        "is_overdue",
+        "overdue_reason",
+        "created_at",
+    ]
     search_fields = ["tracking_number", "order__number"]
     list_select_related = ["carrier", "order", "store"]
     date_hierarchy = "created_at"

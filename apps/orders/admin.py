@@ -5,10 +5,14 @@ platform staff see all. Orders are read-only here; shipping is the logistics app
 linked by URL name only (orders must not import logistics).
 """
 
+from datetime import timedelta
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +77,25 @@ class OrderEventInline(_ReadOnlyInline):
         return str(event.actor) if event.actor_id else _("系统")
 
 
+class ShipLateFilter(admin.SimpleListFilter):
+    """Paid orders nothing has been shipped for within LOGISTICS_COLLECT_DEADLINE_HOURS."""
+
+    title = _("发货时效")
+    parameter_name = "ship_late"
+
+    def lookups(self, request, model_admin):
+        hours = settings.LOGISTICS_COLLECT_DEADLINE_HOURS
+        return [("yes", _("付款超过 %(h)d 小时未发货") % {"h": hours})]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        deadline = timezone.now() - timedelta(hours=settings.LOGISTICS_COLLECT_DEADLINE_HOURS)
+        return queryset.filter(status=Order.Status.PAID, paid_at__lte=deadline).exclude(
+            lines__shipped_quantity__gt=0
+        )
+
+
 @admin.register(Order)
 class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -85,7 +108,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "ship_link",
     ]
-    list_filter = ["status", "is_wholesale", "created_at", "store"]
+    list_filter = ["status", ShipLateFilter, "is_wholesale", "created_at", "store"]
     # A lot number finds the orders filled from that lot (a recall's buyers).
     search_fields = ["number", "tracking_number", "lines__lot__lot_number"]
     list_select_related = ["store", "buyer"]

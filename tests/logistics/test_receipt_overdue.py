@@ -129,3 +129,31 @@ def test_flag_clears_when_a_scan_arrives(order_a):
     assert not shipment.is_overdue
     kinds = list(ShipmentEvent.objects.filter(shipment=shipment).values_list("kind", flat=True))
     assert kinds == ["overdue", "overdue_cleared"]
+
+
+def test_staff_filter_orders_paid_long_ago_and_not_shipped(client, staff, order_a, settings):
+    settings.LOGISTICS_COLLECT_DEADLINE_HOURS = 48
+    Order.objects.filter(pk=order_a.pk).update(paid_at=timezone.now() - timedelta(hours=50))
+    client.force_login(staff)
+
+    late = client.get("/admin/orders/order/", {"ship_late": "yes"}).context["cl"].result_list
+    Order.objects.filter(pk=order_a.pk).update(paid_at=timezone.now() - timedelta(hours=10))
+    fresh = client.get("/admin/orders/order/", {"ship_late": "yes"}).context["cl"].result_list
+
+    assert [o.pk for o in late] == [order_a.pk]
+    assert list(fresh) == []
+
+
+def test_staff_filter_parcels_by_overdue_reason(client, staff, order_a):
+    Order.objects.filter(pk=order_a.pk).update(paid_at=timezone.now() - timedelta(hours=49))
+    late = parcel(order_a)
+    shipments_flag_overdue_task.delay().get()
+    client.force_login(staff)
+
+    listed = (
+        client.get("/admin/logistics/shipment/", {"overdue_reason": "付款后 48 小时未揽收"})
+        .context["cl"]
+        .result_list
+    )
+
+    assert [s.pk for s in listed] == [late.pk]
