@@ -274,6 +274,19 @@ def test_pickup_without_an_active_point_is_refused(shopper, store_a, address, po
     assert Order.objects.count() == 0
 
 
+def test_pickup_at_a_point_in_another_county_is_refused(shopper, store_a, address, point):
+    # The checkout offers the points of the address's county; an id from elsewhere is refused.
+    DeliveryOption.objects.create(store=store_a, method="pickup")
+    PickupPoint.objects.filter(pk=point.pk).update(county_code="360732")
+    fill_cart(shopper, (make_sku(store_a), 1))
+
+    with pytest.raises(ApplicationError) as exc:
+        place(shopper, address, deliveries=choose(store_a, method="pickup", pickup_point=point.pk))
+
+    assert exc.value.code == "orders_pickup_point_required"
+    assert Order.objects.count() == 0
+
+
 # --- Cold chain ---------------------------------------------------------------------------
 
 

@@ -284,8 +284,11 @@ def delivery_quote(
         method=option.method, fee=ZERO, option=option, is_cold_chain=bool(cold_titles)
     )
     if option.method == DeliveryMethod.PICKUP:
+        # Only the points the checkout offers: active ones in the address's county.
         point = (
-            PickupPoint.objects.filter(pk=choice.pickup_point, is_active=True).first()
+            PickupPoint.objects.filter(
+                pk=choice.pickup_point, is_active=True, county_code=address.county_id
+            ).first()
             if choice.pickup_point
             else None
         )
