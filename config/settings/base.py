@@ -246,6 +246,14 @@ SPECTACULAR_SETTINGS = {
         "LocationKindEnum": "apps.traceability.models.Location.Kind",
         "InspectionKindEnum": "apps.traceability.models.Inspection.Kind",
         "TrackingEventStatusEnum": "apps.logistics.models.TrackingEvent.Status",
+        "OrderStatusEnum": "apps.orders.models.Order.Status",
+        "PaymentStatusEnum": "apps.payments.models.Payment.Status",
+        "DeliveryMethodEnum": "apps.orders.models.DeliveryMethod",
+        "PaymentOrderMethodEnum": "apps.orders.models.PaymentOrder.Method",
+        "AfterSaleTypeEnum": "apps.aftersales.models.AfterSale.Type",
+        "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
+        "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
+        "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
     },
 }
 
@@ -305,9 +313,6 @@ STOREFRONT_PAGE_CACHE_SECONDS = env.int("STOREFRONT_PAGE_CACHE_SECONDS", default
 # An unpaid checkout holds its stock this long, then the beat job cancels it.
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
 ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=9999)
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["OrderStatusEnum"] = (
-    "apps.orders.models.Order.Status"
-)
 
 # --- Logistics --------------------------------------------------------------------------
 # A delivered order the buyer has not confirmed is confirmed this many days after delivery.
@@ -317,29 +322,6 @@ LOGISTICS_COLLECT_DEADLINE_HOURS = env.int("LOGISTICS_COLLECT_DEADLINE_HOURS", d
 LOGISTICS_SILENCE_HOURS = env.int("LOGISTICS_SILENCE_HOURS", default=72)
 # Wrong pickup codes a point's clerk (and the point) may enter per window before being refused.
 PICKUP_CODE_RATE_LIMIT = env("PICKUP_CODE_RATE_LIMIT", default="5/10m")
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "DeliveryMethodEnum": "apps.orders.models.DeliveryMethod",
-        "PaymentOrderMethodEnum": "apps.orders.models.PaymentOrder.Method",
-    }
-)
-
-# --- Traceability -----------------------------------------------------------------------
-# 承诺达标合格证 must be kept at least two years.
-TRACE_CERTIFICATE_RETENTION_DAYS = env.int("TRACE_CERTIFICATE_RETENTION_DAYS", default=730)
-# Farm records this far before a harvest count as "inputs used on the lot".
-TRACE_INPUT_LOOKBACK_DAYS = env.int("TRACE_INPUT_LOOKBACK_DAYS", default=180)
-TRACE_REPORT_MAX_BYTES = env.int("TRACE_REPORT_MAX_BYTES", default=10 * 1024 * 1024)
-# /t/<code> per client IP: every lookup, and stricter, lookups of codes that do not exist.
-TRACE_PAGE_RATE_LIMIT = env("TRACE_PAGE_RATE_LIMIT", default="60/m")
-TRACE_MISS_RATE_LIMIT = env("TRACE_MISS_RATE_LIMIT", default="20/h")
-# A per-package code scanned more often than this is probably a copied label.
-TRACE_SCAN_WARNING_COUNT = env.int("TRACE_SCAN_WARNING_COUNT", default=20)
-TRACE_MAX_CODES_PER_BATCH = env.int("TRACE_MAX_CODES_PER_BATCH", default=10_000)
-# Customer service (a later issue) takes complaints here, pre-filled with ?lot=<number>.
-TRACE_COMPLAINT_URL = env("TRACE_COMPLAINT_URL", default="/service/complaints/new/")
-
-# --- Logistics: tracking and cold chain ------------------------------------------------------
 # Default temperature range (°C, inclusive) of a product's storage when the product sets no
 # temperature_min/max: chilled goods 0–8 °C, frozen goods meant to travel at −18 °C or colder,
 # allowing up to −15 °C for a short door-open (−40 °C floor). Ambient goods have no range.
@@ -356,6 +338,21 @@ TRACK_MISS_RATE_LIMIT = env("TRACK_MISS_RATE_LIMIT", default="10/h")
 TRACKING_WEBHOOK_MAX_AGE_SECONDS = env.int("TRACKING_WEBHOOK_MAX_AGE_SECONDS", default=300)
 TRACKING_WEBHOOK_MAX_EVENTS = env.int("TRACKING_WEBHOOK_MAX_EVENTS", default=1000)
 
+# --- Traceability -----------------------------------------------------------------------
+# 承诺达标合格证 must be kept at least two years.
+TRACE_CERTIFICATE_RETENTION_DAYS = env.int("TRACE_CERTIFICATE_RETENTION_DAYS", default=730)
+# Farm records this far before a harvest count as "inputs used on the lot".
+TRACE_INPUT_LOOKBACK_DAYS = env.int("TRACE_INPUT_LOOKBACK_DAYS", default=180)
+TRACE_REPORT_MAX_BYTES = env.int("TRACE_REPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# /t/<code> per client IP: every lookup, and stricter, lookups of codes that do not exist.
+TRACE_PAGE_RATE_LIMIT = env("TRACE_PAGE_RATE_LIMIT", default="60/m")
+TRACE_MISS_RATE_LIMIT = env("TRACE_MISS_RATE_LIMIT", default="20/h")
+# A per-package code scanned more often than this is probably a copied label.
+TRACE_SCAN_WARNING_COUNT = env.int("TRACE_SCAN_WARNING_COUNT", default=20)
+TRACE_MAX_CODES_PER_BATCH = env.int("TRACE_MAX_CODES_PER_BATCH", default=10_000)
+# Customer service (a later issue) takes complaints here, pre-filled with ?lot=<number>.
+TRACE_COMPLAINT_URL = env("TRACE_COMPLAINT_URL", default="/service/complaints/new/")
+
 # --- Payments ---------------------------------------------------------------------------
 # Absolute base URL of this site, as payment providers (and the sandbox's notify task) reach it.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -368,9 +365,6 @@ ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", default="")
 # Each provider: BACKEND (class path), ENABLED, OPTIONS (passed to the class). Alipay is on only
 # when its app id and both keys are configured; keys are PEM text or Alipay's bare base64.
 # Other apps have `status` fields too: give the payments' enum its own schema name.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["PaymentStatusEnum"] = (
-    "apps.payments.models.Payment.Status"
-)
 PAYMENT_PROVIDERS: dict[str, dict] = {
     "sandbox": {
         "BACKEND": "apps.payments.providers.sandbox.SandboxProvider",
@@ -392,24 +386,12 @@ PAYMENT_PROVIDERS: dict[str, dict] = {
 
 # --- After-sales ------------------------------------------------------------------------
 # `type` and `status` are field names of other apps' choices too: name the after-sale enums.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "AfterSaleTypeEnum": "apps.aftersales.models.AfterSale.Type",
-        "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
-    }
-)
 
 # --- Settlement -------------------------------------------------------------------------
 # Statement periods are SETTLEMENT_PERIOD_DAYS long, counted (Asia/Shanghai dates) from the
 # anchor date; a Monday anchor with 7 days gives Monday–Sunday weeks.
 SETTLEMENT_PERIOD_DAYS = env.int("SETTLEMENT_PERIOD_DAYS", default=7)
 SETTLEMENT_PERIOD_ANCHOR = env("SETTLEMENT_PERIOD_ANCHOR", default="2024-01-01")  # ISO date
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
-        "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
-    }
-)
 
 LOGGING = {
     "version": 1,
