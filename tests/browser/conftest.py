@@ -47,3 +47,14 @@ def browser():
 @pytest.fixture
 def expect():
     return sync_api.expect
+
+
+def log_in(page, base_url: str, email: str, password: str, *, next_path: str = "") -> None:
+    """Log in through the site's (allauth) form; the admin's log-in redirects there too."""
+    page.goto(f"{base_url}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form", has=page.locator("input[name=password]")).locator(
+        "button[type=submit]"
+    ).click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

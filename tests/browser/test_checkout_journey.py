@@ -10,7 +10,7 @@ import pytest
 
 from apps.orders.models import Order, PaymentOrder
 from apps.payments.models import Payment, PaymentNotification
-from tests.browser.conftest import PHONE, sync_api
+from tests.browser.conftest import PHONE, log_in, sync_api
 from tests.factories import ProductFactory, StoreFactory, UserFactory
 
 PASSWORD = "pass-Word-123"
@@ -47,12 +47,7 @@ def test_shopper_buys_from_two_stores_pays_in_the_sandbox_and_sees_two_paid_orde
     page.set_default_timeout(15_000)
 
     # log in
-    page.goto(live_server.url + "/accounts/login/")
-    page.locator("input[name=login]").fill("buyer@example.com")
-    page.locator("input[name=password]").fill(PASSWORD)
-    login_form = page.locator("form", has=page.locator("input[name=password]"))
-    login_form.locator("button[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in(page, live_server.url, "buyer@example.com", PASSWORD)
     expect(page.locator("header .user-nav")).to_contain_text("我的")
 
     # put one product of each store in the cart

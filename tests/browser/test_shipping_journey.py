@@ -17,7 +17,7 @@ from apps.logistics.services.webhooks import generic_signature
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import payment_order_mark_paid
 from apps.stores.services import store_member_add
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, log_in
 from tests.factories import ProductFactory, StoreFactory, UserFactory
 
 PASSWORD = "pass-Word-123"
@@ -51,14 +51,6 @@ def paid_order(db):
         code="aggregator", name="聚合平台", adapter="generic", secret=FEED_SECRET
     )
     return payment_order.orders.get()
-
-
-def log_in(page, url: str, email: str) -> None:
-    page.goto(url)
-    page.locator("input[name=username], input[name=login]").first.fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form", has=page.locator("input[name=password]")).locator("[type=submit]").click()
-    page.wait_for_url(lambda current: "/login/" not in current)
 
 
 def push_scan(base_url: str, *, tracking_number: str, text: str, at) -> dict:
@@ -102,7 +94,7 @@ def test_merchant_ships_in_the_admin_carrier_pushes_shopper_sees_timeline(
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     admin = desk.new_page()
     admin.set_default_timeout(15_000)
-    log_in(admin, live_server.url + "/admin/login/", "merchant@example.com")
+    log_in(admin, live_server.url, "merchant@example.com", PASSWORD, next_path="/admin/")
     admin.goto(f"{live_server.url}/admin/orders/order/{paid_order.pk}/change/")
     admin.get_by_role("link", name="发货").first.click()
     admin.wait_for_url("**/ship/**")
@@ -133,7 +125,7 @@ def test_merchant_ships_in_the_admin_carrier_pushes_shopper_sees_timeline(
     phone = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
     page = phone.new_page()
     page.set_default_timeout(15_000)
-    log_in(page, live_server.url + "/accounts/login/", "buyer@example.com")
+    log_in(page, live_server.url, "buyer@example.com", PASSWORD)
     page.goto(live_server.url + paid_order.get_absolute_url())
     parcel = page.locator(".o-parcel")
     expect(parcel).to_contain_text("顺丰速运")
