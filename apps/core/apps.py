@@ -1,8 +1,13 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, **kwargs) -> None:
+def _sync_roles(sender, app_config, **kwargs) -> None:
+    # post_migrate is sent once per app (and after every flush of a transactional test); the
+    # roles need every app's permissions, which all exist once the last app's turn comes.
+    last = [config for config in apps.get_app_configs() if config.models_module][-1]
+    if app_config is not last:
+        return
     from apps.core.roles import roles_sync
 
     roles_sync()
@@ -14,5 +19,5 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
-        # Runs once per migrate (after the last app), when every permission exists.
+        # Runs once per migrate (on the last app's signal), when every permission exists.
         post_migrate.connect(_sync_roles, dispatch_uid="tianjian-roles-sync")

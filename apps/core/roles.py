@@ -145,12 +145,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def roles_sync() -> None:
     from django.contrib.auth.models import Group, Permission
 
+    # Every permission in one query rather than one query per name of every role.
+    by_name: dict[str, list[Permission]] = {}
+    for permission in Permission.objects.select_related("content_type"):
+        name = f"{permission.content_type.app_label}.{permission.codename}"
+        by_name.setdefault(name, []).append(permission)
     for group_name, perm_names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name)
-        wanted = []
-        for name in perm_names:
-            app_label, codename = name.split(".", 1)
-            wanted.extend(
-                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(wanted)
+        group.permissions.set([p for name in perm_names for p in by_name.get(name, [])])
