@@ -36,36 +36,31 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
 admin.site.login = admin_login
 
 
-class UserCreationAdminForm(AdminUserCreationForm):
+class _EmailOrPhoneMixin:
+    """Both user forms: an e-mail or a mobile number is required; e-mails are kept lower-case."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required")
+        return cleaned
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").lower() or None
+
+
+class UserCreationAdminForm(_EmailOrPhoneMixin, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "phone", "name")
         field_classes = {"phone": CnMobileField}
 
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone"):
-            raise ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required")
-        return cleaned
 
-    def clean_email(self):
-        return (self.cleaned_data.get("email") or "").lower() or None
-
-
-class UserChangeAdminForm(UserChangeForm):
+class UserChangeAdminForm(_EmailOrPhoneMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
         field_classes = {"phone": CnMobileField}
-
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone"):
-            raise ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required")
-        return cleaned
-
-    def clean_email(self):
-        return (self.cleaned_data.get("email") or "").lower() or None
 
 
 @admin.register(User)

@@ -7,7 +7,7 @@ choices, filters, actions and exports); writes go through apps.catalog.services.
 import csv
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
@@ -30,7 +30,7 @@ from apps.catalog.services.products import (
     product_set_status,
     product_validate_origin,
 )
-from apps.core.errors import ApplicationError
+from apps.core.admin import run_each
 from apps.core.images import ALLOWED_FORMATS, image_clean_for_form
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 from apps.stores.divisions import county_choices, is_county_code
@@ -314,16 +314,13 @@ class ProductAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         product_after_save(product=form.instance)
 
     def _set_status(self, request: HttpRequest, queryset, status: str, success) -> None:
-        done = 0
-        for product in queryset:
-            try:
-                product_set_status(product=product, status=status)
-            except ApplicationError as exc:
-                self.message_user(request, f"{product}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, success % {"count": done}, messages.SUCCESS)
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda product: product_set_status(product=product, status=status),
+            success=success,
+        )
 
     @admin.action(permissions=["change"], description=_("上架所选商品"))
     def put_on_sale(self, request, queryset):

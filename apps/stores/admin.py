@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import render_action_form, run_each
+from apps.core.admin import ReadOnlyTabularInline, render_action_form, run_each
 from apps.core.errors import ApplicationError
-from apps.stores.admin_mixins import StoreScopedAdminMixin
+from apps.stores.admin_mixins import ScopedHistoryInline, StoreScopedAdminMixin
 from apps.stores.forms import RejectApplicationForm, StoreAdminForm, StoreStatusForm
 from apps.stores.models import Store, StoreApplication, StoreEvent, StoreMember
 from apps.stores.services import (
@@ -197,32 +197,18 @@ class StoreApplicationAdmin(admin.ModelAdmin):
 # --- 店铺 -------------------------------------------------------------------------------------
 
 
-class StoreEventInline(StoreScopedAdminMixin, admin.TabularInline):
+class StoreEventInline(ScopedHistoryInline):
     """The store's status history. Shown to whoever may see the store itself (the page is
     already scoped), so a merchant can read why their store was suspended."""
 
     model = StoreEvent
+    parent_permission = "stores.view_store"
     fields = ["event_time", "from_label", "to_label", "actor_name", "reason_text"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("状态变更记录")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_view_permission(self, request, obj=None):
-        # Events have no permission of their own for merchants: seeing the store is enough.
-        return request.user.has_perm("stores.view_store") and self.is_in_scope(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("时间"))
     def event_time(self, event: StoreEvent):
@@ -245,23 +231,15 @@ class StoreEventInline(StoreScopedAdminMixin, admin.TabularInline):
         return event.reason or "—"
 
 
-class StoreMemberInline(StoreScopedAdminMixin, admin.TabularInline):
+class StoreMemberInline(StoreScopedAdminMixin, ReadOnlyTabularInline):
     """Who works for the store, read-only here (platform staff edit members on their page)."""
 
     model = StoreMember
     fields = ["user", "role", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # What a merchant may change about their own store; the rest is the platform's.

@@ -414,3 +414,30 @@ def test_merchant_admin_index_lists_catalogue_but_not_categories(client, catalog
     assert "/admin/catalog/product/" in html
     assert "/admin/catalog/category/" not in html
     assert "/admin/stores/storeapplication/" not in html
+
+
+@pytest.mark.django_db
+def test_bulk_put_on_sale_reports_a_refused_product_and_puts_the_rest_on_sale(
+    client, catalogue, merchant_a, store_a
+):
+    # given: two off-sale products of store A, one without an active SKU
+    Product.objects.update(status=Product.Status.OFF_SALE)
+    no_sku = ProductFactory(store=store_a, title="无规格商品", status=Product.Status.OFF_SALE)
+    no_sku.skus.update(is_active=False)
+    client.force_login(merchant_a)
+
+    # when: the merchant puts both on sale
+    response = client.post(
+        f"{ADMIN}/product/",
+        {"action": "put_on_sale", ACTION_CHECKBOX_NAME: [catalogue["a"].pk, no_sku.pk]},
+        follow=True,
+    )
+
+    # then: the one with a SKU is on sale, the other is refused with the service's message
+    statuses = dict(Product.objects.filter(store=store_a).values_list("title", "status"))
+    assert statuses == {"五常稻花香大米 5kg": "on_sale", "无规格商品": "off_sale"}
+    texts = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert texts == [
+        ("error", "无规格商品: 上架的商品至少需要一个启用的规格。"),
+        ("success", "已上架 1 件商品。"),
+    ]
