@@ -21,7 +21,6 @@ from apps.logistics.models import TrackingEvent, TrackingFeed
 from apps.logistics.selectors import shipment_get_for_user
 from apps.logistics.services.imports import temperature_csv_import, tracking_csv_import
 from apps.logistics.services.tracking import tracking_event_record
-from apps.logistics.tracking_selectors import tracking_events_for_shipment
 from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -134,6 +133,7 @@ def tracking_add_view(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("录入物流轨迹：%s") % shipment,
             "shipment": shipment,
             "form": form,
-            "events": tracking_events_for_shipment(shipment=shipment).order_by("-occurred_at"),
+            # shipment_get_for_user prefetched the scans oldest first; the page lists newest first.
+            "events": list(reversed(shipment.tracking.all())),
         },
     )

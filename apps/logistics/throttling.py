@@ -15,12 +15,18 @@ MISS_GROUP = "logistics.track.miss"
 NUMBER_MISS_GROUP = "logistics.track.number_miss"
 
 
-def _number_key(number: str):
-    return lambda group, request: number.upper()[:40]
+def fixed_key(value: str):
+    """A django-ratelimit key that counts under `value` instead of something of the request."""
+    return lambda group, request: value
 
 
-def _used_up(usage) -> bool:
+def limit_reached(usage) -> bool:
+    """Whether a `get_usage` result has used up its limit (None: no limit applies)."""
     return usage is not None and usage["count"] >= usage["limit"]
+
+
+def _number_key(number: str):
+    return fixed_key(number.upper()[:40])
 
 
 def track_lookup_allowed(request: HttpRequest, *, number: str) -> bool:
@@ -33,7 +39,7 @@ def track_lookup_allowed(request: HttpRequest, *, number: str) -> bool:
     by_number = get_usage(
         request, group=NUMBER_MISS_GROUP, key=_number_key(number), rate=rate, increment=False
     )
-    return not _used_up(by_ip) and not _used_up(by_number)
+    return not limit_reached(by_ip) and not limit_reached(by_number)
 
 
 def track_lookup_missed(request: HttpRequest, *, number: str) -> None:

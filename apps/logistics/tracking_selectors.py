@@ -1,6 +1,7 @@
-"""Reads for tracking: a shipment's scans and timeline, and the public lookup.
+"""Reads for tracking: a shipment's timeline, and the public lookup.
 
-A user's shipments are fetched through apps.logistics.selectors.shipment_get_for_user."""
+A user's shipments are fetched through apps.logistics.selectors.shipment_get_for_user, which
+also prefetches their scans and temperature readings, oldest first."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,16 +10,6 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.logistics.models import Shipment, ShipmentEvent, TemperatureReading, TrackingEvent
-
-
-def tracking_events_for_shipment(*, shipment: Shipment) -> QuerySet[TrackingEvent]:
-    """Oldest first, in event time (not arrival) order."""
-    return TrackingEvent.objects.filter(shipment=shipment).order_by("occurred_at", "id")
-
-
-def temperature_readings_for_shipment(*, shipment: Shipment) -> QuerySet[TemperatureReading]:
-    return TemperatureReading.objects.filter(shipment=shipment).order_by("measured_at", "id")
-
 
 # Shipment audit rows that belong on the timeline too: the pickup point's own scans.
 TIMELINE_EVENT_KINDS = ("pickup_arrival", "pickup_hand_over")

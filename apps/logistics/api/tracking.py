@@ -3,21 +3,20 @@ webhook (signature only, no log-in) and the public lookup by waybill number + ph
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ErrorSerializer
+from apps.core.api import error_responses
 from apps.core.errors import ApplicationError
 from apps.logistics.api.serializers import TemperatureReadingSerializer, TrackingEventSerializer
+from apps.logistics.api.views import MerchantApi
 from apps.logistics.models import Shipment, TrackingEvent, TrackingFeed
-from apps.logistics.selectors import shipment_get_for_user
 from apps.logistics.services.temperature import reading_input_clean, temperature_readings_record
 from apps.logistics.services.tracking import tracking_event_record
 from apps.logistics.services.webhooks import (
@@ -28,22 +27,18 @@ from apps.logistics.services.webhooks import (
     tracking_feed_get,
 )
 from apps.logistics.throttling import track_lookup_allowed, track_lookup_missed
-from apps.logistics.tracking_selectors import (
-    shipment_timeline,
-    temperature_readings_for_shipment,
-    track_lookup,
-    tracking_events_for_shipment,
-)
-from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
+from apps.logistics.tracking_selectors import shipment_timeline, track_lookup
 
 TAG_MERCHANT = _("商家：物流轨迹与冷链温度")
 TAG_WEBHOOK = _("承运商推送")
 TAG_PUBLIC = _("公开：查物流")
 NOT_FOUND_MESSAGE = _("没有找到这个包裹，请核对运单号和手机号后 4 位。")
+# How the merchant endpoints word their error statuses in the OpenAPI schema.
+MERCHANT_ERROR_TEXTS = {403: _("不是商家"), 404: _("包裹不存在，或不属于您的店铺")}
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+def _merchant_errors(*codes: int, texts: dict | None = None) -> dict:
+    return error_responses(*codes, texts={**MERCHANT_ERROR_TEXTS, **(texts or {})})
 
 
 # --- Serializers -----------------------------------------------------------------------------
@@ -156,38 +151,18 @@ class PublicShipmentSerializer(serializers.Serializer):
 # --- Merchant --------------------------------------------------------------------------------
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
-    message = _("只有店铺成员或平台运营人员可以查看和录入物流轨迹。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
-
-
-class _MerchantShipmentApi(APIView):
-    # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
-
-    def shipment(self, pk: int) -> Shipment:
-        shipment = shipment_get_for_user(user=self.request.user, pk=pk)
-        if shipment is None:
-            raise NotFound(_("包裹不存在。"))
-        return shipment
-
-
 @extend_schema(tags=[TAG_MERCHANT])
-class ShipmentTrackingApi(_MerchantShipmentApi):
+class ShipmentTrackingApi(MerchantApi):
     @extend_schema(
         summary=_("包裹的物流轨迹（按发生时间从早到晚）"),
         responses={
             200: TrackingEventSerializer(many=True),
-            401: _error(_("未登录")),
-            403: _error(_("不是商家")),
-            404: _error(_("包裹不存在，或不属于您的店铺")),
+            **_merchant_errors(401, 403, 404),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        events = tracking_events_for_shipment(shipment=self.shipment(pk))
+        # shipment_get_for_user prefetched the scans, oldest first.
+        events = self.shipment(pk).tracking.all()
         return Response(TrackingEventSerializer(events, many=True).data)
 
     @extend_schema(
@@ -196,10 +171,7 @@ class ShipmentTrackingApi(_MerchantShipmentApi):
         responses={
             201: TrackingEventCreatedSerializer,
             200: TrackingEventCreatedSerializer,
-            400: _error(_("时间、状态等有误")),
-            401: _error(_("未登录")),
-            403: _error(_("不是商家")),
-            404: _error(_("包裹不存在，或不属于您的店铺")),
+            **_merchant_errors(400, 401, 403, 404, texts={400: _("时间、状态等有误")}),
         },
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -224,18 +196,16 @@ class ShipmentTrackingApi(_MerchantShipmentApi):
 
 
 @extend_schema(tags=[TAG_MERCHANT])
-class ShipmentTemperatureApi(_MerchantShipmentApi):
+class ShipmentTemperatureApi(MerchantApi):
     @extend_schema(
         summary=_("包裹的冷链温度记录"),
         responses={
             200: TemperatureReadingSerializer(many=True),
-            401: _error(_("未登录")),
-            403: _error(_("不是商家")),
-            404: _error(_("包裹不存在，或不属于您的店铺")),
+            **_merchant_errors(401, 403, 404),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        readings = temperature_readings_for_shipment(shipment=self.shipment(pk))
+        readings = self.shipment(pk).temperature_readings.all()  # prefetched, oldest first
         return Response(TemperatureReadingSerializer(readings, many=True).data)
 
     @extend_schema(
@@ -243,10 +213,13 @@ class ShipmentTemperatureApi(_MerchantShipmentApi):
         request=ReadingsInputSerializer,
         responses={
             200: ReadingsResultSerializer,
-            400: _error(_("某条记录的时间或温度无效（fields 指出第几条），全部未保存")),
-            401: _error(_("未登录")),
-            403: _error(_("不是商家")),
-            404: _error(_("包裹不存在，或不属于您的店铺")),
+            **_merchant_errors(
+                400,
+                401,
+                403,
+                404,
+                texts={400: _("某条记录的时间或温度无效（fields 指出第几条），全部未保存")},
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -311,9 +284,16 @@ class TrackingWebhookApi(APIView):
         },
         responses={
             200: PushResultSerializer,
-            400: _error(_("请求体格式错误")),
-            401: _error(_("签名错误、缺少签名或时间戳过期")),
-            404: _error(_("推送来源不存在或已停用")),
+            **error_responses(
+                400,
+                401,
+                404,
+                texts={
+                    400: _("请求体格式错误"),
+                    401: _("签名错误、缺少签名或时间戳过期"),
+                    404: _("推送来源不存在或已停用"),
+                },
+            ),
         },
     )
     def post(self, request: Request, feed_code: str) -> Response:
@@ -373,9 +353,16 @@ class TrackLookupApi(APIView):
         request=TrackLookupInputSerializer,
         responses={
             200: PublicShipmentSerializer(many=True),
-            400: _error(_("运单号或手机号后 4 位格式错误")),
-            404: _error(_("没有找到（运单号不存在与手机号不符同样回答）")),
-            429: _error(_("查询过于频繁")),
+            **error_responses(
+                400,
+                404,
+                429,
+                texts={
+                    400: _("运单号或手机号后 4 位格式错误"),
+                    404: _("没有找到（运单号不存在与手机号不符同样回答）"),
+                    429: _("查询过于频繁"),
+                },
+            ),
         },
     )
     def post(self, request: Request) -> Response:

@@ -41,16 +41,25 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 class IsMerchantOrPlatformStaff(BasePermission):
-    message = _("只有店铺成员或平台运营人员可以管理包裹。")
+    message = _("只有店铺成员或平台运营人员可以管理包裹和物流轨迹。")
 
     def has_permission(self, request: Request, view) -> bool:
         return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
 
 
 class MerchantApi(APIView):
+    """Base of the merchant's parcel endpoints (these and api/tracking.py's)."""
+
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
+
+    def shipment(self, pk: int) -> Shipment:
+        """The user's parcel, with its lines, scans and readings; another store's is a 404."""
+        shipment = shipment_get_for_user(user=self.request.user, pk=pk)
+        if shipment is None:
+            raise NotFound(_("包裹不存在。"))
+        return shipment
 
 
 @extend_schema(tags=[TAG])
@@ -121,7 +130,4 @@ class ShipmentDetailApi(MerchantApi):
         responses={200: ShipmentDetailSerializer, **_errors(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        shipment = shipment_get_for_user(user=request.user, pk=pk)
-        if shipment is None:
-            raise NotFound(_("包裹不存在。"))
-        return Response(ShipmentDetailSerializer(shipment).data)
+        return Response(ShipmentDetailSerializer(self.shipment(pk)).data)

@@ -20,6 +20,7 @@ from apps.core.errors import ApplicationError
 from apps.logistics.errors import LogisticsErrorCode
 from apps.logistics.models import Shipment, ShipmentEvent
 from apps.logistics.services.status import shipment_lock, shipment_move
+from apps.logistics.throttling import fixed_key, limit_reached
 from apps.orders.models import DeliveryMethod, PickupPoint
 from apps.stores.selectors import user_can_manage_all_stores
 
@@ -36,19 +37,11 @@ def _wrong_code_rate() -> str:
     return getattr(settings, "PICKUP_CODE_RATE_LIMIT", DEFAULT_WRONG_CODE_RATE)
 
 
-def _key(value: str):
-    return lambda group, request: value
-
-
 def _misses(group: str, value: str, *, increment: bool):
     # django-ratelimit counters without a request: the keys are ours, not the client's.
     return get_usage(
-        None, group=group, key=_key(value), rate=_wrong_code_rate(), increment=increment
+        None, group=group, key=fixed_key(value), rate=_wrong_code_rate(), increment=increment
     )
-
-
-def _used_up(usage) -> bool:
-    return usage is not None and usage["count"] >= usage["limit"]
 
 
 # --- Who may work at a point -------------------------------------------------------------
@@ -207,7 +200,7 @@ def pickup_hand_over(*, point: PickupPoint, code: str, actor) -> list[Shipment]:
     limit (per clerk and per point) every attempt is refused until the window passes."""
     _require_clerk(point, actor)
     clerk_key, point_key = f"user:{actor.pk}", f"point:{point.pk}"
-    if _used_up(_misses(CLERK_MISS_GROUP, clerk_key, increment=False)) or _used_up(
+    if limit_reached(_misses(CLERK_MISS_GROUP, clerk_key, increment=False)) or limit_reached(
         _misses(POINT_MISS_GROUP, point_key, increment=False)
     ):
         logger.warning("pickup code refused (rate limited): point %s clerk %s", point.pk, actor.pk)

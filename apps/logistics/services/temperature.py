@@ -8,7 +8,7 @@ of range.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -22,11 +22,11 @@ from apps.core.errors import ApplicationError
 from apps.logistics.errors import LogisticsErrorCode
 from apps.logistics.models import Shipment, ShipmentEvent, TemperatureReading
 from apps.logistics.services.status import shipment_lock
+from apps.logistics.services.tracking import event_time_error
 from apps.stores.models import StoreMember
 
 # Readings outside this are a broken logger or a typo, not a temperature.
 PLAUSIBLE = (Decimal("-80"), Decimal("80"))
-MAX_FUTURE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,8 @@ def reading_input_clean(
     *, measured_at: datetime | None, celsius, now: datetime | None = None
 ) -> ReadingInput:
     fields = {}
-    if measured_at is None or timezone.is_naive(measured_at):
-        fields["time"] = _("时间无效（需要带时区的日期时间）。")
-    elif measured_at > (now or timezone.now()) + MAX_FUTURE:
-        fields["time"] = _("时间不能晚于当前时间。")
+    if time_error := event_time_error(measured_at, now=now):
+        fields["time"] = time_error
     try:
         value = Decimal(str(celsius).strip()).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,6 +92,15 @@ def tracking_external_key(*, carrier_code: str, tracking_number: str, external_i
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def event_time_error(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """Why a scan's or a reading's time is unusable ("" when it is fine)."""
+    if moment is None or timezone.is_naive(moment):
+        return _("时间无效（需要带时区的日期时间）。")
+    if moment > (now or timezone.now()) + MAX_FUTURE:
+        return _("时间不能晚于当前时间。")
+    return ""
+
+
 def tracking_input_clean(
     *,
     occurred_at: datetime | None,
@@ -105,10 +114,8 @@ def tracking_input_clean(
     fields = {}
     if status not in TrackingEvent.Status.values:
         fields["status"] = _("未知的轨迹状态：%s") % str(status)[:30]
-    if occurred_at is None or timezone.is_naive(occurred_at):
-        fields["time"] = _("时间无效（需要带时区的日期时间）。")
-    elif occurred_at > (now or timezone.now()) + MAX_FUTURE:
-        fields["time"] = _("时间不能晚于当前时间。")
+    if time_error := event_time_error(occurred_at, now=now):
+        fields["time"] = time_error
     if len(location) > 100:
         fields["location"] = _("地点不能超过 100 字。")
     if len(text) > 300:
@@ -359,21 +366,13 @@ def _shipment_follow_tracking(
         _notify_exception(shipment=shipment, note=shipment.exception_note)
 
 
-def _shipment_admin_url(shipment: Shipment) -> str:
-    # The shipment admin belongs to the shipping part of the app; link to it once it exists.
-    try:
-        return reverse("admin:logistics_shipment_change", args=[shipment.pk])
-    except NoReverseMatch:
-        return ""
-
-
 def _notify_exception(*, shipment: Shipment, note: str) -> None:
     title = _("包裹异常：%(carrier)s %(number)s") % {
         "carrier": shipment.carrier.name,
         "number": shipment.tracking_number,
     }
     body = note or _("承运商报告了异常，请及时联系承运商和买家。")
-    url = _shipment_admin_url(shipment)
+    url = reverse("admin:logistics_shipment_change", args=[shipment.pk])
     members = StoreMember.objects.filter(store_id=shipment.store_id).select_related("user")
     staff = User.objects.filter(groups__name=PLATFORM_OPERATIONS, is_active=True).distinct()
     notified: set[int] = set()
