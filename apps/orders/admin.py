@@ -11,12 +11,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.orders.admin_delivery import order_delivery_html
+from apps.orders.admin_recall import recall_buyers_view
 from apps.orders.forms import RegionCodesField
 from apps.orders.models import (
     Division,
@@ -191,6 +192,17 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         url = reverse("admin:logistics_shipment_ship", args=[order.pk])
         return format_html('<a class="button" href="{}">{}</a>', url, _("发货"))
 
+    def get_urls(self):
+        # The recall buyers page (admin_recall); the Lot admin links to it by this name.
+        return [
+            path(
+                "recall-buyers/<int:lot_id>/",
+                self.admin_site.admin_view(recall_buyers_view),
+                name="orders_recall_buyers",
+            ),
+            *super().get_urls(),
+        ]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -314,7 +326,3 @@ class DivisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# The recall buyers page (admin:orders_recall_buyers), added to the admin site's URLs.
-import apps.orders.admin_recall  # noqa: E402, F401

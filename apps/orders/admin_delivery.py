@@ -16,6 +16,10 @@ from apps.orders.models import DeliveryOption, DeliverySlot, DeliveryZone, Divis
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 
 
+def _division_names(codes) -> dict[str, str]:
+    return dict(Division.objects.filter(code__in=list(codes)).values_list("code", "name"))
+
+
 class DeliveryZoneForm(forms.ModelForm):
     region_codes = RegionCodesField(
         min_level=Division.Level.COUNTY,
@@ -63,12 +67,22 @@ class DeliveryZoneAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["store"]
     fieldsets = [(None, {"fields": ["store", "name", "region_codes", "fee", "is_active"]})]
 
+    def get_changelist_instance(self, request):
+        # The page's division names in one query, not one per row (region_names reads them).
+        changelist = super().get_changelist_instance(request)
+        zones = list(changelist.result_list)
+        names = _division_names({code for zone in zones for code in zone.region_codes or []})
+        for zone in zones:
+            zone.division_names = names
+        return changelist
+
     @admin.display(description=_("地区"))
     def region_names(self, zone: DeliveryZone) -> str:
-        names = dict(
-            Division.objects.filter(code__in=zone.region_codes).values_list("code", "name")
-        )
-        return "、".join(names.get(code, code) for code in zone.region_codes)
+        codes = zone.region_codes or []
+        names = getattr(zone, "division_names", None)
+        if names is None:
+            names = _division_names(codes)
+        return "、".join(names.get(code, code) for code in codes)
 
 
 @admin.register(DeliverySlot)

@@ -1,8 +1,8 @@
 """Back-office page: the buyers of a lot (召回批次买家), with a CSV export.
 
 It lives in orders because traceability may not read orders; the Lot admin links here by URL
-name ("admin:orders_recall_buyers"). There is no model behind it, so the view is added to the
-admin site's URLs (imported by orders/admin.py). A merchant sees only its own stores' lots:
+name ("admin:orders_recall_buyers"). There is no model behind it: OrderAdmin.get_urls serves
+it. A merchant sees only its own stores' lots:
 another store's lot answers 404, the same as a lot that does not exist.
 """
 
@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +20,6 @@ from apps.accounts.phones import phone_mask
 from apps.orders.models import OrderLine
 from apps.orders.selectors import recall_buyer_lines, recall_lot_get_for_user
 from apps.stores.selectors import user_can_manage_all_stores
-
-URL_NAME = "orders_recall_buyers"
 
 
 def _row(line: OrderLine, *, full_phone: bool) -> dict:
@@ -105,22 +103,3 @@ def recall_buyers_view(request: HttpRequest, lot_id: int) -> HttpResponse:
             "lot_url": reverse("admin:traceability_lot_change", args=[lot.pk]),
         },
     )
-
-
-def _with_recall_urls(get_urls):
-    def urls():
-        return [
-            path(
-                "orders/recall-buyers/<int:lot_id>/",
-                admin.site.admin_view(recall_buyers_view),
-                name=URL_NAME,
-            ),
-            *get_urls(),
-        ]
-
-    return urls
-
-
-# The admin site builds its URLs when config/urls.py first reads admin.site.urls, after every
-# admin module (this one included) has been imported.
-admin.site.get_urls = _with_recall_urls(admin.site.get_urls)

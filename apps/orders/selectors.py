@@ -236,6 +236,14 @@ def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -
     return summary
 
 
+def freight_lines(items: Iterable[CartItem]) -> list[FreightLine]:
+    """What freight and delivery pricing need of these items (the preview and checkout)."""
+    return [
+        FreightLine(weight_grams=i.sku.weight_grams, quantity=i.quantity, amount=i.line_amount)
+        for i in items
+    ]
+
+
 def cart_quote(
     *,
     summary: CartSummary,
@@ -253,17 +261,13 @@ def cart_quote(
     deliveries = deliveries or {}
     for group in summary.groups:
         group.freight, group.freight_error, group.delivery = None, "", None
-        lines = [
-            FreightLine(weight_grams=i.sku.weight_grams, quantity=i.quantity, amount=i.line_amount)
-            for i in group.items
-            if i.is_buyable
-        ]
-        cold_titles = cold_chain_titles(i.product for i in group.items if i.is_buyable)
+        buyable = [i for i in group.items if i.is_buyable]
+        lines = freight_lines(buyable)
+        cold_titles = cold_chain_titles(i.product for i in buyable)
         group.delivery_offers = delivery_offers(
             store=group.store, lines=lines, cold_titles=cold_titles, address=address, now=now
         )
-        raw_choice = deliveries.get(group.store.pk, deliveries.get(str(group.store.pk)))
-        group.delivery_choice = DeliveryChoice.parse(raw_choice) if raw_choice else None
+        group.delivery_choice = DeliveryChoice.for_store(deliveries, group.store.pk)
         if preselect:
             group.delivery_choice = _choice_preselected(group)
         if address is None:

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from apps.core.admin import ReadOnlyTabularInline
 from apps.core.errors import ApplicationError
 from apps.payments import selectors
 from apps.payments.models import Payment, PaymentEvent, PaymentNotification, Refund
@@ -29,25 +30,22 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class PaymentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PaymentEventInline(ReadOnlyTabularInline):
     model = PaymentEvent
     fields = ["created_at", "from_status", "to_status", "actor", "reason", "payload"]
     readonly_fields = fields
-    extra = 0
 
 
-class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RefundInline(ReadOnlyTabularInline):
     model = Refund
     fields = ["out_request_no", "reference", "amount", "status", "reason", "error", "created_at"]
     readonly_fields = fields
-    extra = 0
 
 
-class PaymentNotificationInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PaymentNotificationInline(ReadOnlyTabularInline):
     model = PaymentNotification
     fields = ["created_at", "result", "error", "remote_addr"]
     readonly_fields = fields
-    extra = 0
 
 
 @admin.register(Payment)

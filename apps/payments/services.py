@@ -397,13 +397,21 @@ def _notification_paid(
 # --- refunds -----------------------------------------------------------------------------------
 
 
+def _refunds_booked(payment: Payment, *, besides: Refund | None = None) -> Decimal:
+    """What is already refunded or on its way back from `payment` (other than `besides`)."""
+    refunds = Refund.objects.filter(
+        payment=payment, status__in=[Refund.Status.REQUESTED, Refund.Status.SUCCEEDED]
+    )
+    if besides is not None:
+        refunds = refunds.exclude(pk=besides.pk)
+    return refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
 def _refund_request(
     *, payment: Payment, amount: Decimal, reason: str, reference: str, actor: User | None
 ) -> Refund:
     """Book a refund as requested on a locked payment, within what is left to refund."""
-    already = Refund.objects.filter(
-        payment=payment, status__in=[Refund.Status.REQUESTED, Refund.Status.SUCCEEDED]
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    already = _refunds_booked(payment)
     available = payment.amount - already if payment.is_captured else Decimal("0.00")
     if amount > available:
         raise ApplicationError(
@@ -490,9 +498,7 @@ def refund_retry(*, refund: Refund, actor: User | None) -> Refund:
 
 def _refund_retry(*, refund: Refund) -> Refund:
     payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-    already = Refund.objects.filter(
-        payment=payment, status__in=[Refund.Status.REQUESTED, Refund.Status.SUCCEEDED]
-    ).exclude(pk=refund.pk).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    already = _refunds_booked(payment, besides=refund)
     if refund.amount > payment.amount - already:
         raise ApplicationError("退款金额超过可退金额。", code=PaymentErrorCode.REFUND_EXCEEDS_PAID)
     refund.status = Refund.Status.REQUESTED

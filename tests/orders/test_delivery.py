@@ -530,6 +530,31 @@ def test_admin_merchant_adds_zone_with_township_codes(client, merchant_a, store_
     assert not DeliveryZone.objects.filter(name="全省").exists()
 
 
+def test_admin_zone_list_names_the_regions_in_queries_that_do_not_grow_with_rows(
+    client, merchant_a, store_a, address, divisions
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(_admin_merchant(merchant_a))
+    url = reverse("admin:orders_deliveryzone_changelist")
+    DeliveryZone.objects.create(store=store_a, name="市区", region_codes=[WUCHANG], fee=1)
+    with CaptureQueriesContext(connection) as one_zone:
+        first = client.get(url)
+    for n in range(4):
+        DeliveryZone.objects.create(
+            store=store_a, name=f"镇{n}", region_codes=[address.township_id], fee=2
+        )
+    with CaptureQueriesContext(connection) as five_zones:
+        second = client.get(url)
+
+    assert first.status_code == second.status_code == 200
+    page = second.content.decode()
+    assert address.county.name in page
+    assert address.township.name in page
+    assert len(five_zones) == len(one_zone)
+
+
 def test_merchant_cannot_manage_pickup_points_but_staff_can(client, merchant_a, staff, point):
     client.force_login(_admin_merchant(merchant_a))
     assert client.get(reverse("admin:orders_pickuppoint_changelist")).status_code == 403

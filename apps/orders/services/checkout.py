@@ -32,14 +32,13 @@ from apps.orders.models import (
     PaymentOrder,
 )
 from apps.orders.rules import MAX_LINE_QUANTITY
-from apps.orders.selectors import CartItem, cart_item_build
+from apps.orders.selectors import CartItem, cart_item_build, freight_lines
 from apps.orders.services.delivery import (
     DeliveryChoice,
     DeliveryQuote,
     cold_chain_titles,
     delivery_quote,
 )
-from apps.orders.services.freight import FreightLine
 from apps.orders.services.lifecycle import payment_order_mark_paid
 from apps.traceability.selectors import sku_ids_blocked_by_lots
 from apps.wholesale.errors import WholesaleErrorCode
@@ -221,18 +220,12 @@ def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> Paym
     quotes: dict[int, DeliveryQuote] = {}
     for store_id, store_items in sorted(by_store.items()):
         store = store_items[0].sku.product.store
-        raw_choice = deliveries.get(store_id, deliveries.get(str(store_id)))
         quotes[store_id] = delivery_quote(
             store=store,
-            lines=[
-                FreightLine(
-                    weight_grams=i.sku.weight_grams, quantity=i.quantity, amount=i.line_amount
-                )
-                for i in store_items
-            ],
+            lines=freight_lines(store_items),
             cold_titles=cold_chain_titles(i.product for i in store_items),
             address=address,
-            choice=DeliveryChoice.parse(raw_choice) if raw_choice else None,
+            choice=DeliveryChoice.for_store(deliveries, store_id),
             now=now,
         )
     freights = {store_id: quote.fee for store_id, quote in quotes.items()}

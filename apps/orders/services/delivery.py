@@ -59,6 +59,12 @@ class DeliveryChoice:
             pickup_point=as_id(raw.get("pickup_point")),
         )
 
+    @classmethod
+    def for_store(cls, deliveries: dict, store_id: int) -> "DeliveryChoice | None":
+        """The choice sent for one store (`deliveries` keyed by store id, int or JSON str)."""
+        raw = deliveries.get(store_id, deliveries.get(str(store_id)))
+        return cls.parse(raw) if raw else None
+
 
 @dataclass
 class DeliveryQuote:
@@ -284,11 +290,12 @@ def delivery_quote(
         method=option.method, fee=ZERO, option=option, is_cold_chain=bool(cold_titles)
     )
     if option.method == DeliveryMethod.PICKUP:
-        # Only the points the checkout offers: active ones in the address's county.
+        # Only the points the checkout offers (pickup_points_for_address).
         point = (
-            PickupPoint.objects.filter(
-                pk=choice.pickup_point, is_active=True, county_code=address.county_id
-            ).first()
+            next(
+                (p for p in pickup_points_for_address(address) if p.pk == choice.pickup_point),
+                None,
+            )
             if choice.pickup_point
             else None
         )

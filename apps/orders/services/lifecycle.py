@@ -272,8 +272,9 @@ def payment_orders_cancel_expired(*, now: datetime | None = None) -> int:
 def _lots_allocate(
     order: Order, to_ship: list[tuple[OrderLine, int]], chosen: dict[int, int] | None
 ) -> list[tuple[Lot, Decimal]]:
-    """Set each shipping line's lot: the merchant's choice (validated) or, for a line without
-    one, the first-expiring active lot of its SKU. Lines of SKUs without lots stay without."""
+    """Set each shipping line's lot (not saved): the merchant's choice (validated) or, for a
+    line without one, the first-expiring active lot of its SKU. Lines of SKUs without lots
+    stay without."""
     chosen = {int(line_id): int(lot_id) for line_id, lot_id in (chosen or {}).items()}
     by_line = {line.pk: line for line, _quantity in to_ship}
     if set(chosen) - set(by_line):
@@ -300,9 +301,7 @@ def _lots_allocate(
             lot = line.lot or lot_pick_for_sku(sku=line.sku)
         if lot is None:
             continue
-        if line.lot_id != lot.pk:
-            line.lot = lot
-            line.save(update_fields=["lot"])
+        line.lot = lot  # saved with the shipped quantity by order_lines_ship
         allocations.append((lot, Decimal(quantity)))
     return allocations
 
@@ -409,7 +408,7 @@ def order_lines_ship(
                     status_code=409,
                 )
         line.shipped_quantity += quantity
-        line.save(update_fields=["shipped_quantity"])
+        line.save(update_fields=["shipped_quantity", "lot"])
     shipped_lines = {str(line.pk): quantity for line, quantity in to_ship}
     carrier_name = str(payload.get("carrier_name", ""))[:40]
     tracking_number = str(payload.get("tracking_number", ""))[:40]
