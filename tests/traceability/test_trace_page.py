@@ -193,9 +193,9 @@ def test_the_page_makes_a_fixed_number_of_queries_whatever_the_number_of_events(
         certificate_issue(lot=lot, basis=Certificate.Basis.SELF_TEST, actor=None)
         _add_events(store_a, lot, count)
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(14):
         few_queries = _queries_for(client, _url(lot_primary_code(lot=few).code))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(14):
         many_queries = _queries_for(client, _url(lot_primary_code(lot=many).code))
 
     assert few_queries == many_queries

@@ -131,6 +131,37 @@ def test_a_month_that_has_not_ended_cannot_be_closed(march_ledger):
     assert not BuyerStatement.objects.exists()
 
 
+def test_the_job_refuses_a_month_that_has_not_ended(march_ledger):
+    with pytest.raises(ApplicationError) as refused:
+        buyer_statements_generate(period_start=MARCH, now=local(2026, 3, 31, 23, 59))
+
+    assert refused.value.code == "wholesale_period_not_ended"
+    assert not BuyerStatement.objects.exists()
+
+
+def test_the_job_writes_the_same_figures_as_generating_one_statement(march_ledger):
+    figures = [
+        "period_end",
+        "opening_balance",
+        "charges",
+        "releases",
+        "refunds",
+        "repayments",
+        "adjustments",
+        "closing_balance",
+        "entry_count",
+    ]
+    buyer_statements_generate(period_start=MARCH, now=now_after(2026, 3))
+    by_job = BuyerStatement.objects.values(*figures).get()
+    BuyerStatement.objects.all().delete()
+
+    buyer_statement_generate(organisation=march_ledger, period_start=MARCH, now=now_after(2026, 3))
+
+    assert BuyerStatement.objects.values(*figures).get() == by_job
+    assert by_job["closing_balance"] == D("101.10")
+    assert by_job["entry_count"] == 7
+
+
 def test_the_celery_task_generates_and_is_idempotent(march_ledger):
     assert buyer_statements_generate_task.delay("2026-03-01").get() == 1
     assert buyer_statements_generate_task.delay("2026-03-01").get() == 1

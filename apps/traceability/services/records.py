@@ -157,21 +157,25 @@ def input_application_record(
         affected.extend(derived_lots(lot))
     ids = sorted({lot.pk for lot in affected})
     lots_lock(ids)
-    # A lot put on hold below refreshes its SKUs after an earlier hold's event took the chain
-    # head: lock them now, keeping the order lots, SKUs, chain head.
-    skus_lock(sku_ids=lot_sku_ids(ids))
     Lot.objects.filter(pk__in=ids).update(updated_at=timezone.now())
     # Read again under the locks: statuses and flags as they are now.
     affected = list(Lot.objects.filter(pk__in=ids).select_related("store").order_by("pk"))
 
+    to_hold = []
     for lot in affected:
         was_flagged = lot.is_safety_flagged
         newly_flagged = bool(lot_safety_refresh(lot=lot)) and not was_flagged
         if newly_flagged and lot.status == Lot.Status.ACTIVE:
-            lot_hold(
-                lot=lot,
-                actor=actor,
-                reason=_("补录农事记录后发现未过安全间隔期：%(name)s")
-                % {"name": application.product_name},
-            )
+            to_hold.append(lot)
+    if to_hold:
+        # A hold refreshes its lot's SKUs after an earlier hold's event took the chain head:
+        # lock the SKUs of every lot about to be held now (order: lots, SKUs, chain head).
+        skus_lock(sku_ids=lot_sku_ids([lot.pk for lot in to_hold]))
+    for lot in to_hold:
+        lot_hold(
+            lot=lot,
+            actor=actor,
+            reason=_("补录农事记录后发现未过安全间隔期：%(name)s")
+            % {"name": application.product_name},
+        )
     return application

@@ -27,9 +27,9 @@ MOVEMENTS = {
 }
 
 
-def _ledger_figures(organisation: BuyerOrganisation, start, end) -> dict:
+def _ledger_aggregates(start, end) -> dict:
     in_period = Q(created_at__gte=start, created_at__lt=end)
-    aggregates = {
+    return {
         "opening_balance": Sum("amount", filter=Q(created_at__lt=start)),
         "entry_count": Count("id", filter=in_period),
         **{
@@ -37,15 +37,30 @@ def _ledger_figures(organisation: BuyerOrganisation, start, end) -> dict:
             for field, kind in MOVEMENTS.items()
         },
     }
-    row = CreditEntry.objects.filter(organisation=organisation, created_at__lt=end).aggregate(
-        **aggregates
-    )
+
+
+def _figures(row: dict) -> dict:
     figures = {field: to_money(row[field] or ZERO) for field in ["opening_balance", *MOVEMENTS]}
     figures["entry_count"] = row["entry_count"] or 0
     figures["closing_balance"] = figures["opening_balance"] + sum(
         (figures[field] for field in MOVEMENTS), ZERO
     )
     return figures
+
+
+def _ledger_figures(organisation: BuyerOrganisation, start, end) -> dict:
+    row = CreditEntry.objects.filter(organisation=organisation, created_at__lt=end).aggregate(
+        **_ledger_aggregates(start, end)
+    )
+    return _figures(row)
+
+
+def _month_ended_check(period_start: dt.date, end: dt.datetime, now: dt.datetime | None) -> None:
+    if end > (now or timezone.now()):
+        raise ApplicationError(
+            _("%(month)s 尚未结束，不能出账。") % {"month": f"{period_start:%Y-%m}"},
+            code=WholesaleErrorCode.PERIOD_NOT_ENDED,
+        )
 
 
 @transaction.atomic
@@ -58,12 +73,16 @@ def buyer_statement_generate(
     never change: generating twice gives one statement with the same numbers.
     """
     start, end, last_day = month_bounds(period_start)
-    if end > (now or timezone.now()):
-        raise ApplicationError(
-            _("%(month)s 尚未结束，不能出账。") % {"month": f"{period_start:%Y-%m}"},
-            code=WholesaleErrorCode.PERIOD_NOT_ENDED,
-        )
-    figures = _ledger_figures(organisation, start, end)
+    _month_ended_check(period_start, end, now)
+    return _statement_write(
+        organisation, period_start, last_day, _ledger_figures(organisation, start, end)
+    )
+
+
+@transaction.atomic
+def _statement_write(
+    organisation: BuyerOrganisation, period_start: dt.date, last_day: dt.date, figures: dict
+) -> BuyerStatement:
     statement, created = BuyerStatement.objects.update_or_create(
         organisation=organisation,
         period_start=period_start,
@@ -93,14 +112,25 @@ def buyer_statements_generate(
     run again (idempotent). Returns how many statements were written.
     """
     period_start = period_start or previous_month_start(now)
-    start, end, _last = month_bounds(period_start)
-    with_entries = CreditEntry.objects.filter(created_at__lt=end).values("organisation_id")
-    organisations = BuyerOrganisation.objects.filter(pk__in=with_entries).order_by("pk")
+    start, end, last_day = month_bounds(period_start)
+    # Every organisation's figures in one grouped query (a finished month's never change).
+    rows = (
+        CreditEntry.objects.filter(created_at__lt=end)
+        .values("organisation_id")
+        .order_by("organisation_id")
+        .annotate(**_ledger_aggregates(start, end))
+    )
+    figures_by_id = {row["organisation_id"]: _figures(row) for row in rows}
+    due = {
+        pk: figures
+        for pk, figures in figures_by_id.items()
+        # nothing owed and nothing happened: no statement to send
+        if figures["entry_count"] or figures["opening_balance"]
+    }
+    if due:
+        _month_ended_check(period_start, end, now)
     done = 0
-    for organisation in organisations:
-        figures = _ledger_figures(organisation, start, end)
-        if not figures["entry_count"] and not figures["opening_balance"]:
-            continue  # nothing owed and nothing happened: no statement to send
-        buyer_statement_generate(organisation=organisation, period_start=period_start, now=now)
+    for organisation in BuyerOrganisation.objects.filter(pk__in=list(due)).order_by("pk"):
+        _statement_write(organisation, period_start, last_day, due[organisation.pk])
         done += 1
     return done
