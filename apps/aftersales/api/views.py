@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -56,7 +56,7 @@ from apps.aftersales.services import (
 from apps.catalog.selectors import products_sellable
 from apps.core.api import error_responses
 from apps.core.errors import NotFoundError
-from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
+from apps.stores.api.permissions import IsStoreMemberOrStaff
 
 TAG_AFTERSALES = _("售后")
 TAG_MERCHANT = _("商家：售后与评价")
@@ -75,11 +75,8 @@ STATUS_PARAMETER = OpenApiParameter(
 )
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
+class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
     message = _("只有店铺成员或平台运营人员可以处理售后。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
 
 
 class SignedInApi(APIView):

@@ -14,7 +14,7 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,7 +45,7 @@ from apps.catalog.selectors import (
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
 from apps.core.api import error_responses
-from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
+from apps.stores.api.permissions import IsStoreMemberOrStaff
 
 TAG_CATALOG = _("分类与商品")
 TAG_MERCHANT = _("商家：商品管理")
@@ -163,12 +163,8 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 # --- Products: merchant -------------------------------------------------------------------
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
+class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
     message = _("只有店铺成员或平台运营人员可以管理商品。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        user = request.user
-        return user_is_merchant(user) or user_can_manage_all_stores(user)
 
 
 @extend_schema(tags=[TAG_MERCHANT])

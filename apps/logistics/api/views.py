@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,7 +29,7 @@ from apps.logistics.models import Shipment
 from apps.logistics.selectors import carrier_list, shipment_get_for_user, shipment_list_for_user
 from apps.logistics.services.shipments import shipment_create
 from apps.orders.selectors import order_get_for_merchant
-from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
+from apps.stores.api.permissions import IsStoreMemberOrStaff
 
 TAG = _("商家：发货与包裹")
 # This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
@@ -40,11 +40,8 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return error_responses(*codes, texts=ERROR_TEXTS)
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
+class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
     message = _("只有店铺成员或平台运营人员可以管理包裹和物流轨迹。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
 
 
 class MerchantApi(APIView):

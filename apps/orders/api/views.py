@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,7 +59,7 @@ from apps.orders.services.cart import (
 )
 from apps.orders.services.checkout import log_ignored_price_fields, order_place
 from apps.orders.services.lifecycle import order_cancel, order_confirm_receipt
-from apps.stores.selectors import user_can_manage_all_stores, user_is_merchant
+from apps.stores.api.permissions import IsStoreMemberOrStaff
 from apps.wholesale.selectors import verified_organisation_for_user
 
 TAG_ADDRESS = _("收货地址")
@@ -421,11 +421,8 @@ class OrderConfirmReceiptApi(BuyerOrderMixin, ShopperApi):
 # --- Merchant -----------------------------------------------------------------------------
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
+class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
     message = _("只有店铺成员或平台运营人员可以查看店铺订单。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
 
 
 class MerchantApi(ShopperApi):

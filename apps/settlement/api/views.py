@@ -49,7 +49,8 @@ from apps.settlement.services import (
     settlement_statement_confirm,
     settlement_statement_mark_paid_out,
 )
-from apps.stores.selectors import stores_for_user, user_can_manage_all_stores, user_is_merchant
+from apps.stores.api.permissions import IsStoreMemberOrStaff
+from apps.stores.selectors import stores_for_user
 
 TAG = _("结算")
 # This API's wording of some error statuses (the rest: apps.core.api.ERROR_DESCRIPTIONS).
@@ -64,11 +65,8 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return error_responses(*codes, texts=ERROR_TEXTS)
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
+class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
     message = _("只有店铺成员或平台运营、财务人员可以查看结算信息。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
 
 
 class CanConfirmStatements(BasePermission):

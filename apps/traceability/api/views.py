@@ -15,14 +15,15 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import error_responses
+from apps.stores.api.permissions import IsStoreMemberOrStaff
 from apps.stores.models import Store
-from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores, user_is_merchant
+from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
 from apps.traceability import selectors
 from apps.traceability.api import serializers as s
 from apps.traceability.chain import chain_verify
@@ -98,11 +99,8 @@ class AnchorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- Merchant ------------------------------------------------------------------------------
 
 
-class IsMerchantOrPlatformStaff(BasePermission):
+class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
     message = _("只有店铺成员或平台运营人员可以管理追溯数据。")
-
-    def has_permission(self, request: Request, view) -> bool:
-        return user_is_merchant(request.user) or user_can_manage_all_stores(request.user)
 
 
 class MerchantViewSet(viewsets.GenericViewSet):
