@@ -143,17 +143,18 @@ def filter_by_search(queryset: QuerySet, query: str) -> tuple[QuerySet, bool]:
         # alias(), not annotate(): the vector is only for the WHERE clause (GIN index); selecting
         # it would re-parse every returned document.
         vector = _vector()
+        matched = queryset.alias(search_vector=vector).filter(search_vector=_tsquery(terms, "&"))
         store_ids = _stores_named(query, terms)
         if store_ids:
-            # The shopper typed (part of) a store's name: list that store's products. Matching
-            # its name as text instead ANDs many terms that always occur together; PostgreSQL
-            # multiplies their selectivities, expects 1 row instead of ~1,000 and joins with
-            # nested loops (the store-name search was 3-4x slower than any other). By store_id
-            # the estimate is exact and the count is an index-only scan. Ranked like any
-            # all-words match (title hits first, then sales).
-            matched = queryset.filter(store_id__in=store_ids)
+            # The shopper typed (part of) a store's name. Its products match every term anyway
+            # (the store name is in their documents), so OR-ing them in changes no result; it
+            # only gives PostgreSQL an exact estimate: matching many terms that always occur
+            # together, it multiplies their selectivities, expects 1 row instead of ~1,000 and
+            # picks nested loops (the store-name search was 3-4x slower than any other).
+            matched = queryset.alias(search_vector=vector).filter(
+                Q(store_id__in=store_ids) | Q(search_vector=_tsquery(terms, "&"))
+            )
             return matched.alias(search_rank=_rank(terms, all_matched=True)), True
-        matched = queryset.alias(search_vector=vector).filter(search_vector=_tsquery(terms, "&"))
         all_matched = True
         if len(terms) > 1 and not matched.exists():
             terms, all_matched = _loose_terms(terms), False

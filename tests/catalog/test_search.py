@@ -185,3 +185,22 @@ def test_a_long_store_name_is_searched_by_store_not_as_text(catalogue, store_b):
     assert ranked is True
     assert "product_search_gin" not in queryset.explain()
     assert list(queryset.values_list("title", flat=True)) == [catalogue["orange"].title]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_store_name_search_also_finds_other_stores_products_that_name_it(
+    catalogue, store_a, store_b
+):
+    # given: a product of another store whose text names store_b in full (a reseller)
+    resold = ProductFactory(
+        store=store_a,
+        category=catalogue["orange"].category,
+        title=f"{store_b.name}直供 赣南脐橙礼盒",
+    )
+
+    # when
+    queryset, _ranked = filter_by_search(Product.objects.all(), store_b.name)
+
+    # then: the store's own products and the other one, as a text search would find them
+    assert set(queryset.values_list("pk", flat=True)) == {catalogue["orange"].pk, resold.pk}
