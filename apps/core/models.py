@@ -1,6 +1,18 @@
+"""Base models shared by every app: timestamps, the append-only base and the one event row.
+
+Every ledger, hash chain and event table derives from `AppendOnlyModel`; every state machine
+writes its moves as rows of a `StatusEvent` subclass through `apps.core.transitions`.
+"""
+
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import ApplicationError
+
+APPEND_ONLY_CODE = "append_only"
 
 
 class TimeStampedModel(models.Model):
@@ -11,19 +23,86 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class StatusEvent(models.Model):
-    """One row per state change of a stateful object (and notable facts about it): from, to,
-    who, why and a JSON payload. Subclasses add the foreign key to their object."""
+class AppendOnlyError(ApplicationError):
+    """A row of an append-only table was about to be changed or deleted."""
 
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    kind = models.CharField(max_length=30, default="status")
+    def __init__(self, message=None, *, code: str = APPEND_ONLY_CODE, **kwargs) -> None:
+        super().__init__(message or _("这条记录只能追加，不能修改或删除。"), code=code, **kwargs)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Set-based updates and deletes are refused, except of the columns a model declares
+    in `APPEND_ONLY_UPDATABLE` (bookkeeping links such as the statement an entry was collected
+    into, or forgetting a deleted account).
+
+    Raw SQL can still change rows; tables that must prove they were not touched (the trace
+    chain) carry hashes that detect it.
+    """
+
+    def update(self, **kwargs):
+        if not set(kwargs) <= set(getattr(self.model, "APPEND_ONLY_UPDATABLE", ())):
+            raise self.model.append_only_error()
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise self.model.append_only_error()
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are inserted once and never changed or deleted through the ORM."""
+
+    # Column names a set-based update may still change (see AppendOnlyQuerySet).
+    APPEND_ONLY_UPDATABLE: Iterable[str] = ()
+    # Subclasses may give their own error (message and code) for a refused change.
+    APPEND_ONLY_MESSAGE = None
+    APPEND_ONLY_CODE = APPEND_ONLY_CODE
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise self.append_only_error()
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.append_only_error()
+
+    @classmethod
+    def append_only_error(cls) -> AppendOnlyError:
+        return AppendOnlyError(cls.APPEND_ONLY_MESSAGE, code=cls.APPEND_ONLY_CODE)
+
+
+class StatusEvent(AppendOnlyModel):
+    """One row per state change of a stateful object (and notable facts about it): from, to,
+    who, why and a JSON payload. Subclasses add the foreign key to their object with
+    `related_name="events"` (what `apps.core.transitions.transition` writes through)."""
+
+    STATUS_LENGTH = 30
+
+    from_status = models.CharField(_("原状态"), max_length=STATUS_LENGTH, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=STATUS_LENGTH, blank=True)
+    kind = models.CharField(_("类型"), max_length=30, default="status")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    reason = models.CharField(_("原因"), max_length=300, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+    payload = models.JSONField(_("附加信息"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    # Deleting a user sets `actor` to NULL: the one in-place change an event row allows.
+    APPEND_ONLY_UPDATABLE = ("actor",)
 
     class Meta:
         abstract = True
