@@ -1,8 +1,16 @@
 """Platform roles as Django groups, with the permissions each needs.
 
-Permissions are named as strings so this module imports no app; each issue adds its models'
-permissions here. `roles_sync` runs after every migrate (see CoreConfig.ready).
+Each app declares the grants of its own models in its own `roles.py`:
+
+    GRANTS = {MERCHANT: ["myapp.view_thing", ...], "客服专员": [...]}
+
+(role names are the group names; the shared ones are below, an app may add its own).
+`role_permissions()` collects them over the installed apps, and `roles_sync` runs after every
+migrate (see CoreConfig.ready).
 """
+
+from importlib import import_module
+from importlib.util import find_spec
 
 from django.db import transaction
 
@@ -141,6 +149,25 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def role_permissions() -> dict[str, list[str]]:
+    """Every role's permission names: the grants of each installed app's `roles.py`."""
+    from django.apps import apps
+
+    merged: dict[str, list[str]] = {name: list(perms) for name, perms in ROLE_PERMISSIONS.items()}
+    for config in apps.get_app_configs():
+        module_name = f"{config.name}.roles"
+        if config.name == __name__.rsplit(".", 1)[0] or find_spec(module_name) is None:
+            continue
+        for role, perms in getattr(import_module(module_name), "GRANTS", {}).items():
+            merged.setdefault(role, []).extend(perms)
+    return merged
+
+
+def permission_grant(app_label: str, models: list[str], verbs=("view", "add", "change", "delete")):
+    """Permission names for `verbs` on `models` of one app (for apps' GRANTS)."""
+    return [f"{app_label}.{verb}_{model}" for model in models for verb in verbs]
+
+
 @transaction.atomic
 def roles_sync() -> None:
     from django.contrib.auth.models import Group, Permission
@@ -150,6 +177,6 @@ def roles_sync() -> None:
     for permission in Permission.objects.select_related("content_type"):
         name = f"{permission.content_type.app_label}.{permission.codename}"
         by_name.setdefault(name, []).append(permission)
-    for group_name, perm_names in ROLE_PERMISSIONS.items():
+    for group_name, perm_names in role_permissions().items():
         group, _ = Group.objects.get_or_create(name=group_name)
         group.permissions.set([p for name in perm_names for p in by_name.get(name, [])])
