@@ -6,7 +6,7 @@ PORT ?= 8000
 # Test processes (pytest-xdist); each gets its own test database. TEST_WORKERS=0 runs in one.
 TEST_WORKERS ?= 2
 
-.PHONY: run test venv migrate seed worker beat lint format bench clean
+.PHONY: run test venv migrate seed worker beat lint check format bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@PYTHON_BIN=$$(scripts/find-python.sh) || exit 1; \
@@ -39,6 +39,10 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# What CI checks before the tests: ruff, formatting, missing migrations, the import contract.
+check: venv
+	scripts/check.sh $(VENV)
 
 format: venv
 	$(VENV)/bin/ruff format .

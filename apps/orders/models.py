@@ -451,7 +451,9 @@ class Order(TimeStampedModel):
     promoter_level2 = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Until the logistics issue brings shipments, the merchant records carrier + number here.
+    # A copy of the last parcel's carrier name and waybill number, set by order_ship when the
+    # order becomes fully shipped, so order lists and the API show one without reading
+    # logistics (a lower app); every parcel with its tracking is a logistics Shipment.
     carrier_name = models.CharField(_("快递公司"), max_length=40, blank=True)
     tracking_number = models.CharField(_("运单号"), max_length=40, blank=True)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
