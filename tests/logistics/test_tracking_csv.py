@@ -34,7 +34,11 @@ def test_broken_rows_reported_by_line_and_good_rows_kept(client, merchant_a, ord
     report = response.context["report"]
     assert (report.created, report.duplicates) == (2, 0)
     assert report.errors == [
-        (3, "时间无效（需要带时区的日期时间）。"),
+        (
+            3,
+            "时间无法识别：「not-a-time」。请写成 年-月-日 时:分（可带秒），如 2026-11-20 08:30 或 "
+            "2026/11/20 08:30:00，按北京时间；或带时区的 ISO 8601，如 2026-11-20T08:30:00+08:00。",
+        ),
         (4, "未知的轨迹状态：teleported"),
         (5, "包裹不存在"),
     ]

@@ -110,6 +110,16 @@ def parse_local_time(value: str) -> datetime | None:
     return moment
 
 
+def _time_unreadable(value: str) -> str:
+    # Say what the column accepts: naive times are fine (Beijing time), so "needs a time zone"
+    # would send the merchant the wrong way.
+    problem = _("时间无法识别：「%s」。") % value[:40] if value.strip() else _("缺少时间。")
+    return problem + _(
+        "请写成 年-月-日 时:分（可带秒），如 2026-11-20 08:30 或 2026/11/20 08:30:00，"
+        "按北京时间；或带时区的 ISO 8601，如 2026-11-20T08:30:00+08:00。"
+    )
+
+
 def _status_code(value: str) -> str:
     value = value.strip()
     if value.lower() in TrackingEvent.Status.values:
@@ -126,9 +136,13 @@ def tracking_csv_import(*, data: bytes, user) -> ImportReport:
     for line, row in _rows(data, TRACKING_COLUMNS):
         carrier = row["carrier"].lower()
         number = row["tracking_number"].upper()
+        occurred_at = parse_local_time(row["time"])
+        if occurred_at is None:
+            report.errors.append((line, _time_unreadable(row["time"])))
+            continue
         try:
             scan = tracking_input_clean(
-                occurred_at=parse_local_time(row["time"]),
+                occurred_at=occurred_at,
                 status=_status_code(row["status"]),
                 location=row.get("location", ""),
                 text=row.get("text", ""),
@@ -189,10 +203,12 @@ def temperature_csv_import(*, data: bytes, user, shipment: Shipment | None = Non
                 report.errors.append((line, _("运单号对应多个包裹，请填写 carrier 列。")))
                 continue
             target = matches[0]
+        measured_at = parse_local_time(row["time"])
+        if measured_at is None:
+            report.errors.append((line, _time_unreadable(row["time"])))
+            continue
         try:
-            reading = reading_input_clean(
-                measured_at=parse_local_time(row["time"]), celsius=row["celsius"]
-            )
+            reading = reading_input_clean(measured_at=measured_at, celsius=row["celsius"])
         except ApplicationError as exc:
             report.errors.append((line, exc.message))
             continue

@@ -86,12 +86,19 @@ def shipment_move(
 
 @transaction.atomic
 def order_deliver_if_complete(*, order_id: int) -> bool:
-    """The order is delivered once every line is shipped and every parcel delivered."""
+    """The order is delivered once every line is shipped and every parcel delivered.
+
+    Its delivery time is the latest of the parcels' delivered times (each the event time of
+    the scan or hand-over that delivered it), not the moment the last report came in: a late
+    push or a CSV of yesterday's scans must not delay auto-receipt, nor a late-arriving earlier
+    scan move the time forward.
+    """
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.SHIPPED:
         return False
-    statuses = set(Shipment.objects.filter(order_id=order_id).values_list("status", flat=True))
-    if statuses != {Shipment.Status.DELIVERED}:
+    parcels = list(Shipment.objects.filter(order_id=order_id).values_list("status", "delivered_at"))
+    if {status for status, _delivered_at in parcels} != {Shipment.Status.DELIVERED}:
         return False
-    order_mark_delivered(order=order, actor=None)
+    times = [delivered_at for _status, delivered_at in parcels if delivered_at is not None]
+    order_mark_delivered(order=order, actor=None, at=max(times, default=None))
     return True

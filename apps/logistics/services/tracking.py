@@ -9,7 +9,8 @@ repeat is recognised and never stored twice.
 After new events are stored the shipment follows the latest event by time (ties by id): it moves
 through `shipment_move` when Shipment.TRANSITIONS allows it, so an older event that arrives late
 never moves it back and a delivered or returned parcel never changes. An exception scan flags the
-parcel and tells the store's members and the platform's operations staff.
+parcel and tells the store's members and the platform's operations staff, unless the parcel is
+delivered by the end of the same batch.
 """
 
 import hashlib
@@ -334,22 +335,30 @@ def _shipment_follow_tracking(
     if latest is not None and shipment.last_event_at != latest.occurred_at:
         shipment.last_event_at = latest.occurred_at
         fields.append("last_event_at")
+    target = None
+    if latest is not None:
+        target = SHIPMENT_STATUS_FOR[TrackingEvent.Status(latest.status)]
+    moves = bool(target) and target != shipment.status and shipment_can_move(shipment, target)
     new_exception = _latest(
         row for row in new_rows.values() if row.status == TrackingEvent.Status.EXCEPTION
     )
-    # A late exception scan of a parcel that has since been delivered is history, not news.
-    flag_exception = new_exception is not None and (
-        shipment.status not in Shipment.FINAL_STATUSES
-        or (latest is not None and new_exception.dedup_key == latest.dedup_key)
+    # Decided on the parcel's state after the whole batch, in event-time order: a late
+    # exception scan of a parcel that has since been delivered is history, not news, and so is
+    # an exception this very batch follows with the delivery (a delivered scan that is the
+    # latest one is at or after it in time, whatever order the batch listed them in).
+    flag_exception = (
+        new_exception is not None
+        and not (moves and target == Shipment.Status.DELIVERED)
+        and (
+            shipment.status not in Shipment.FINAL_STATUSES
+            or (latest is not None and new_exception.dedup_key == latest.dedup_key)
+        )
     )
     if flag_exception:
         shipment.has_exception = True
         shipment.exception_note = (new_exception.text or new_exception.location or "")[:200]
         fields += ["has_exception", "exception_note"]
-    target = None
-    if latest is not None:
-        target = SHIPMENT_STATUS_FOR[TrackingEvent.Status(latest.status)]
-    if target and target != shipment.status and shipment_can_move(shipment, target):
+    if moves:
         shipment_move(
             shipment=shipment,
             to_status=target,

@@ -449,12 +449,15 @@ def order_lines_ship(
 
 
 @transaction.atomic
-def order_mark_delivered(*, order: Order, actor=None) -> Order:
-    """Shipped → delivered (the logistics issue calls this from tracking; staff/merchant now)."""
+def order_mark_delivered(*, order: Order, actor=None, at: datetime | None = None) -> Order:
+    """Shipped → delivered; `at` is when the goods arrived (logistics passes its last parcel's
+    scan time, from which auto-receipt counts), now by default. A carrier clock running ahead
+    cannot date it in the future."""
     order = _lock_order(order)
     if not _is_merchant_or_staff(order, actor):
         raise _not_allowed()
-    order.delivered_at = timezone.now()
+    now = timezone.now()
+    order.delivered_at = min(at, now) if at is not None else now
     _move(
         order,
         Order.Status.DELIVERED,
