@@ -45,7 +45,7 @@ from apps.orders.pricing import (
     StoreTotals,
     cart_totals,
     cold_chain_titles,
-    delivery_choice_default,
+    delivery_method_chosen,
     delivery_offers,
     delivery_quote,
     discounts_apply,
@@ -432,13 +432,12 @@ def delivery_setups_for_stores(
         setups[store.pk] = DeliverySetup(store=store, options=options)
 
     def stores_using(method: str) -> list[int]:
-        if choices is None:
+        if choices is None:  # the preview prices every method offered
             return [sid for sid, setup in setups.items() if setup.option_for(method)]
         return [
             sid
             for sid, setup in setups.items()
-            if ((choices.get(sid) and choices[sid].method) or delivery_choice_default(setup).method)
-            == method
+            if delivery_method_chosen(setup, choices.get(sid)) == method
         ]
 
     county = stores_using(DeliveryMethod.COUNTY)

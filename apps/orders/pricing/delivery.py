@@ -247,6 +247,13 @@ def delivery_choice_default(setup: DeliverySetup) -> DeliveryChoice:
     return DeliveryChoice(method=option.method)
 
 
+def delivery_method_chosen(setup: DeliverySetup, choice: DeliveryChoice | None) -> str:
+    """The method the shopper chose, or the store's default when they chose none."""
+    if choice is not None and choice.method:
+        return choice.method
+    return delivery_choice_default(setup).method
+
+
 def delivery_quote(
     *,
     setup: DeliverySetup,
@@ -261,13 +268,8 @@ def delivery_quote(
     address outside the county zones, a missing/unknown slot or point, or cold goods on a
     method that cannot keep them cold."""
     store = setup.store
-    if choice is None or not choice.method:
-        choice = DeliveryChoice(
-            method=delivery_choice_default(setup).method,
-            slot=choice.slot if choice else None,
-            pickup_point=choice.pickup_point if choice else None,
-        )
-    option = setup.option_for(choice.method)
+    choice = choice or DeliveryChoice()
+    option = setup.option_for(delivery_method_chosen(setup, choice))
     if option is None:
         raise _refuse(
             store,
