@@ -1,6 +1,8 @@
 """The pricing home's pure functions: no database, plain values in and out."""
 
+import ast
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +294,39 @@ def test_sku_problem_gives_a_code_and_a_message(kwargs, code, message):
 
 def test_sku_problem_is_none_when_it_can_be_sold():
     assert sku_problem(sku=sku(stock=MAX_LINE_QUANTITY), quantity=MAX_LINE_QUANTITY) is None
+
+
+# --- The home stays pure ------------------------------------------------------------------------
+
+ORDERS = Path(__file__).resolve().parents[2] / "apps" / "orders"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+
+
+@pytest.mark.parametrize("path", sorted((ORDERS / "pricing").glob("*.py")), ids=lambda p: p.name)
+def test_pricing_modules_neither_query_nor_import_services(path):
+    tree = ast.parse(path.read_text())
+    touches_orm = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"objects", "save", "delete", "update", "select_for_update", "all"}
+    ]
+    assert touches_orm == []
+    assert not any(
+        ".services" in module or module.endswith(".selectors") for module in _imports(path)
+    )
+
+
+def test_orders_selectors_import_no_services_module():
+    assert not any(".services" in module for module in _imports(ORDERS / "selectors.py"))
