@@ -272,11 +272,12 @@ def cart_item_build(
 
 
 def cart_discounts(*, cart: Cart | None, lines: Sequence[PricedLine]) -> list[DiscountLike]:
-    """The discounts this cart gets, best first (step 2 of pricing).
+    """The discounts this cart gets, in the order they apply (step 2 of pricing).
 
-    The promotions app (issue 20) plugs in here: it reads the buyer's coupons and the running
-    promotions and returns values of the `DiscountLike` shape (code, funder, amount,
-    line_keys). There are none yet, so every line's paid amount is its line amount.
+    The promotions app (issue 20) plugs in here, and only here: it reads the buyer's coupons
+    and the running promotions and returns values of the `DiscountLike` shape (code, funder,
+    amount, line_keys), store promotion before platform coupon. There are none yet, so every
+    line's paid amount is its line amount. See docs/orders-design.md "How a discount enters".
     """
     return []
 
