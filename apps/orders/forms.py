@@ -4,9 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.orders.models import Division, PaymentOrder
+from apps.orders.pricing import region_code_normalize
 from apps.orders.rules import MAX_LINE_QUANTITY
 from apps.orders.selectors import division_children
-from apps.orders.services.freight import region_code_normalize
 
 LEVELS = ("province", "city", "county", "township")
 PROMPTS = {

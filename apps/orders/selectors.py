@@ -1,6 +1,7 @@
 """Reads of the orders app. Each page or endpoint gets its rows in a fixed number of queries."""
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,29 +15,53 @@ from apps.orders.models import (
     Address,
     Cart,
     CartLine,
+    DeliveryMethod,
+    DeliveryOption,
+    DeliverySlot,
+    DeliveryZone,
     Division,
     Order,
     OrderEvent,
     OrderLine,
     PaymentOrder,
+    PickupPoint,
+    ShippingTemplate,
 )
-from apps.orders.rules import sku_problem
-from apps.orders.services.delivery import (
+from apps.orders.pricing import (
     DeliveryChoice,
     DeliveryOffer,
     DeliveryQuote,
+    DeliverySetup,
+    Destination,
+    DiscountLike,
+    FreightLine,
+    FreightRates,
+    FreightRule,
+    FreightTemplate,
+    LineInput,
+    PricedCart,
+    PricedLine,
+    PriceTier,
+    StoreTotals,
+    cart_totals,
     cold_chain_titles,
+    delivery_method_chosen,
     delivery_offers,
     delivery_quote,
+    discounts_apply,
+    freight_fee,
+    freight_lines,
+    line_price,
+    options_in_display_order,
 )
-from apps.orders.services.freight import FreightLine
+from apps.orders.rules import SkuProblem, sku_problem
 from apps.stores.models import Store
 from apps.stores.selectors import scope_to_user_stores
 from apps.traceability.models import Lot, TraceCode
 from apps.traceability.rules import derived_lots
 from apps.traceability.selectors import sku_ids_blocked_by_lots, trace_url
 from apps.wholesale.models import BuyerOrganisation
-from apps.wholesale.selectors import sku_min_quantity, sku_unit_price
+from apps.wholesale.selectors import sku_min_quantity
 
 # --- Divisions and addresses --------------------------------------------------------------
 
@@ -67,28 +92,51 @@ def address_default_for_user(*, user) -> Address | None:
     return address_list_for_user(user=user).order_by("-is_default", "-updated_at").first()
 
 
-# --- Cart ---------------------------------------------------------------------------------
+# --- Cart and its prices ---------------------------------------------------------------------
+# Reads for the pricing home (apps/orders/pricing): the cart page, the checkout preview (page
+# and API) and checkout load through these and price through the same pure functions.
 
 
 @dataclass
 class CartItem:
     line: CartLine
     sku: Sku
-    quantity: int
-    unit_price: Decimal
-    line_amount: Decimal
+    price: PricedLine  # steps 1–2 of pricing: unit price, line amount, discounts
     min_quantity: int
-    problem: str
+    refusal: SkuProblem | None = None
     image: str = ""
-    lot_blocked: bool = False  # a recall or hold covers the SKU and no other lot supplies it
 
     @property
     def product(self):
         return self.sku.product
 
     @property
+    def quantity(self) -> int:
+        return self.price.quantity
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.price.unit_price
+
+    @property
+    def line_amount(self) -> Decimal:
+        return self.price.line_amount
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.price.discount_amount
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return self.price.paid_amount
+
+    @property
+    def problem(self) -> str:
+        return self.refusal.message if self.refusal else ""
+
+    @property
     def is_buyable(self) -> bool:
-        return not self.problem
+        return self.refusal is None
 
 
 @dataclass
@@ -97,20 +145,29 @@ class CartGroup:
 
     store: Store
     items: list[CartItem] = field(default_factory=list)
-    freight: Decimal | None = None
+    freight: Decimal | None = None  # None: not quoted (no address yet)
     freight_error: str = ""
     # Checkout preview: the methods the store offers (priced) and the one chosen.
     delivery_offers: list[DeliveryOffer] = field(default_factory=list)
     delivery_choice: DeliveryChoice | None = None
     delivery: DeliveryQuote | None = None
+    totals: StoreTotals | None = None  # step 4 of pricing, set by cart_price
+
+    @property
+    def buyable_items(self) -> list[CartItem]:
+        return [i for i in self.items if i.is_buyable]
 
     @property
     def goods_amount(self) -> Decimal:
-        return sum((i.line_amount for i in self.items if i.is_buyable), ZERO)
+        return self.totals.goods_amount if self.totals else ZERO
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.totals.discount_amount if self.totals else ZERO
 
     @property
     def total_amount(self) -> Decimal:
-        return self.goods_amount + (self.freight or ZERO)
+        return self.totals.total_amount if self.totals else ZERO
 
 
 @dataclass
@@ -118,6 +175,7 @@ class CartSummary:
     cart: Cart | None
     organisation: BuyerOrganisation | None
     groups: list[CartGroup] = field(default_factory=list)
+    priced: PricedCart = field(default_factory=PricedCart)
 
     @property
     def items(self) -> list[CartItem]:
@@ -133,15 +191,19 @@ class CartSummary:
 
     @property
     def goods_amount(self) -> Decimal:
-        return sum((g.goods_amount for g in self.groups), ZERO)
+        return self.priced.goods_amount
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.priced.discount_amount
 
     @property
     def freight_amount(self) -> Decimal:
-        return sum((g.freight or ZERO for g in self.groups), ZERO)
+        return self.priced.freight_amount
 
     @property
     def total_amount(self) -> Decimal:
-        return self.goods_amount + self.freight_amount
+        return self.priced.total_amount
 
     @property
     def freight_errors(self) -> list[str]:
@@ -156,15 +218,29 @@ class CartSummary:
         return not self.is_empty and not self.problem_items and not self.freight_errors
 
 
-LOT_BLOCKED_PROBLEM = gettext_lazy("该商品批次已召回或暂停销售")
-
-
 def product_image_path(product) -> str:
     """Storage path of the product's cover thumbnail (images prefetched in display order)."""
     images = list(product.images.all())
     if not images:
         return ""
     return images[0].thumbnail.name or images[0].image.name
+
+
+def line_input_for(*, line: CartLine, sku: Sku) -> LineInput:
+    """What pricing needs of a cart line (tiers prefetched as `wholesale_tiers`)."""
+    return LineInput(
+        key=line.pk,
+        store_id=sku.product.store_id,
+        sku_id=sku.pk,
+        product_id=sku.product_id,
+        quantity=line.quantity,
+        retail_price=sku.retail_price,
+        tiers=tuple(
+            PriceTier(min_quantity=t.min_quantity, unit_price=t.unit_price)
+            for t in sku.wholesale_tiers.all()
+        ),
+        weight_grams=sku.weight_grams,
+    )
 
 
 def cart_item_build(
@@ -174,28 +250,56 @@ def cart_item_build(
     organisation: BuyerOrganisation | None,
     lot_blocked: bool = False,
 ) -> CartItem:
-    """`lot_blocked`: the SKU is in traceability's sku_ids_blocked_by_lots (asked once per
-    cart by the caller)."""
-    quantity = line.quantity
+    """One line priced (step 1) and checked. `lot_blocked`: the SKU is in traceability's
+    sku_ids_blocked_by_lots (asked once per cart by the caller)."""
     # The stored flag (Sku.is_held) and the live lot check agree except around midnight of an
     # expiry date, before the daily job refreshes the flag: either one blocks.
-    lot_blocked = lot_blocked or sku.is_held
     minimum = sku_min_quantity(sku=sku, organisation=organisation)
-    unit_price = sku_unit_price(sku=sku, quantity=quantity, organisation=organisation)
-    if lot_blocked:
-        problem = str(LOT_BLOCKED_PROBLEM)
-    else:
-        problem = sku_problem(sku=sku, quantity=quantity, min_quantity=minimum)
+    is_wholesale = organisation is not None and organisation.is_verified
     return CartItem(
         line=line,
         sku=sku,
-        quantity=quantity,
-        unit_price=unit_price,
-        line_amount=unit_price * quantity,
+        price=line_price(line_input_for(line=line, sku=sku), is_wholesale=is_wholesale),
         min_quantity=minimum,
-        problem=problem,
+        refusal=sku_problem(
+            sku=sku,
+            quantity=line.quantity,
+            min_quantity=minimum,
+            lot_blocked=lot_blocked or sku.is_held,
+        ),
         image=product_image_path(sku.product),
-        lot_blocked=lot_blocked,
+    )
+
+
+def cart_discounts(*, cart: Cart | None, lines: Sequence[PricedLine]) -> list[DiscountLike]:
+    """The discounts this cart gets, in the order they apply (step 2 of pricing).
+
+    The promotions app (issue 20) plugs in here, and only here: it reads the buyer's coupons
+    and the running promotions and returns values of the `DiscountLike` shape (code, funder,
+    amount, line_keys), store promotion before platform coupon. There are none yet, so every
+    line's paid amount is its line amount. See docs/orders-design.md "How a discount enters".
+    """
+    return []
+
+
+def cart_items_discount(items: Sequence[CartItem], *, cart: Cart | None) -> None:
+    """Step 2 on the buyable items: each item's price then carries its discount shares."""
+    buyable = [item for item in items if item.is_buyable]
+    discounts = cart_discounts(cart=cart, lines=[item.price for item in buyable])
+    if not discounts:
+        return
+    for item, priced in zip(
+        buyable, discounts_apply([i.price for i in buyable], discounts), strict=True
+    ):
+        item.price = priced
+
+
+def cart_price(
+    items: Sequence[CartItem], *, freights: dict[int, Decimal | None] | None = None
+) -> PricedCart:
+    """Step 4: totals per store and in all, over the buyable items (what checkout places)."""
+    return cart_totals(
+        lines=[item.price for item in items if item.is_buyable], freights=freights or {}
     )
 
 
@@ -211,6 +315,14 @@ def cart_lines_with_skus(cart: Cart) -> QuerySet[CartLine]:
         )
         .order_by("created_at", "id")
     )
+
+
+def _summary_price(summary: CartSummary) -> CartSummary:
+    freights = {group.store.pk: group.freight for group in summary.groups}
+    summary.priced = cart_price(summary.items, freights=freights)
+    for group in summary.groups:
+        group.totals = summary.priced.store(group.store.pk)
+    return summary
 
 
 def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -> CartSummary:
@@ -233,15 +345,122 @@ def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -
             )
         )
     summary.groups = list(groups.values())
-    return summary
+    cart_items_discount(summary.items, cart=cart)
+    return _summary_price(summary)
 
 
-def freight_lines(items: Iterable[CartItem]) -> list[FreightLine]:
-    """What freight and delivery pricing need of these items (the preview and checkout)."""
-    return [
-        FreightLine(weight_grams=i.sku.weight_grams, quantity=i.quantity, amount=i.line_amount)
-        for i in items
-    ]
+# --- Delivery set-ups (what each store offers), for pricing.delivery ------------------------
+
+
+def destination_of(address: Address) -> Destination:
+    return Destination(region_code=address.region_code or "", region_text=address.region_text)
+
+
+def freight_template_data(template: ShippingTemplate) -> FreightTemplate:
+    """A template row (rules prefetched) as pricing's plain data."""
+
+    def rates(row) -> FreightRates:
+        return FreightRates(
+            first_unit=row.first_unit,
+            first_fee=row.first_fee,
+            extra_unit=row.extra_unit,
+            extra_fee=row.extra_fee,
+        )
+
+    return FreightTemplate(
+        basis=template.basis,
+        rates=rates(template),
+        free_threshold=template.free_threshold,
+        rules=tuple(
+            FreightRule(
+                region_codes=tuple(str(code) for code in rule.region_codes or ()),
+                rates=rates(rule),
+                is_excluded=rule.is_excluded,
+            )
+            for rule in template.rules.all()
+        ),
+    )
+
+
+def freight_templates_for_stores(store_ids: Iterable[int]) -> dict[int, FreightTemplate]:
+    """Each store's default template (a store without one ships free), 2 queries at most."""
+    templates = ShippingTemplate.objects.filter(
+        store_id__in=list(store_ids), is_default=True
+    ).prefetch_related("rules")
+    return {template.store_id: freight_template_data(template) for template in templates}
+
+
+def freight_quote(*, store: Store, lines: Sequence[FreightLine], address: Address) -> Decimal:
+    """Express freight of one store's lines to `address` (raises when it does not go there)."""
+    return freight_fee(
+        template=freight_templates_for_stores([store.pk]).get(store.pk),
+        lines=list(lines),
+        destination=destination_of(address),
+        store_name=store.name,
+    )
+
+
+def pickup_points_for_address(address: Address | None) -> list[PickupPoint]:
+    """Active pickup points in the address's county (where the shopper can go to collect)."""
+    if address is None:
+        return []
+    return list(
+        PickupPoint.objects.filter(is_active=True, county_code=address.county_id).order_by(
+            "township_code", "name"
+        )
+    )
+
+
+def delivery_setups_for_stores(
+    *,
+    stores: Sequence[Store],
+    address: Address | None,
+    choices: Mapping[int, DeliveryChoice | None] | None = None,
+) -> dict[int, DeliverySetup]:
+    """What each store offers, loaded for `address` in a fixed number of queries: options;
+    slots and zones where a store delivers in the county; templates for express; the county's
+    pickup points where a store offers pickup. Without an address nothing is priced, so zones,
+    templates and points are not read. With `choices` (checkout: store id → the shopper's
+    choice) only what the chosen (or default) method needs is read."""
+    by_store: dict[int, list[DeliveryOption]] = defaultdict(list)
+    for option in DeliveryOption.objects.filter(store__in=stores, is_enabled=True):
+        by_store[option.store_id].append(option)
+    setups = {}
+    for store in stores:
+        for option in by_store[store.pk]:
+            option.store = store
+        options = options_in_display_order(store, by_store[store.pk])
+        setups[store.pk] = DeliverySetup(store=store, options=options)
+
+    def stores_using(method: str) -> list[int]:
+        if choices is None:  # the preview prices every method offered
+            return [sid for sid, setup in setups.items() if setup.option_for(method)]
+        return [
+            sid
+            for sid, setup in setups.items()
+            if delivery_method_chosen(setup, choices.get(sid)) == method
+        ]
+
+    county = stores_using(DeliveryMethod.COUNTY)
+    if county:
+        for slot in DeliverySlot.objects.filter(store_id__in=county, is_active=True).order_by(
+            "start_time"
+        ):
+            setups[slot.store_id].slots.append(slot)
+    if address is None:
+        return setups
+    if county:
+        for zone in DeliveryZone.objects.filter(store_id__in=county, is_active=True):
+            setups[zone.store_id].zones.append(zone)
+    express = stores_using(DeliveryMethod.EXPRESS)
+    if express:
+        for store_id, template in freight_templates_for_stores(express).items():
+            setups[store_id].freight_template = template
+    if stores_using(DeliveryMethod.PICKUP):
+        points = pickup_points_for_address(address)
+        for setup in setups.values():
+            setup.pickup_points = points
+    return setups
 
 
 def cart_quote(
@@ -252,32 +471,36 @@ def cart_quote(
     now=None,
     preselect: bool = False,
 ) -> CartSummary:
-    """Fill in each store's delivery methods and the freight of the chosen one (express by
-    default, see services.delivery) to `address`, or the reason it cannot deliver there.
+    """Fill in each store's delivery methods and the fee of the chosen one (express by
+    default, see pricing.delivery) to `address`, or the reason it cannot deliver there; then
+    the totals with those fees (step 3 and 4 of pricing).
 
     `preselect` (the checkout page): a chosen method that needs a time slot or a pickup point
     gets the first one offered, so the page opens priced; the shopper sees and may change it.
     """
     deliveries = deliveries or {}
+    setups = delivery_setups_for_stores(stores=[g.store for g in summary.groups], address=address)
+    destination = destination_of(address) if address is not None else None
     for group in summary.groups:
         group.freight, group.freight_error, group.delivery = None, "", None
-        buyable = [i for i in group.items if i.is_buyable]
-        lines = freight_lines(buyable)
+        buyable = group.buyable_items
+        lines = freight_lines(i.price for i in buyable)
         cold_titles = cold_chain_titles(i.product for i in buyable)
+        setup = setups[group.store.pk]
         group.delivery_offers = delivery_offers(
-            store=group.store, lines=lines, cold_titles=cold_titles, address=address, now=now
+            setup=setup, lines=lines, cold_titles=cold_titles, destination=destination, now=now
         )
         group.delivery_choice = DeliveryChoice.for_store(deliveries, group.store.pk)
         if preselect:
             group.delivery_choice = _choice_preselected(group)
-        if address is None:
+        if destination is None:
             continue
         try:
             group.delivery = delivery_quote(
-                store=group.store,
+                setup=setup,
                 lines=lines,
                 cold_titles=cold_titles,
-                address=address,
+                destination=destination,
                 choice=group.delivery_choice,
                 now=now,
             )
@@ -285,7 +508,7 @@ def cart_quote(
             group.freight_error = exc.message
         else:
             group.freight = group.delivery.fee
-    return summary
+    return _summary_price(summary)
 
 
 def _choice_preselected(group: CartGroup) -> DeliveryChoice:

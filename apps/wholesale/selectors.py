@@ -19,6 +19,7 @@ from apps.wholesale.models import (
     CreditEntry,
 )
 from apps.wholesale.periods import month_bounds
+from apps.wholesale.tiers import tier_unit_price
 
 ZERO = Decimal("0.00")
 
@@ -74,13 +75,11 @@ def sku_unit_price(*, sku: Sku, quantity: int, organisation: BuyerOrganisation |
 
     Tiers must be prefetched (`wholesale_tiers`) by the caller for list use.
     """
-    price = sku.retail_price
     if organisation is None or not organisation.is_verified:
-        return price
-    for tier in sku.wholesale_tiers.all():
-        if quantity >= tier.min_quantity and tier.unit_price < price:
-            price = tier.unit_price
-    return price
+        return sku.retail_price
+    return tier_unit_price(
+        retail_price=sku.retail_price, tiers=sku.wholesale_tiers.all(), quantity=quantity
+    )
 
 
 def sku_min_quantity(*, sku: Sku, organisation: BuyerOrganisation | None) -> int:

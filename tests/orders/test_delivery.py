@@ -20,7 +20,7 @@ from apps.orders.models import (
     PickupPoint,
     ShippingTemplate,
 )
-from apps.orders.services.delivery import delivery_date_for_slot
+from apps.orders.pricing import delivery_date_for_slot
 from tests.orders.conftest import fill_cart, make_address, make_sku, place, sku_state
 
 WUCHANG = "230184"

@@ -4,7 +4,8 @@ import pytest
 
 from apps.core.errors import ApplicationError
 from apps.orders.models import ShippingTemplate
-from apps.orders.services.freight import FreightLine, freight_quote, region_code_normalize
+from apps.orders.pricing import FreightLine, region_code_normalize
+from apps.orders.selectors import freight_quote
 from tests.orders.conftest import make_address
 
 pytestmark = pytest.mark.django_db

@@ -91,6 +91,8 @@ class CartItemSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(**MONEY)
     line_amount = serializers.DecimalField(**MONEY)
+    discount_amount = serializers.DecimalField(**MONEY, help_text=_("分摊到本行的优惠"))
+    paid_amount = serializers.DecimalField(**MONEY, help_text=_("本行实付（金额 − 优惠）"))
     available = serializers.IntegerField(source="sku.available")
     min_quantity = serializers.IntegerField()
     problem = serializers.CharField(help_text=_("不能购买的原因；空表示可以购买"))
@@ -100,14 +102,17 @@ class CartGroupSerializer(serializers.Serializer):
     store = StoreRefSerializer()
     items = CartItemSerializer(many=True)
     goods_amount = serializers.DecimalField(**MONEY)
+    discount_amount = serializers.DecimalField(**MONEY)
     freight = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("结算预览时给出"))
     freight_error = serializers.CharField(help_text=_("不配送到该地址时的说明"))
+    total_amount = serializers.DecimalField(**MONEY, help_text=_("商品金额 − 优惠 + 运费"))
 
 
 class CartSerializer(serializers.Serializer):
     groups = CartGroupSerializer(many=True)
     piece_count = serializers.IntegerField()
     goods_amount = serializers.DecimalField(**MONEY)
+    discount_amount = serializers.DecimalField(**MONEY)
     freight_amount = serializers.DecimalField(**MONEY)
     total_amount = serializers.DecimalField(**MONEY)
     can_checkout = serializers.BooleanField()

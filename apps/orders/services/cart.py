@@ -67,21 +67,12 @@ def _sku_for_cart(sku_id) -> Sku:
 
 def _refuse_unless_buyable(sku: Sku, quantity: int) -> None:
     problem = sku_problem(sku=sku, quantity=quantity)
-    if problem:
-        code = (
-            OrderErrorCode.OUT_OF_STOCK
-            if sku.is_active
-            and not sku.is_held
-            and sku.product.status == "on_sale"
-            and sku.product.store.is_selling
-            else OrderErrorCode.NOT_SELLABLE
-        )
+    if problem is not None:
         raise ApplicationError(
-            _("「%(title)s %(spec)s」%(problem)s。")
-            % {"title": sku.product.title, "spec": sku.spec, "problem": problem},
-            code=code,
-            fields={"quantity": problem},
-            status_code=409 if code == OrderErrorCode.OUT_OF_STOCK else 400,
+            problem.about(sku) + "。",
+            code=problem.code,
+            fields={"quantity": problem.message},
+            status_code=409 if problem.is_stock_only else 400,
         )
 
 

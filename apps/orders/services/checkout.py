@@ -2,13 +2,16 @@
 
 Stock is reserved in the same transaction with one conditional UPDATE per SKU, SKUs locked in
 id order, so concurrent checkouts can neither oversell nor deadlock. A repeated submit with the
-same idempotency key returns the first PaymentOrder instead of placing a second one.
+same idempotency key returns the first PaymentOrder instead of placing a second one. Prices come
+from the pricing home (apps/orders/pricing) through the same selectors the cart and the preview
+use, so the order costs what the preview showed.
 """
 
 import logging
 import re
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -31,17 +34,28 @@ from apps.orders.models import (
     OrderLine,
     PaymentOrder,
 )
-from apps.orders.rules import MAX_LINE_QUANTITY
-from apps.orders.selectors import CartItem, cart_item_build, freight_lines
-from apps.orders.services.delivery import (
+from apps.orders.pricing import (
     DeliveryChoice,
     DeliveryQuote,
+    PricedCart,
     cold_chain_titles,
     delivery_quote,
+    freight_lines,
+)
+from apps.orders.rules import MAX_LINE_QUANTITY
+from apps.orders.selectors import (
+    CartItem,
+    cart_item_build,
+    cart_items_discount,
+    cart_price,
+    delivery_setups_for_stores,
+    destination_of,
 )
 from apps.orders.services.lifecycle import payment_order_mark_paid
+from apps.stores.models import Store
 from apps.traceability.selectors import sku_ids_blocked_by_lots
 from apps.wholesale.errors import WholesaleErrorCode
+from apps.wholesale.models import BuyerOrganisation
 from apps.wholesale.selectors import credit_available, verified_organisation_for_user
 from apps.wholesale.services import credit_charge
 
@@ -151,7 +165,48 @@ def _refuse(message: str, code: str, **fields) -> ApplicationError:
     return ApplicationError(message, code=code, fields=fields)
 
 
+@dataclass
+class StoreOrderDraft:
+    """One store's part of the checkout: its items and validated delivery (one Order)."""
+
+    store: Store
+    items: list[CartItem]
+    delivery: DeliveryQuote
+
+
 def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> PaymentOrder:
+    """The steps of one checkout, in the order that keeps it safe: validate, insert the payment
+    order (the idempotency lock), lock and price, check credit, reserve, write, charge."""
+    organisation = _check_request(buyer=buyer, cart=cart, address=address, method=method)
+    lines = _cart_lines(cart)
+    now = timezone.now()
+    payment_order = _payment_order_open(buyer=buyer, key=key, method=method, now=now)
+    items = _items_locked(lines, organisation=organisation)
+    cart_items_discount(items, cart=cart)
+    drafts = _drafts_quote(items, address=address, deliveries=deliveries, now=now)
+    priced = cart_price(items, freights={sid: d.delivery.fee for sid, d in drafts.items()})
+    if method == PaymentOrder.Method.CREDIT:
+        _refuse_beyond_credit(organisation, priced.total_amount)
+    _reserve_stock(items)
+    payment_order.amount = priced.total_amount
+    payment_order.save(update_fields=["amount"])
+    orders = _orders_write(
+        payment_order,
+        drafts=drafts,
+        priced=priced,
+        address=address,
+        organisation=organisation,
+        buyer_note=buyer_note,
+    )
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    if method == PaymentOrder.Method.CREDIT:
+        _charge_credit(payment_order, orders=orders, organisation=organisation, now=now)
+    return payment_order
+
+
+def _check_request(*, buyer, cart, address, method) -> BuyerOrganisation | None:
+    """The buyer's own address and cart, a known method; credit only for an organisation with
+    a limit. Returns the buyer's verified organisation (None: retail prices)."""
     if address is None or address.user_id != buyer.pk:
         raise _refuse(
             _("请选择您的收货地址。"), OrderErrorCode.ADDRESS_NOT_FOUND, address=_("地址无效。")
@@ -169,6 +224,10 @@ def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> Paym
             OrderErrorCode.CREDIT_NOT_ALLOWED,
             method=_("无效。"),
         )
+    return organisation
+
+
+def _cart_lines(cart: Cart) -> list[CartLine]:
     lines = list(CartLine.objects.filter(cart=cart).order_by("sku_id"))
     if not lines:
         raise _refuse(_("购物车是空的。"), OrderErrorCode.CART_EMPTY)
@@ -178,11 +237,13 @@ def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> Paym
                 _("购买数量须在 1 到 %(n)d 之间。") % {"n": MAX_LINE_QUANTITY},
                 OrderErrorCode.INVALID_QUANTITY,
             )
+    return lines
 
-    now = timezone.now()
+
+def _payment_order_open(*, buyer, key: str, method: str, now: datetime) -> PaymentOrder:
     # Inserted first: a concurrent submit with the same key waits here on the unique index and
     # then replays this one, instead of competing for the stock it is about to reserve.
-    payment_order = PaymentOrder.objects.create(
+    return PaymentOrder.objects.create(
         number=order_number_new(now),
         buyer=buyer,
         amount=ZERO,
@@ -191,6 +252,12 @@ def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> Paym
         expires_at=now + payment_timeout(),
     )
 
+
+def _items_locked(
+    lines: list[CartLine], *, organisation: BuyerOrganisation | None
+) -> list[CartItem]:
+    """Lock the SKUs (id order: no deadlock), price each line from them (step 1 of pricing,
+    never from the request) and refuse any line that cannot be bought as it stands."""
     skus = {
         sku.pk: sku
         for sku in Sku.objects.select_for_update(of=("self",))
@@ -213,123 +280,50 @@ def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> Paym
         for line in lines
     ]
     _refuse_problems(items)
+    return items
 
+
+def _drafts_quote(
+    items: list[CartItem], *, address: Address, deliveries: dict, now: datetime
+) -> dict[int, StoreOrderDraft]:
+    """Step 3 of pricing per store (by store id): validate the delivery choice and price it."""
     by_store: dict[int, list[CartItem]] = defaultdict(list)
     for item in items:
         by_store[item.sku.product.store_id].append(item)
-    quotes: dict[int, DeliveryQuote] = {}
-    for store_id, store_items in sorted(by_store.items()):
-        store = store_items[0].sku.product.store
-        quotes[store_id] = delivery_quote(
-            store=store,
-            lines=freight_lines(store_items),
+    stores = [by_store[sid][0].sku.product.store for sid in sorted(by_store)]
+    choices = {store.pk: DeliveryChoice.for_store(deliveries, store.pk) for store in stores}
+    setups = delivery_setups_for_stores(stores=stores, address=address, choices=choices)
+    destination = destination_of(address)
+    drafts = {}
+    for store in stores:
+        store_items = by_store[store.pk]
+        quote = delivery_quote(
+            setup=setups[store.pk],
+            lines=freight_lines(i.price for i in store_items),
             cold_titles=cold_chain_titles(i.product for i in store_items),
-            address=address,
-            choice=DeliveryChoice.for_store(deliveries, store_id),
+            destination=destination,
+            choice=choices[store.pk],
             now=now,
         )
-    freights = {store_id: quote.fee for store_id, quote in quotes.items()}
-    amount = sum((i.line_amount for i in items), ZERO) + sum(freights.values(), ZERO)
-    if method == PaymentOrder.Method.CREDIT and amount > credit_available(
-        organisation=organisation
-    ):
+        drafts[store.pk] = StoreOrderDraft(store=store, items=store_items, delivery=quote)
+    return drafts
+
+
+def _refuse_beyond_credit(organisation: BuyerOrganisation, amount: Decimal) -> None:
+    left = credit_available(organisation=organisation)
+    if amount > left:
         raise _refuse(
-            _("本单 ¥%(amount)s 超出可用账期额度 ¥%(left)s。")
-            % {"amount": amount, "left": credit_available(organisation=organisation)},
+            _("本单 ¥%(amount)s 超出可用账期额度 ¥%(left)s。") % {"amount": amount, "left": left},
             WholesaleErrorCode.CREDIT_EXCEEDED,
         )
 
-    _reserve_stock(items)
-
-    payment_order.amount = amount
-    payment_order.save(update_fields=["amount"])
-    snapshot = address_snapshot(address)
-    orders = []
-    for index, (store_id, store_items) in enumerate(sorted(by_store.items()), start=1):
-        store = store_items[0].sku.product.store
-        goods = sum((i.line_amount for i in store_items), ZERO)
-        order = Order.objects.create(
-            number=f"{payment_order.number}{index:02d}",
-            payment_order=payment_order,
-            buyer=buyer,
-            store=store,
-            address=snapshot,
-            goods_amount=goods,
-            freight_amount=freights[store_id],
-            total_amount=goods + freights[store_id],
-            delivery_method=quotes[store_id].method,
-            pickup_point=quotes[store_id].pickup_point,
-            delivery_date=quotes[store_id].delivery_date,
-            delivery_slot=quotes[store_id].slot_text,
-            is_cold_chain=quotes[store_id].is_cold_chain,
-            commission_rate=store.commission_rate,
-            is_wholesale=organisation is not None,
-            buyer_organisation=organisation,
-            buyer_note=(buyer_note or "").strip()[:200],
-        )
-        OrderLine.objects.bulk_create([_order_line(order, item) for item in store_items])
-        orders.append(order)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order=order,
-                from_status="",
-                to_status=order.status,
-                kind="placed",
-                actor=buyer,
-                reason=_("提交订单"),
-                payload={
-                    "payment_order": payment_order.number,
-                    "method": method,
-                    "delivery_method": order.delivery_method,
-                    "pickup_point": order.pickup_point_id,
-                    "delivery_date": order.delivery_date.isoformat()
-                    if order.delivery_date
-                    else None,
-                    "delivery_slot": order.delivery_slot,
-                },
-            )
-            for order in orders
-        ]
-    )
-    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
-
-    if method == PaymentOrder.Method.CREDIT:
-        for order in orders:
-            credit_charge(
-                organisation=organisation,
-                amount=order.total_amount,
-                reference=order.number,
-                actor=buyer,
-            )
-        payment_order_mark_paid(
-            payment_order=payment_order,
-            paid_at=now,
-            actor=buyer,
-            reference=organisation.name,
-            reason=_("账期"),
-        )
-        payment_order.refresh_from_db()
-    return payment_order
-
 
 def _refuse_problems(items: list[CartItem]) -> None:
-    problems = [item for item in items if item.problem]
+    problems = [item for item in items if item.refusal]
     if not problems:
         return
-    stock_only = all(
-        not item.lot_blocked
-        and item.sku.is_active
-        and item.product.status == "on_sale"
-        and item.product.store.is_selling
-        and item.quantity >= item.min_quantity
-        for item in problems
-    )
-    message = "；".join(
-        _("「%(title)s %(spec)s」%(problem)s")
-        % {"title": item.product.title, "spec": item.sku.spec, "problem": item.problem}
-        for item in problems
-    )
+    stock_only = all(item.refusal.is_stock_only for item in problems)
+    message = "；".join(item.refusal.about(item.sku) for item in problems)
     raise ApplicationError(
         _("以下商品无法购买：%(lines)s。") % {"lines": message},
         code=OrderErrorCode.OUT_OF_STOCK if stock_only else OrderErrorCode.CART_HAS_PROBLEMS,
@@ -355,8 +349,68 @@ def _reserve_stock(items: list[CartItem]) -> None:
             )
 
 
+def _orders_write(
+    payment_order: PaymentOrder,
+    *,
+    drafts: dict[int, StoreOrderDraft],
+    priced: PricedCart,
+    address: Address,
+    organisation: BuyerOrganisation | None,
+    buyer_note: str,
+) -> list[Order]:
+    """One Order per store with its lines (prices as priced, never recomputed) and events."""
+    snapshot = address_snapshot(address)
+    orders = []
+    for index, draft in enumerate(drafts.values(), start=1):
+        totals = priced.store(draft.store.pk)
+        delivery = draft.delivery
+        order = Order.objects.create(
+            number=f"{payment_order.number}{index:02d}",
+            payment_order=payment_order,
+            buyer=payment_order.buyer,
+            store=draft.store,
+            address=snapshot,
+            goods_amount=totals.goods_amount,
+            freight_amount=totals.freight_amount,
+            discount_amount=totals.discount_amount,
+            total_amount=totals.total_amount,
+            delivery_method=delivery.method,
+            pickup_point=delivery.pickup_point,
+            delivery_date=delivery.delivery_date,
+            delivery_slot=delivery.slot_text,
+            is_cold_chain=delivery.is_cold_chain,
+            commission_rate=draft.store.commission_rate,
+            is_wholesale=organisation is not None,
+            buyer_organisation=organisation,
+            buyer_note=(buyer_note or "").strip()[:200],
+        )
+        OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
+        orders.append(order)
+    OrderEvent.objects.bulk_create([_placed_event(order, payment_order) for order in orders])
+    return orders
+
+
+def _placed_event(order: Order, payment_order: PaymentOrder) -> OrderEvent:
+    return OrderEvent(
+        order=order,
+        from_status="",
+        to_status=order.status,
+        kind="placed",
+        actor=payment_order.buyer,
+        reason=_("提交订单"),
+        payload={
+            "payment_order": payment_order.number,
+            "method": payment_order.method,
+            "delivery_method": order.delivery_method,
+            "pickup_point": order.pickup_point_id,
+            "delivery_date": order.delivery_date.isoformat() if order.delivery_date else None,
+            "delivery_slot": order.delivery_slot,
+        },
+    )
+
+
 def _order_line(order: Order, item: CartItem) -> OrderLine:
-    amount: Decimal = item.line_amount
+    price = item.price
     return OrderLine(
         order=order,
         sku=item.sku,
@@ -364,9 +418,35 @@ def _order_line(order: Order, item: CartItem) -> OrderLine:
         title=item.product.title[:120],
         spec=item.sku.spec[:60],
         image=item.image[:255],
-        unit_price=item.unit_price,
-        quantity=item.quantity,
-        line_amount=amount,
-        discount_amount=ZERO,
-        paid_amount=amount,
+        unit_price=price.unit_price,
+        quantity=price.quantity,
+        line_amount=price.line_amount,
+        discount_amount=price.discount_amount,
+        paid_amount=price.paid_amount,
     )
+
+
+def _charge_credit(
+    payment_order: PaymentOrder,
+    *,
+    orders: list[Order],
+    organisation: BuyerOrganisation,
+    now: datetime,
+) -> None:
+    """账期: charge each order to the organisation's credit, then the payment order is paid."""
+    buyer = payment_order.buyer
+    for order in orders:
+        credit_charge(
+            organisation=organisation,
+            amount=order.total_amount,
+            reference=order.number,
+            actor=buyer,
+        )
+    payment_order_mark_paid(
+        payment_order=payment_order,
+        paid_at=now,
+        actor=buyer,
+        reference=organisation.name,
+        reason=_("账期"),
+    )
+    payment_order.refresh_from_db()

@@ -1,10 +1,14 @@
-"""Delivery methods at checkout: what a store offers, what each costs, and whether it can carry
-the goods (cold chain) to the shopper.
+"""Delivery at checkout, pure: what a store offers, what each method costs, and whether it can
+carry the goods (cold chain) to the shopper.
 
 A store with no enabled DeliveryOption offers express only, priced by its freight template, so
 stores that never configured delivery keep working as before. County delivery is priced by the
 zone that matches the address (longest division-code prefix) and promises a day and a time
 window; pickup is a flat fee and a community pickup point the shopper chooses.
+
+Everything a store offers is loaded once by `apps.orders.selectors.delivery_setups_for_stores`
+into a `DeliverySetup`; the functions here only read it (the loaded rows are treated as values:
+nothing here queries or saves).
 """
 
 from collections.abc import Iterable, Sequence
@@ -18,20 +22,42 @@ from django.utils.translation import gettext as _
 from apps.core.errors import ApplicationError
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import (
-    ZERO,
-    Address,
     DeliveryMethod,
     DeliveryOption,
     DeliverySlot,
     DeliveryZone,
     PickupPoint,
 )
-from apps.orders.services.freight import FreightLine, freight_quote, region_code_normalize
+from apps.orders.pricing.freight import (
+    Destination,
+    FreightLine,
+    FreightTemplate,
+    freight_fee,
+    longest_prefix_match,
+)
+from apps.orders.pricing.lines import ZERO
 from apps.stores.models import Store
 
 # Products stored this way must travel cold (catalog Product.storage values).
 COLD_STORAGES = frozenset({"chilled", "frozen"})
 METHOD_ORDER = [DeliveryMethod.EXPRESS, DeliveryMethod.COUNTY, DeliveryMethod.PICKUP]
+
+
+@dataclass
+class DeliverySetup:
+    """What one store offers, as loaded for one address: enabled options in display order (an
+    implicit unsaved express option when it enabled none), its slots and zones, its freight
+    template (None: ships free) and the active pickup points in the address's county."""
+
+    store: Store
+    options: list[DeliveryOption]
+    slots: list[DeliverySlot] = field(default_factory=list)
+    zones: list[DeliveryZone] = field(default_factory=list)
+    freight_template: FreightTemplate | None = None
+    pickup_points: list[PickupPoint] = field(default_factory=list)
+
+    def option_for(self, method: str) -> DeliveryOption | None:
+        return next((o for o in self.options if o.method == method), None)
 
 
 @dataclass(frozen=True)
@@ -123,62 +149,16 @@ def _refuse(store: Store, message: str, code: str = OrderErrorCode.DELIVERY_INVA
     )
 
 
-# --- What a store offers ------------------------------------------------------------------
+def options_in_display_order(store: Store, options: Iterable[DeliveryOption]) -> list:
+    """Enabled options in display order; an implicit express option (unsaved, not cold-chain)
+    when the store enabled none."""
+    ordered = sorted(options, key=lambda o: METHOD_ORDER.index(o.method))
+    return ordered or [DeliveryOption(store=store, method=DeliveryMethod.EXPRESS)]
 
 
-def delivery_options_for_store(store: Store) -> list[DeliveryOption]:
-    """Enabled options in display order (cached on the store); an implicit express option
-    (unsaved, not cold-chain) when the store enabled none."""
-    if not hasattr(store, "_delivery_options"):
-        options = sorted(
-            DeliveryOption.objects.filter(store=store, is_enabled=True),
-            key=lambda o: METHOD_ORDER.index(o.method),
-        )
-        store._delivery_options = options or [
-            DeliveryOption(store=store, method=DeliveryMethod.EXPRESS)
-        ]
-    return store._delivery_options
-
-
-def delivery_option_for(store: Store, method: str) -> DeliveryOption | None:
-    return next((o for o in delivery_options_for_store(store) if o.method == method), None)
-
-
-def delivery_slots_for_store(store: Store) -> list[DeliverySlot]:
-    if not hasattr(store, "_delivery_slots"):
-        store._delivery_slots = list(
-            DeliverySlot.objects.filter(store=store, is_active=True).order_by("start_time")
-        )
-    return store._delivery_slots
-
-
-def _zones_for_store(store: Store) -> list[DeliveryZone]:
-    if not hasattr(store, "_delivery_zones"):
-        store._delivery_zones = list(DeliveryZone.objects.filter(store=store, is_active=True))
-    return store._delivery_zones
-
-
-def pickup_points_for_address(address: Address | None) -> list[PickupPoint]:
-    """Active pickup points in the address's county (where the shopper can go to collect)."""
-    if address is None:
-        return []
-    return list(
-        PickupPoint.objects.filter(is_active=True, county_code=address.county_id).order_by(
-            "township_code", "name"
-        )
-    )
-
-
-def delivery_zone_for_address(store: Store, address: Address) -> DeliveryZone | None:
+def delivery_zone_for(zones: Iterable[DeliveryZone], region_code: str) -> DeliveryZone | None:
     """The active zone whose code is the longest prefix of the address's township/county code."""
-    region = address.region_code or ""
-    best: tuple[int, DeliveryZone] | None = None
-    for zone in _zones_for_store(store):
-        for raw in zone.region_codes or []:
-            code = region_code_normalize(str(raw))
-            if code and region.startswith(code) and (best is None or len(code) > best[0]):
-                best = (len(code), zone)
-    return best[1] if best else None
+    return longest_prefix_match(zones, region_code or "", lambda zone: zone.region_codes)
 
 
 def delivery_date_for_slot(slot: DeliverySlot, now: datetime | None = None) -> date:
@@ -198,9 +178,6 @@ def cold_chain_titles(products: Iterable) -> list[str]:
     return titles
 
 
-# --- Pricing and validation ---------------------------------------------------------------
-
-
 def _flat_fee(option: DeliveryOption, goods_amount: Decimal, fee: Decimal) -> Decimal:
     if option.free_threshold is not None and goods_amount >= option.free_threshold:
         return ZERO
@@ -208,19 +185,30 @@ def _flat_fee(option: DeliveryOption, goods_amount: Decimal, fee: Decimal) -> De
 
 
 def delivery_method_fee(
-    *, store: Store, option: DeliveryOption, lines: Sequence[FreightLine], address: Address
+    *,
+    setup: DeliverySetup,
+    option: DeliveryOption,
+    lines: Sequence[FreightLine],
+    destination: Destination,
 ) -> tuple[Decimal, DeliveryZone | None]:
-    """What `option` costs for these lines to `address`; raises when it cannot go there."""
+    """What `option` costs for these lines to `destination`; raises when it cannot go there."""
+    store = setup.store
     goods_amount = sum((line.amount for line in lines), ZERO)
     if option.method == DeliveryMethod.EXPRESS:
-        return freight_quote(store=store, lines=lines, address=address), None
+        fee = freight_fee(
+            template=setup.freight_template,
+            lines=lines,
+            destination=destination,
+            store_name=store.name,
+        )
+        return fee, None
     if option.method == DeliveryMethod.COUNTY:
-        zone = delivery_zone_for_address(store, address)
+        zone = delivery_zone_for(setup.zones, destination.region_code)
         if zone is None:
             raise _refuse(
                 store,
                 _("「%(store)s」的县域配送不覆盖%(region)s，请选择其他配送方式或更换地址。")
-                % {"store": store.name, "region": address.region_text},
+                % {"store": store.name, "region": destination.region_text},
                 OrderErrorCode.OUTSIDE_DELIVERY_ZONE,
             )
         return _flat_fee(option, goods_amount, zone.fee), zone
@@ -252,20 +240,26 @@ def _check_cold_chain(
         )
 
 
-def delivery_choice_default(store: Store) -> DeliveryChoice:
+def delivery_choice_default(setup: DeliverySetup) -> DeliveryChoice:
     """Express when offered, else the store's first option (which may still need a slot or
     a point: delivery_quote then asks the shopper to choose)."""
-    options = delivery_options_for_store(store)
-    option = delivery_option_for(store, DeliveryMethod.EXPRESS) or options[0]
+    option = setup.option_for(DeliveryMethod.EXPRESS) or setup.options[0]
     return DeliveryChoice(method=option.method)
+
+
+def delivery_method_chosen(setup: DeliverySetup, choice: DeliveryChoice | None) -> str:
+    """The method the shopper chose, or the store's default when they chose none."""
+    if choice is not None and choice.method:
+        return choice.method
+    return delivery_choice_default(setup).method
 
 
 def delivery_quote(
     *,
-    store: Store,
+    setup: DeliverySetup,
     lines: Sequence[FreightLine],
     cold_titles: Sequence[str],
-    address: Address,
+    destination: Destination,
     choice: DeliveryChoice | None,
     now: datetime | None = None,
 ) -> DeliveryQuote:
@@ -273,13 +267,9 @@ def delivery_quote(
     (fields {"deliveries": {store id: message}}) for a method the store does not offer, an
     address outside the county zones, a missing/unknown slot or point, or cold goods on a
     method that cannot keep them cold."""
-    if choice is None or not choice.method:
-        choice = DeliveryChoice(
-            method=delivery_choice_default(store).method,
-            slot=choice.slot if choice else None,
-            pickup_point=choice.pickup_point if choice else None,
-        )
-    option = delivery_option_for(store, choice.method)
+    store = setup.store
+    choice = choice or DeliveryChoice()
+    option = setup.option_for(delivery_method_chosen(setup, choice))
     if option is None:
         raise _refuse(
             store,
@@ -290,72 +280,77 @@ def delivery_quote(
         method=option.method, fee=ZERO, option=option, is_cold_chain=bool(cold_titles)
     )
     if option.method == DeliveryMethod.PICKUP:
-        # Only the points the checkout offers (pickup_points_for_address).
-        point = (
-            next(
-                (p for p in pickup_points_for_address(address) if p.pk == choice.pickup_point),
-                None,
-            )
-            if choice.pickup_point
-            else None
+        # Only the points the checkout offers (those in the address's county).
+        quote.pickup_point = next(
+            (p for p in setup.pickup_points if choice.pickup_point and p.pk == choice.pickup_point),
+            None,
         )
-        if point is None:
+        if quote.pickup_point is None:
             raise _refuse(
                 store,
                 _("请为「%(store)s」选择一个可用的自提点。") % {"store": store.name},
                 OrderErrorCode.PICKUP_POINT_REQUIRED,
             )
-        quote.pickup_point = point
     _check_cold_chain(store, option, cold_titles, quote.pickup_point)
     quote.fee, quote.zone = delivery_method_fee(
-        store=store, option=option, lines=lines, address=address
+        setup=setup, option=option, lines=lines, destination=destination
     )
     if option.method == DeliveryMethod.COUNTY:
-        slot = next((s for s in delivery_slots_for_store(store) if s.pk == choice.slot), None)
-        if slot is None:
+        quote.slot = next((s for s in setup.slots if s.pk == choice.slot), None)
+        if quote.slot is None:
             raise _refuse(
                 store,
                 _("请为「%(store)s」的县域配送选择送达时段。") % {"store": store.name},
                 OrderErrorCode.DELIVERY_SLOT_REQUIRED,
             )
-        quote.slot = slot
-        quote.delivery_date = delivery_date_for_slot(slot, now)
+        quote.delivery_date = delivery_date_for_slot(quote.slot, now)
     return quote
 
 
 def delivery_offers(
     *,
-    store: Store,
+    setup: DeliverySetup,
     lines: Sequence[FreightLine],
     cold_titles: Sequence[str],
-    address: Address | None,
+    destination: Destination | None,
     now: datetime | None = None,
 ) -> list[DeliveryOffer]:
-    """Every method the store offers with its fee to `address`, or why it cannot be used."""
+    """Every method the store offers with its fee to `destination`, or why it cannot be used."""
     offers = []
-    for option in delivery_options_for_store(store):
+    for option in setup.options:
         offer = DeliveryOffer(option=option)
         if option.method == DeliveryMethod.COUNTY:
             offer.slots = [
                 SlotOffer(slot=slot, delivery_date=delivery_date_for_slot(slot, now))
-                for slot in delivery_slots_for_store(store)
+                for slot in setup.slots
             ]
         elif option.method == DeliveryMethod.PICKUP:
-            offer.pickup_points = pickup_points_for_address(address)
+            offer.pickup_points = list(setup.pickup_points)
             if cold_titles:
                 offer.pickup_points = [p for p in offer.pickup_points if p.has_cold_storage]
-        if address is not None:
-            try:
-                _check_cold_chain(store, option, cold_titles, None)
-                offer.fee, _zone = delivery_method_fee(
-                    store=store, option=option, lines=lines, address=address
-                )
-            except ApplicationError as exc:
-                offer.error = exc.message
-            else:
-                if option.method == DeliveryMethod.COUNTY and not offer.slots:
-                    offer.fee, offer.error = None, _("暂无可选送达时段")
-                elif option.method == DeliveryMethod.PICKUP and not offer.pickup_points:
-                    offer.fee, offer.error = None, _("收货地址所在区县暂无可用自提点")
+        if destination is not None:
+            _offer_price(offer, setup, lines, cold_titles, destination)
         offers.append(offer)
     return offers
+
+
+def _offer_price(
+    offer: DeliveryOffer,
+    setup: DeliverySetup,
+    lines: Sequence[FreightLine],
+    cold_titles: Sequence[str],
+    destination: Destination,
+) -> None:
+    option = offer.option
+    try:
+        _check_cold_chain(setup.store, option, cold_titles, None)
+        offer.fee, _zone = delivery_method_fee(
+            setup=setup, option=option, lines=lines, destination=destination
+        )
+    except ApplicationError as exc:
+        offer.error = exc.message
+        return
+    if option.method == DeliveryMethod.COUNTY and not offer.slots:
+        offer.fee, offer.error = None, _("暂无可选送达时段")
+    elif option.method == DeliveryMethod.PICKUP and not offer.pickup_points:
+        offer.fee, offer.error = None, _("收货地址所在区县暂无可用自提点")

@@ -1,13 +1,14 @@
-"""Freight (运费) per store order, from the store's default shipping template.
+"""Freight (运费) of one store order by its shipping template, pure.
 
 A store without a template ships free: small farms often include postage in the price, and a
 missing template must not block checkout. Rules match the address by division-code prefix and
 the most specific (longest) matching code wins, so a store can exclude a province and still
-serve one county in it at its own rate.
+serve one county in it at its own rate. The template is loaded by
+`apps.orders.selectors.freight_template_for_store` and handed in as plain data.
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,10 +17,10 @@ from django.utils.translation import gettext as _
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
 from apps.orders.errors import OrderErrorCode
-from apps.orders.models import ZERO, Address, ShippingRule, ShippingTemplate
-from apps.stores.models import Store
+from apps.orders.pricing.lines import ZERO
 
 GRAMS_PER_KG = Decimal(1000)
+BASIS_WEIGHT = "weight"  # ShippingTemplate.Basis.WEIGHT; anything else counts pieces
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,40 @@ class FreightLine:
     weight_grams: int
     quantity: int
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class FreightRates:
+    first_unit: Decimal
+    first_fee: Decimal
+    extra_unit: Decimal
+    extra_fee: Decimal
+
+
+@dataclass(frozen=True)
+class FreightRule:
+    """Rates for some regions (division codes), or `is_excluded`: not served."""
+
+    region_codes: tuple[str, ...]
+    rates: FreightRates
+    is_excluded: bool = False
+
+
+@dataclass(frozen=True)
+class FreightTemplate:
+    basis: str  # "piece" or "weight"
+    rates: FreightRates  # for regions no rule names
+    free_threshold: Decimal | None = None  # goods amount from which freight is free
+    rules: tuple[FreightRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where the goods go: the most specific division code (township, else county) and its
+    name for messages."""
+
+    region_code: str
+    region_text: str
 
 
 def region_code_normalize(code: str) -> str:
@@ -41,28 +76,18 @@ def region_code_normalize(code: str) -> str:
     return code
 
 
-def template_for_store(store: Store) -> ShippingTemplate | None:
-    """The store's default template with its rules (cached on the store object)."""
-    if not hasattr(store, "_shipping_template"):
-        store._shipping_template = (
-            ShippingTemplate.objects.filter(store=store, is_default=True)
-            .prefetch_related("rules")
-            .first()
-        )
-    return store._shipping_template
-
-
-def _matching_rule(template: ShippingTemplate, region_code: str) -> ShippingRule | None:
-    best: tuple[int, ShippingRule] | None = None
-    for rule in template.rules.all():
-        for raw in rule.region_codes:
+def longest_prefix_match(items: Iterable, region_code: str, codes_of) -> object | None:
+    """The item one of whose codes (`codes_of(item)`) is the longest prefix of `region_code`."""
+    best: tuple[int, object] | None = None
+    for item in items:
+        for raw in codes_of(item) or ():
             code = region_code_normalize(str(raw))
             if code and region_code.startswith(code) and (best is None or len(code) > best[0]):
-                best = (len(code), rule)
+                best = (len(code), item)
     return best[1] if best else None
 
 
-def _fee(rates, units: Decimal) -> Decimal:
+def _fee(rates: FreightRates, units: Decimal) -> Decimal:
     fee = rates.first_fee
     if units > rates.first_unit and rates.extra_unit > 0:
         steps = math.ceil((units - rates.first_unit) / rates.extra_unit)
@@ -70,26 +95,31 @@ def _fee(rates, units: Decimal) -> Decimal:
     return to_money(fee)
 
 
-def freight_quote(*, store: Store, lines: Iterable[FreightLine], address: Address) -> Decimal:
-    """Freight for one store's lines to `address`; raises when the store does not deliver there."""
-    template = template_for_store(store)
+def freight_fee(
+    *,
+    template: FreightTemplate | None,
+    lines: Sequence[FreightLine],
+    destination: Destination,
+    store_name: str,
+) -> Decimal:
+    """Freight for one store's lines to `destination`; raises when the store does not deliver
+    there (`orders_not_deliverable`, even above the free threshold)."""
     if template is None:
         return ZERO
-    lines = list(lines)
-    rule = _matching_rule(template, address.region_code)
+    rule = longest_prefix_match(template.rules, destination.region_code, lambda r: r.region_codes)
     if rule is not None and rule.is_excluded:
         raise ApplicationError(
             _("「%(store)s」暂不配送到%(region)s，请更换收货地址或移除该店铺的商品。")
-            % {"store": store.name, "region": address.region_text},
+            % {"store": store_name, "region": destination.region_text},
             code=OrderErrorCode.NOT_DELIVERABLE,
             fields={"address": _("该地址不在店铺配送范围内。")},
         )
     goods_amount = sum((line.amount for line in lines), ZERO)
     if template.free_threshold is not None and goods_amount >= template.free_threshold:
         return ZERO
-    if template.basis == ShippingTemplate.Basis.WEIGHT:
+    if template.basis == BASIS_WEIGHT:
         grams = sum(line.weight_grams * line.quantity for line in lines)
         units = Decimal(grams) / GRAMS_PER_KG
     else:
         units = Decimal(sum(line.quantity for line in lines))
-    return _fee(rule or template, units)
+    return _fee(rule.rates if rule is not None else template.rates, units)
