@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.aftersales",
     "apps.settlement",
     "apps.logistics",
+    "apps.analytics",
 ]
 
 MIDDLEWARE = [
@@ -392,6 +393,12 @@ PAYMENT_PROVIDERS: dict[str, dict] = {
 # anchor date; a Monday anchor with 7 days gives Monday–Sunday weeks.
 SETTLEMENT_PERIOD_DAYS = env.int("SETTLEMENT_PERIOD_DAYS", default=7)
 SETTLEMENT_PERIOD_ANCHOR = env("SETTLEMENT_PERIOD_ANCHOR", default="2024-01-01")  # ISO date
+
+# --- Analytics (大数据) -----------------------------------------------------------------
+# Imported quotes outside this range (元/公斤, after unit conversion) are refused as absurd.
+ANALYTICS_PRICE_MIN = env("ANALYTICS_PRICE_MIN", default="0.01")
+ANALYTICS_PRICE_MAX = env("ANALYTICS_PRICE_MAX", default="10000")
+ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,
