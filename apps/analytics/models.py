@@ -297,11 +297,17 @@ class SalesDaily(models.Model):
 
 
 class SalesDailyTotal(models.Model):
-    """Per paid day and store: distinct orders and buyers, which the cells above cannot sum."""
+    """Per paid day and store (and, with store empty, the whole platform): distinct orders and
+    buyers, which the cells above cannot sum."""
 
     date = models.DateField(_("日期"))
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺")
+        "stores.Store",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("店铺"),
     )
     quantity = models.IntegerField(_("净销量"))
     gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
@@ -313,7 +319,9 @@ class SalesDailyTotal(models.Model):
         verbose_name_plural = _("店铺每日销售")
         ordering = ["-date", "store"]
         constraints = [
-            models.UniqueConstraint(fields=["date", "store"], name="sales_daily_total_unique")
+            models.UniqueConstraint(
+                fields=["date", "store"], name="sales_daily_total_unique", nulls_distinct=False
+            )
         ]
 
     def __str__(self) -> str:

@@ -212,6 +212,18 @@ PERIODIC_TASKS: dict[str, dict] = {
         },
         "enabled": env.bool("SETTLEMENT_STATEMENTS_ENABLED", default=True),
     },
+    # Market quotes → PriceDaily / PricePeriod, and paid orders → SalesDaily: incremental runs
+    # (only the days touched since the last run), cheap enough to run often.
+    "analytics-prices": {
+        "task": "apps.analytics.tasks.prices_aggregate_task",
+        "seconds": env.int("ANALYTICS_PRICES_INTERVAL_SECONDS", default=1800),
+        "enabled": env.bool("ANALYTICS_PRICES_ENABLED", default=True),
+    },
+    "analytics-sales": {
+        "task": "apps.analytics.tasks.sales_aggregate_task",
+        "seconds": env.int("ANALYTICS_SALES_INTERVAL_SECONDS", default=900),
+        "enabled": env.bool("ANALYTICS_SALES_ENABLED", default=True),
+    },
 }
 
 # --- Django REST framework / OpenAPI ----------------------------------------------------
