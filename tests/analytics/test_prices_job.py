@@ -215,7 +215,8 @@ def test_runs_are_idempotent_and_incremental_runs_equal_a_full_rebuild(quote_set
     assert incremental.date_from == D + dt.timedelta(days=10)
     after_incremental = _snapshot()
     full = prices_aggregate(full=True)
-    assert full.is_full and full.date_from == D
+    assert full.is_full
+    assert full.date_from == D
     assert _snapshot() == after_incremental
     assert JobRun.objects.filter(status=JobRun.Status.SUCCEEDED).count() == 4
 
@@ -251,7 +252,7 @@ def test_a_failing_run_keeps_the_previous_aggregates_and_records_the_error(
 
 
 def test_markets_without_a_county_get_no_county_row(quote_setup):
-    markets, commodities = quote_setup
+    _markets, commodities = quote_setup
     bare = Market.objects.create(name="无区县市场", province="河北")
     quote(bare, commodities["土豆"], D, "2.00")
 

@@ -84,5 +84,6 @@ def test_the_price_job_runs_on_a_real_worker_through_redis(quote_setup, settings
                 time.sleep(0.2)
     finally:
         app.conf.task_always_eager = True
-    assert run is not None and run.is_full
+    assert run is not None
+    assert run.is_full
     assert PriceDaily.objects.get(scope="national", date=D).avg_price == Decimal("2.00")
