@@ -11,10 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.analytics.forms import PriceImportForm
 from apps.analytics.models import (
+    AlertThreshold,
     Commodity,
     CommodityAlias,
     JobRun,
     Market,
+    PriceAlert,
     PriceImport,
     PriceObservation,
 )
@@ -158,3 +160,17 @@ class JobRunAdmin(ReadOnlyAdmin):
         "error",
     ]
     list_filter = ["job", "status", "is_full"]
+
+
+@admin.register(AlertThreshold)
+class AlertThresholdAdmin(admin.ModelAdmin):
+    list_display = ["match", "yellow_pct", "red_pct"]
+
+
+@admin.register(PriceAlert)
+class PriceAlertAdmin(ReadOnlyAdmin):
+    list_display = ["date", "commodity", "scope", "area", "kind", "level", "value", "price"]
+    list_filter = ["kind", "level", "scope", "commodity__category_l1"]
+    search_fields = ["commodity__name", "area"]
+    date_hierarchy = "date"
+    list_select_related = ["commodity"]

@@ -356,3 +356,67 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class AlertThreshold(models.Model):
+    """旬-change thresholds of a commodity group (DOMAIN.md: vegetables 10 / 15 %, pork 5 / 10 %,
+    grain 2 / 5 %, eggs 3 / 5 %), editable by operations. `match` is a commodity's name, its
+    second-level or its first-level category; the most specific match wins."""
+
+    match = models.CharField(_("品名或分类"), max_length=20, unique=True)
+    yellow_pct = models.DecimalField(_("黄色预警(%)"), max_digits=5, decimal_places=2)
+    red_pct = models.DecimalField(_("红色预警(%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("预警阈值")
+        verbose_name_plural = _("预警阈值")
+        ordering = ["match"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(yellow_pct__gt=0)
+                & models.Q(red_pct__gte=models.F("yellow_pct")),
+                name="alert_threshold_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.match} {self.yellow_pct}/{self.red_pct}%"
+
+
+class PriceAlert(models.Model):
+    """A price signal computed by the price job: a spike (|z30| ≥ 3) or a 旬 change past its
+    threshold. Derived: rebuilt with the prices."""
+
+    class Kind(models.TextChoices):
+        SPIKE = "spike", _("价格异动")
+        XUN = "xun", _("旬环比")
+
+    class Level(models.TextChoices):
+        YELLOW = "yellow", _("黄色")
+        RED = "red", _("红色")
+
+    commodity = models.ForeignKey(
+        Commodity, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("品种")
+    )
+    scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices)
+    area = models.CharField(_("地区/市场"), max_length=60)
+    # The day of a spike; the first day of the 旬 of a 旬 change.
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
+    # The z-score of a spike, the change (0.15 = +15 %) of a 旬 signal.
+    value = models.DecimalField(_("数值"), max_digits=12, decimal_places=4)
+    price = models.DecimalField(_("价格"), **PRICE)
+
+    class Meta:
+        verbose_name = _("价格预警")
+        verbose_name_plural = _("价格预警")
+        ordering = ["-date", "commodity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commodity", "scope", "area", "date", "kind"], name="price_alert_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.commodity_id} {self.get_kind_display()} {self.value}"

@@ -10,9 +10,11 @@ GRANTS = {
         "analytics.view_market",
         "analytics.view_commodity",
         "analytics.view_priceobservation",
+        "analytics.view_pricealert",
     ],
     PLATFORM_OPERATIONS: [
-        *permission_grant("analytics", ["market", "commodity", "commodityalias"]),
+        *permission_grant("analytics", ["market", "commodity", "commodityalias", "alertthreshold"]),
+        "analytics.view_pricealert",
         "analytics.view_priceobservation",
         "analytics.delete_priceobservation",
         "analytics.view_priceimport",

@@ -410,6 +410,8 @@ SETTLEMENT_PERIOD_ANCHOR = env("SETTLEMENT_PERIOD_ANCHOR", default="2024-01-01")
 # Imported quotes outside this range (元/公斤, after unit conversion) are refused as absurd.
 ANALYTICS_PRICE_MIN = env("ANALYTICS_PRICE_MIN", default="0.01")
 ANALYTICS_PRICE_MAX = env("ANALYTICS_PRICE_MAX", default="10000")
+# A day's price is a spike when |price − MA30| / SD30 reaches this (DOMAIN.md: 3).
+ANALYTICS_SPIKE_Z = env.float("ANALYTICS_SPIKE_Z", default=3.0)
 ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {

@@ -10,6 +10,7 @@ windows; `full=True` drops and rebuilds everything.
 import datetime as dt
 import math
 
+from django.conf import settings
 from django.db import connection
 
 from apps.analytics.models import PriceObservation
@@ -132,6 +133,31 @@ WHERE prev.commodity_id = p.commodity_id AND prev.scope = p.scope AND prev.area 
 """
 
 
+# Spikes: |z30| at or past the setting. 旬 signals: |change| against the most specific
+# threshold (commodity name, then its second-, then its first-level category).
+_INSERT_SPIKES = """
+INSERT INTO analytics_pricealert (commodity_id, scope, area, date, kind, level, value, price)
+SELECT commodity_id, scope, area, date, 'spike', 'red', zscore30, avg_price
+FROM analytics_pricedaily
+WHERE date >= %(date_from)s AND ABS(zscore30) >= %(spike_z)s
+"""
+_INSERT_XUN_ALERTS = """
+INSERT INTO analytics_pricealert (commodity_id, scope, area, date, kind, level, value, price)
+SELECT p.commodity_id, p.scope, p.area, p.start, 'xun',
+       CASE WHEN ABS(p.change) * 100 >= t.red_pct THEN 'red' ELSE 'yellow' END,
+       p.change, p.avg_price
+FROM analytics_priceperiod p
+JOIN analytics_commodity c ON c.id = p.commodity_id
+JOIN LATERAL (
+    SELECT yellow_pct, red_pct FROM analytics_alertthreshold t
+    WHERE t.match IN (c.name, c.category_l2, c.category_l1)
+    ORDER BY CASE t.match WHEN c.name THEN 1 WHEN c.category_l2 THEN 2 ELSE 3 END
+    LIMIT 1
+) t ON TRUE
+WHERE p.period = 'xun' AND p.start >= %(period_from)s AND ABS(p.change) * 100 >= t.yellow_pct
+"""
+
+
 def period_start(day: dt.date, period: str) -> dt.date:
     """The first day of the week (Monday), 旬 (1st, 11th, 21st) or month that holds `day`."""
     if period == "week":
@@ -173,6 +199,17 @@ def prices_recompute(*, date_from: dt.date) -> int:
             )
             rows += cursor.rowcount
         cursor.execute(_UPDATE_PERIOD_CHANGES, {"period_from": period_from})
+        cursor.execute(
+            "DELETE FROM analytics_pricealert WHERE (kind = 'spike' AND date >= %s)"
+            " OR (kind = 'xun' AND date >= %s)",
+            [date_from, period_from],
+        )
+        cursor.execute(
+            _INSERT_SPIKES, {"date_from": date_from, "spike_z": settings.ANALYTICS_SPIKE_Z}
+        )
+        rows += cursor.rowcount
+        cursor.execute(_INSERT_XUN_ALERTS, {"period_from": period_from})
+        rows += cursor.rowcount
     return rows
 
 
@@ -188,6 +225,7 @@ def prices_aggregate(*, full: bool = False):
         date_from = added.order_by("date").values_list("date", flat=True).first()
         if full:
             with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM analytics_pricealert")
                 cursor.execute("DELETE FROM analytics_priceperiod")
                 cursor.execute("DELETE FROM analytics_pricedaily")
         if date_from is None:
