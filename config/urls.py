@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.aftersales.urls")),
     path("", include("apps.traceability.urls")),
+    path("", include("apps.analytics.urls")),
     path("", include("apps.catalog.urls")),
 ]
 
