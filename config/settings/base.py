@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
+        "PriceScopeEnum": "apps.analytics.models.Scope",
+        "CertificateScopeEnum": "apps.traceability.models.Certificate.Scope",
     },
 }
 

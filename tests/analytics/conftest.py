@@ -1,10 +1,24 @@
+import datetime as dt
+import itertools
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
-from apps.analytics.models import Commodity, CommodityAlias, Market
+from apps.analytics.models import Commodity, CommodityAlias, Market, PriceObservation
+from apps.analytics.services.prices import prices_aggregate
+from apps.analytics.services.sales import sales_aggregate
+from apps.orders.services.cart import cart_add, cart_get_or_create
+from apps.orders.services.checkout import order_place
+from apps.orders.services.lifecycle import payment_order_mark_paid
+from tests.factories import UserFactory
+from tests.orders.conftest import make_address, make_sku
+from tests.settlement import conftest as settlement_conftest
 
 DATA = Path(__file__).parent / "data"
+divisions = settlement_conftest.divisions  # the fixture, for these tests too
 
 
 @pytest.fixture
@@ -34,15 +48,6 @@ def quote_setup(db):
 
 # --- orders, through the real orders services ------------------------------------------------
 
-import datetime as dt  # noqa: E402
-import itertools  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from apps.orders.services.cart import cart_add, cart_get_or_create  # noqa: E402
-from apps.orders.services.checkout import order_place  # noqa: E402
-from apps.orders.services.lifecycle import payment_order_mark_paid  # noqa: E402
-from tests.orders.conftest import make_address  # noqa: E402
-from tests.settlement.conftest import divisions  # noqa: E402, F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _keys = itertools.count(1)
@@ -63,3 +68,39 @@ def buy(buyer, lines, *, paid_at: dt.datetime):
     )
     payment_order_mark_paid(payment_order=payment_order, paid_at=paid_at)
     return list(payment_order.orders.order_by("store_id"))
+
+
+# --- aggregated figures and quotes for the page and API tests --------------------------------
+
+
+@pytest.fixture
+def sold(store_a, store_b, shopper, merchant_a, merchant_b, divisions):
+    """Today: store A sells 3 × 10 元 to the shopper; store B 2 × 70 元 to another buyer."""
+    now = timezone.now() - dt.timedelta(minutes=1)
+    sku_a = make_sku(store_a, price="10.00", title="五常大米")
+    sku_b = make_sku(store_b, price="70.00", title="赣南脐橙")
+    buy(shopper, [(sku_a, 3)], paid_at=now)
+    buy(UserFactory(name="顾客小李"), [(sku_b, 2)], paid_at=now)
+    sales_aggregate()
+    return sku_a, sku_b
+
+
+@pytest.fixture
+def quotes(quote_setup):
+    markets, commodities = quote_setup
+    Commodity.objects.filter(pk=commodities["白菜"].pk).update(is_synthetic=True)
+    day = timezone.localdate() - dt.timedelta(days=1)
+    for back, value in ((1, "2.00"), (0, "2.50")):
+        for name, factor in (("白菜", 1), ("土豆", -1)):
+            price = Decimal(value) if factor > 0 else Decimal("5") - Decimal(value)
+            PriceObservation.objects.create(
+                market=markets["xinfadi"],
+                commodity=commodities[name],
+                date=day - dt.timedelta(days=back),
+                low_price=price,
+                avg_price=price,
+                high_price=price,
+                source_unit="元/公斤",
+            )
+    prices_aggregate()
+    return commodities

@@ -1,35 +1,12 @@
 """Figures pages: staff see the platform, a merchant only their own store (isolation), the
 admin index shows the summary, each chart exports CSV; the public 行情 pages."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
-
-from apps.analytics.models import Commodity, PriceObservation
-from apps.analytics.services.prices import prices_aggregate
-from apps.analytics.services.sales import sales_aggregate
-from tests.analytics.conftest import buy
-from tests.factories import UserFactory
-from tests.orders.conftest import make_sku
 
 pytestmark = pytest.mark.postgres
 
 FIGURES = reverse("analytics:figures")
-
-
-@pytest.fixture
-def sold(store_a, store_b, shopper, merchant_a, merchant_b, divisions):
-    """Today: store A sells 3 × 10 元 to the shopper; store B 2 × 70 元 to another buyer."""
-    now = timezone.now() - dt.timedelta(minutes=1)
-    sku_a = make_sku(store_a, price="10.00", title="五常大米")
-    sku_b = make_sku(store_b, price="70.00", title="赣南脐橙")
-    buy(shopper, [(sku_a, 3)], paid_at=now)
-    buy(UserFactory(name="顾客小李"), [(sku_b, 2)], paid_at=now)
-    sales_aggregate()
-    return sku_a, sku_b
 
 
 def test_staff_see_the_whole_platform(client, staff, sold, django_assert_max_num_queries):
@@ -101,27 +78,6 @@ def test_the_back_office_first_page_starts_with_the_figures(client, staff, merch
     assert "170.00" not in merchant_page
     assert 'href="/figures/"' in merchant_page
     assert "vendor/echarts/echarts.common.min.js" in merchant_page
-
-
-@pytest.fixture
-def quotes(quote_setup):
-    markets, commodities = quote_setup
-    Commodity.objects.filter(pk=commodities["白菜"].pk).update(is_synthetic=True)
-    day = timezone.localdate() - dt.timedelta(days=1)
-    for back, value in ((1, "2.00"), (0, "2.50")):
-        for name, factor in (("白菜", 1), ("土豆", -1)):
-            price = Decimal(value) if factor > 0 else Decimal("5") - Decimal(value)
-            PriceObservation.objects.create(
-                market=markets["xinfadi"],
-                commodity=commodities[name],
-                date=day - dt.timedelta(days=back),
-                low_price=price,
-                avg_price=price,
-                high_price=price,
-                source_unit="元/公斤",
-            )
-    prices_aggregate()
-    return commodities
 
 
 def test_the_public_market_page_lists_the_latest_quotes_and_movers(client, quotes):
