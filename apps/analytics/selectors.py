@@ -9,14 +9,16 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import F, Max, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from apps.analytics.models import (
     Commodity,
+    Market,
     PriceAlert,
     PriceDaily,
+    PriceObservation,
     SalesDaily,
     SalesDailyTotal,
     Scope,
@@ -215,10 +217,8 @@ def market_areas() -> list[tuple[str, str]]:
     )
 
 
-def synthetic_share() -> bool:
-    """True when any quote on show is synthetic (the page then says so)."""
-    return Commodity.objects.filter(Q(is_synthetic=True)).exists()
-
-
-def commodity_counts() -> dict:
-    return Commodity.objects.aggregate(commodities=Count("id"))
+def has_synthetic_quotes(*, commodity: Commodity | None = None) -> bool:
+    """True when synthetic quotes feed the prices on show (the page then says so)."""
+    if commodity is None:
+        return Market.objects.filter(is_synthetic=True).exists()
+    return PriceObservation.objects.filter(commodity=commodity, is_synthetic=True).exists()

@@ -122,7 +122,7 @@ def market(request: HttpRequest) -> HttpResponse:
         "day": quotes[0].date if quotes else None,
         "risers": risers,
         "fallers": fallers,
-        "has_synthetic": any(q.commodity.is_synthetic for q in quotes),
+        "has_synthetic": bool(quotes) and selectors.has_synthetic_quotes(),
     }
     return render(request, "analytics/market.html", context)
 
@@ -141,6 +141,7 @@ def commodity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ranges": RANGES,
         "chart": chart,
         "latest": rows[-1] if rows else None,
+        "has_synthetic": selectors.has_synthetic_quotes(commodity=commodity),
         "today": timezone.localdate(),
         "since": timezone.localdate() - dt.timedelta(days=days),
         "query": urlencode({"days": days}),

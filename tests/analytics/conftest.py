@@ -89,6 +89,7 @@ def sold(store_a, store_b, shopper, merchant_a, merchant_b, divisions):
 def quotes(quote_setup):
     markets, commodities = quote_setup
     Commodity.objects.filter(pk=commodities["白菜"].pk).update(is_synthetic=True)
+    Market.objects.filter(pk=markets["xinfadi"].pk).update(is_synthetic=True)
     day = timezone.localdate() - dt.timedelta(days=1)
     for back, value in ((1, "2.00"), (0, "2.50")):
         for name, factor in (("白菜", 1), ("土豆", -1)):
