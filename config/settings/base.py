@@ -219,6 +219,15 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("ANALYTICS_PRICES_INTERVAL_SECONDS", default=1800),
         "enabled": env.bool("ANALYTICS_PRICES_ENABLED", default=True),
     },
+    # 14-day demand forecasts per category and buyer county, nightly (Asia/Shanghai).
+    "analytics-demand-forecast": {
+        "task": "apps.analytics.tasks.demand_forecast_task",
+        "crontab": {
+            "hour": env("ANALYTICS_FORECAST_HOUR", default="3"),
+            "minute": env("ANALYTICS_FORECAST_MINUTE", default="30"),
+        },
+        "enabled": env.bool("ANALYTICS_FORECAST_ENABLED", default=True),
+    },
     "analytics-sales": {
         "task": "apps.analytics.tasks.sales_aggregate_task",
         "seconds": env.int("ANALYTICS_SALES_INTERVAL_SECONDS", default=900),
@@ -414,6 +423,8 @@ ANALYTICS_PRICE_MIN = env("ANALYTICS_PRICE_MIN", default="0.01")
 ANALYTICS_PRICE_MAX = env("ANALYTICS_PRICE_MAX", default="10000")
 # A day's price is a spike when |price − MA30| / SD30 reaches this (DOMAIN.md: 3).
 ANALYTICS_SPIKE_Z = env.float("ANALYTICS_SPIKE_Z", default=3.0)
+# Demand forecasts learn from at most this many days of daily sales.
+ANALYTICS_FORECAST_HISTORY_DAYS = env.int("ANALYTICS_FORECAST_HISTORY_DAYS", default=365)
 ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {
