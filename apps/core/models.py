@@ -85,10 +85,11 @@ class StatusEvent(AppendOnlyModel):
     `related_name="events"` (what `apps.core.transitions.transition` writes through)."""
 
     STATUS_LENGTH = 30
+    KIND_LENGTH = 30
 
     from_status = models.CharField(_("原状态"), max_length=STATUS_LENGTH, blank=True)
     to_status = models.CharField(_("新状态"), max_length=STATUS_LENGTH, blank=True)
-    kind = models.CharField(_("类型"), max_length=30, default="status")
+    kind = models.CharField(_("类型"), max_length=KIND_LENGTH, default="status")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),

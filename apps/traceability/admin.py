@@ -294,6 +294,7 @@ class LotStatusChangeInline(StoreScopedAdminMixin, admin.TabularInline):
     store_field = "lot__store"
     fields = ["created_at", "from_status", "to_status", "reason", "actor"]
     readonly_fields = fields
+    ordering = ["-created_at", "-id"]  # newest first (the event rows' own order is by time)
     extra = 0
     can_delete = False
     verbose_name_plural = _("状态记录")
