@@ -19,10 +19,11 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
+from apps.core.transitions import event_record, transition
 from apps.orders.models import PaymentOrder
 from apps.orders.services.lifecycle import payment_order_mark_paid
 from apps.payments.errors import PaymentErrorCode
-from apps.payments.models import Payment, PaymentEvent, PaymentNotification, Refund
+from apps.payments.models import Payment, PaymentNotification, Refund
 from apps.payments.providers import enabled_providers, get_provider
 from apps.payments.providers.base import (
     NotificationRejected,
@@ -42,34 +43,6 @@ Result = PaymentNotification.Result
 def _new_number(prefix: str) -> str:
     # Date + 10 random digits: readable, sortable by day, unique enough to retry on collision.
     return f"{prefix}{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
-
-
-def _payment_transition(
-    *,
-    payment: Payment,
-    to_status: str,
-    actor: User | None,
-    reason: str,
-    payload: dict | None = None,
-    update_fields: tuple[str, ...] = (),
-) -> None:
-    """Move a locked payment to `to_status`, saving `update_fields` too, and write the event."""
-    from_status = payment.status
-    if to_status not in Payment.TRANSITIONS[from_status]:
-        raise ApplicationError(
-            f"支付记录不能从「{payment.get_status_display()}」变为「{to_status}」。",
-            code=PaymentErrorCode.INVALID_TRANSITION,
-        )
-    payment.status = to_status
-    payment.save(update_fields=["status", "updated_at", *update_fields])
-    PaymentEvent.objects.create(
-        payment=payment,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=reason,
-        payload=payload or {},
-    )
 
 
 def _lock_payment_order(payment_order_id: int) -> PaymentOrder:
@@ -126,13 +99,7 @@ def payment_start(*, payment_order: PaymentOrder, provider: str, actor: User) ->
             out_trade_no=_new_number("T"),
             created_by=actor,
         )
-        PaymentEvent.objects.create(
-            payment=payment,
-            from_status="",
-            to_status=payment.status,
-            actor=actor,
-            reason="发起支付",
-        )
+        event_record(payment, kind="status", from_status="", actor=actor, reason="发起支付")
     payment.payment_order = payment_order
     payment.redirect_url = gateway.start(payment)
     payment.save(update_fields=["redirect_url", "updated_at"])
@@ -146,12 +113,12 @@ def payment_close(*, payment: Payment, actor: User | None, reason: str) -> Payme
     if payment.status not in (Payment.Status.CREATED, Payment.Status.FAILED):
         return payment
     payment.closed_at = timezone.now()
-    _payment_transition(
-        payment=payment,
-        to_status=Payment.Status.CLOSED,
+    transition(
+        payment,
+        Payment.Status.CLOSED,
         actor=actor,
         reason=reason,
-        update_fields=("closed_at",),
+        fields=("closed_at",),
     )
     return payment
 
@@ -314,9 +281,9 @@ def _notification_decide(
     if verified.status == VerifiedNotification.PAID:
         return _notification_paid(notification=notification, payment=payment, verified=verified)
     if verified.status == VerifiedNotification.FAILED and payment.status == Payment.Status.CREATED:
-        _payment_transition(
-            payment=payment,
-            to_status=Payment.Status.FAILED,
+        transition(
+            payment,
+            Payment.Status.FAILED,
             actor=None,
             reason="渠道通知支付失败",
             payload={"notification": notification.pk},
@@ -327,13 +294,13 @@ def _notification_decide(
         Payment.Status.FAILED,
     ):
         payment.closed_at = timezone.now()
-        _payment_transition(
-            payment=payment,
-            to_status=Payment.Status.CLOSED,
+        transition(
+            payment,
+            Payment.Status.CLOSED,
             actor=None,
             reason="渠道通知交易关闭",
             payload={"notification": notification.pk},
-            update_fields=("closed_at",),
+            fields=("closed_at",),
         )
         return _Outcome(Result.OK)
     return _Outcome(Result.IGNORED, f"{verified.status} for a {payment.status} payment")
@@ -347,13 +314,13 @@ def _notification_paid(
     paid_at = verified.paid_at or timezone.now()
     payment.paid_at = paid_at
     payment.provider_trade_no = verified.trade_no[:64]
-    _payment_transition(
-        payment=payment,
-        to_status=Payment.Status.PAID,
+    transition(
+        payment,
+        Payment.Status.PAID,
         actor=None,
         reason="渠道通知支付成功",
         payload={"notification": notification.pk, "trade_no": verified.trade_no},
-        update_fields=("paid_at", "provider_trade_no"),
+        fields=("paid_at", "provider_trade_no"),
     )
     payment_order = payment.payment_order
     other_captured = (
@@ -543,9 +510,9 @@ def _refund_record_result(*, refund: Refund, result: RefundResult) -> Refund:
         if payment.refunded_amount >= payment.amount
         else Payment.Status.PARTIALLY_REFUNDED
     )
-    _payment_transition(
-        payment=payment,
-        to_status=to_status,
+    transition(
+        payment,
+        to_status,
         actor=refund.requested_by,
         reason=refund.reason,
         payload={
@@ -553,7 +520,7 @@ def _refund_record_result(*, refund: Refund, result: RefundResult) -> Refund:
             "reference": refund.reference,
             "amount": f"{refund.amount:.2f}",
         },
-        update_fields=("refunded_amount",),
+        fields=("refunded_amount",),
     )
     refund.payment = payment
     refund_succeeded.send(sender=Refund, refund=refund)
