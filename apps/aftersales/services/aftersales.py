@@ -3,8 +3,9 @@
 requested → approved → (returned → received) → refunded; requested → rejected → disputed →
 approved / rejected by staff; requested (or an approved return not yet sent) → withdrawn.
 
-Every verb locks the after-sale, checks the move against AfterSale.TRANSITIONS, saves with
-update_fields, writes an AfterSaleEvent and tells the other side in the site inbox. Money goes
+Every verb locks the after-sale, moves it with apps.core.transitions.transition (checks
+AfterSale.TRANSITIONS, saves with update_fields, writes an AfterSaleEvent) and tells the other
+side in the site inbox. Money goes
 back through payments.refund_create (reference "aftersale:<id>"); the order books it
 (orders.order_record_refund) only when payments announces refund_succeeded.
 """
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.aftersales.errors import AfterSaleErrorCode as Code
-from apps.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, AfterSalePhoto
+from apps.aftersales.models import AfterSale, AfterSaleLine, AfterSalePhoto
 from apps.aftersales.selectors import (
     ELIGIBLE_ORDER_STATUSES,
     LineAllowance,
@@ -34,6 +35,7 @@ from apps.aftersales.services.photos import photos_clean, photos_store
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import CENT
 from apps.core.roles import PLATFORM_OPERATIONS
+from apps.core.transitions import event_record, transition
 from apps.orders.models import Order, PaymentOrder
 from apps.orders.services.lifecycle import order_record_refund
 from apps.payments.services import refund_create
@@ -97,23 +99,12 @@ def _move(
     payload: dict | None = None,
     fields: Sequence[str] = (),
 ) -> None:
-    """Check and save one status change with its event row; keep the lines' open flag."""
-    from_status = aftersale.status
-    if to not in AfterSale.TRANSITIONS[Status(from_status)]:
-        _require_status(aftersale)  # raises with the current status in the message
-    aftersale.status = to
-    aftersale.save(update_fields=["status", "updated_at", *fields])
-    was_open, is_open = from_status in AfterSale.OPEN_STATUSES, to in AfterSale.OPEN_STATUSES
-    if was_open != is_open:
-        AfterSaleLine.objects.filter(aftersale=aftersale).update(is_open=is_open)
-    AfterSaleEvent.objects.create(
-        aftersale=aftersale,
-        from_status=from_status,
-        to_status=to,
-        actor=actor,
-        reason=reason[:500],
-        payload=payload or {},
-    )
+    """transition() the after-sale, then keep its lines' open flag (open lines count against
+    what may still be claimed on the order lines)."""
+    was_open = aftersale.status in AfterSale.OPEN_STATUSES
+    transition(aftersale, to, actor=actor, reason=reason, payload=payload, fields=fields)
+    if was_open != (to in AfterSale.OPEN_STATUSES):
+        AfterSaleLine.objects.filter(aftersale=aftersale).update(is_open=not was_open)
 
 
 def _require_status(aftersale: AfterSale, *allowed: str) -> None:
@@ -320,9 +311,10 @@ def aftersale_create(
     except IntegrityError:
         # The order row lock makes this unreachable in practice; the constraint is the backstop.
         raise _refuse(_("所选商品已有进行中的售后。"), Code.LINE_ALREADY_OPEN, status=409) from None
-    AfterSaleEvent.objects.create(
-        aftersale=aftersale,
-        to_status=Status.REQUESTED,
+    event_record(
+        aftersale,
+        kind="status",
+        from_status="",
         actor=buyer,
         reason=reason_text,
         payload={
