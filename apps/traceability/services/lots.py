@@ -14,11 +14,12 @@ from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.catalog.models import Product, Sku
 from apps.core.errors import ApplicationError
+from apps.core.transitions import event_record, transition
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store, StoreMember
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
 from apps.traceability.errors import TraceErrorCode
-from apps.traceability.models import Location, Lot, LotStatusChange, Party, TraceEvent, Unit
+from apps.traceability.models import Location, Lot, Party, TraceEvent, Unit
 from apps.traceability.rules import derived_lots, inputs_used, lot_lineage, safety_violations
 from apps.traceability.services.codes import trace_code_for_lot
 from apps.traceability.services.common import (
@@ -161,7 +162,7 @@ def lot_create(
         # A new active lot may put a held SKU back on sale (before the chain head: lock order).
         skus_hold_refresh(sku_ids=[sku.pk for sku in skus])
     lot_safety_refresh(lot=lot)
-    LotStatusChange.objects.create(lot=lot, to_status=lot.status, actor=actor, reason=_("采收入批"))
+    event_record(lot, kind="status", from_status="", actor=actor, reason=_("采收入批"))
     trace_event_append(
         store=store,
         event_type=TraceEvent.EventType.OBJECT,
@@ -243,24 +244,9 @@ def _status_move(
     *, lot: Lot, to_status: str, actor: User | None, reason: str, payload: dict | None
 ) -> Lot:
     locked = _locked(lot)
-    if to_status not in Lot.TRANSITIONS[locked.status]:
-        raise ApplicationError(
-            _("批次状态不能从「%(from)s」改为「%(to)s」。")
-            % {"from": locked.get_status_display(), "to": Status(to_status).label},
-            code=TraceErrorCode.INVALID_TRANSITION,
-            status_code=409,
-        )
-    from_status = locked.status
-    locked.status = to_status
     locked.status_reason = (reason or "")[:300]
-    locked.save(update_fields=["status", "status_reason", "updated_at"])
-    LotStatusChange.objects.create(
-        lot=locked,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=(reason or "")[:300],
-        payload=payload or {},
+    transition(
+        locked, to_status, actor=actor, reason=reason, payload=payload, fields=["status_reason"]
     )
     lot.status, lot.status_reason = locked.status, locked.status_reason
     return lot
@@ -480,8 +466,8 @@ def lot_transform(
     if skus:
         lot.skus.set(skus)
     lot_safety_refresh(lot=lot)
-    LotStatusChange.objects.create(
-        lot=lot, to_status=lot.status, actor=actor, reason=_("由其他批次混合/分装而来")
+    event_record(
+        lot, kind="status", from_status="", actor=actor, reason=_("由其他批次混合/分装而来")
     )
     trace_event_append(
         store=store,
