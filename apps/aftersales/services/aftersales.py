@@ -90,7 +90,7 @@ def _locked_for_merchant(aftersale: AfterSale, actor: User) -> AfterSale:
     return locked
 
 
-def _move(
+def _aftersale_transition(
     aftersale: AfterSale,
     *,
     to: str,
@@ -374,7 +374,7 @@ def _approve(
     aftersale.amount_approved = approved
     aftersale.approved_at = timezone.now()
     aftersale.is_arbitrated = aftersale.is_arbitrated or arbitrated
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.APPROVED,
         actor=actor,
@@ -429,7 +429,7 @@ def aftersale_reject(*, aftersale: AfterSale, actor: User, reason: str) -> After
     _require_status(aftersale, Status.REQUESTED)  # a dispute is decided by staff
     aftersale.reject_reason = reason
     aftersale.rejected_at = timezone.now()
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.REJECTED,
         actor=actor,
@@ -449,7 +449,7 @@ def aftersale_mark_received(*, aftersale: AfterSale, actor: User) -> AfterSale:
     """The merchant has the returned goods back: the refund starts (stock returns with it)."""
     aftersale = _locked_for_merchant(aftersale, actor)
     aftersale.received_at = timezone.now()
-    _move(aftersale, to=Status.RECEIVED, actor=actor, fields=["received_at"])
+    _aftersale_transition(aftersale, to=Status.RECEIVED, actor=actor, fields=["received_at"])
     _notify_buyer(
         aftersale,
         _("商家已收到退货，售后 %(number)s 正在退款") % {"number": aftersale.number},
@@ -486,7 +486,7 @@ def aftersale_ship_back(
     aftersale.return_carrier = carrier_name
     aftersale.return_tracking_number = tracking_number
     aftersale.returned_at = timezone.now()
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.RETURNED,
         actor=actor,
@@ -525,7 +525,9 @@ def aftersale_escalate(*, aftersale: AfterSale, actor: User, reason: str) -> Aft
             exclude_aftersale_id=aftersale.pk,
         )
     aftersale.dispute_reason = reason
-    _move(aftersale, to=Status.DISPUTED, actor=actor, reason=reason, fields=["dispute_reason"])
+    _aftersale_transition(
+        aftersale, to=Status.DISPUTED, actor=actor, reason=reason, fields=["dispute_reason"]
+    )
     title = _("售后 %(number)s 申请平台介入") % {"number": aftersale.number}
     _notify_merchants(aftersale, title, reason)
     _notify_staff(aftersale, title, reason)
@@ -538,7 +540,9 @@ def aftersale_withdraw(*, aftersale: AfterSale, actor: User, reason: str = "") -
     aftersale = _locked_for_buyer(aftersale, actor)
     if aftersale.status == Status.APPROVED and not aftersale.is_return:
         raise _refuse(_("退款已在处理中，不能撤销。"), Code.INVALID_TRANSITION, status=409)
-    _move(aftersale, to=Status.WITHDRAWN, actor=actor, reason=(reason or "").strip())
+    _aftersale_transition(
+        aftersale, to=Status.WITHDRAWN, actor=actor, reason=(reason or "").strip()
+    )
     _notify_merchants(aftersale, _("售后 %(number)s 已被买家撤销") % {"number": aftersale.number})
     return aftersale
 
@@ -578,7 +582,7 @@ def aftersale_arbitrate(
     aftersale.reject_reason = reason
     aftersale.rejected_at = timezone.now()
     aftersale.is_arbitrated = True
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.REJECTED,
         actor=actor,
@@ -648,7 +652,7 @@ def _mark_refunded(
 ) -> AfterSale:
     lines = {line.order_line_id: line.quantity for line in aftersale.lines.all()}
     aftersale.refunded_at = timezone.now()
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.REFUNDED,
         actor=actor,

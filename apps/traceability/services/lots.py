@@ -235,12 +235,12 @@ def lot_change_status(
     """Move a lot along Lot.TRANSITIONS with a LotStatusChange row (no event: callers add it)
     and refresh its SKUs' is_held (callers append their event after: SKUs before chain head)."""
     store_access_check(actor=actor, store_id=lot.store_id)
-    _status_move(lot=lot, to_status=to_status, actor=actor, reason=reason, payload=payload)
+    _lot_transition(lot=lot, to_status=to_status, actor=actor, reason=reason, payload=payload)
     skus_hold_refresh(sku_ids=lot_sku_ids([lot.pk]))
     return lot
 
 
-def _status_move(
+def _lot_transition(
     *, lot: Lot, to_status: str, actor: User | None, reason: str, payload: dict | None
 ) -> Lot:
     locked = _locked(lot)
@@ -329,7 +329,7 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
     for target in targets:
         if target.status == Status.RECALLED:
             continue
-        _status_move(
+        _lot_transition(
             lot=target,
             to_status=Status.RECALLED,
             actor=actor,
@@ -490,7 +490,7 @@ def lot_transform(
         remaining = source.quantity - used
         Lot.objects.filter(pk=source.pk).update(quantity=F("quantity") - used)
         if remaining == 0:
-            _status_move(
+            _lot_transition(
                 lot=source,
                 to_status=Status.CONSUMED,
                 actor=actor,
@@ -513,7 +513,7 @@ def lots_expire_due(*, today: date | None = None) -> int:
         status__in=[Status.ACTIVE, Status.ON_HOLD], expiry_date__lt=today
     ).order_by("pk")
     for lot in due:
-        _status_move(
+        _lot_transition(
             lot=lot, to_status=Status.EXPIRED, actor=None, reason=_("已过保质期"), payload=None
         )
         count += 1
