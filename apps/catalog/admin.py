@@ -24,6 +24,7 @@ from apps.catalog.models import (
     Sku,
     WholesaleTier,
 )
+from apps.catalog.selectors import skus_low_stock
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import (
     product_after_save,
@@ -387,6 +388,19 @@ class WholesaleTierInline(StoreScopedAdminMixin, admin.TabularInline):
     extra = 1
 
 
+class LowStockFilter(admin.SimpleListFilter):
+    """SKUs at or below their 库存预警值 (the workbench links here)."""
+
+    title = _("库存预警")
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("库存不足"))]
+
+    def queryset(self, request, queryset):
+        return skus_low_stock(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(Sku)
 class SkuAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_field = "product__store"
@@ -400,7 +414,7 @@ class SkuAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "tiers",
         "is_active",
     ]
-    list_filter = ["is_active", "product__store"]
+    list_filter = ["is_active", LowStockFilter, "product__store"]
     list_select_related = ["product__store"]
     search_fields = ["product__title", "spec", "barcode"]
     list_per_page = 50
@@ -412,6 +426,7 @@ class SkuAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "cost_price",
         "stock",
         "reserved",
+        "low_stock_threshold",
         "weight_grams",
         "barcode",
         "min_wholesale_quantity",

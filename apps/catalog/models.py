@@ -151,6 +151,13 @@ class Sku(TimeStampedModel):
     weight_grams = models.PositiveIntegerField(_("重量(克)"), default=0)
     barcode = models.CharField(_("条码"), max_length=32, blank=True)
     stock = models.PositiveIntegerField(_("库存"), default=0)
+    # The merchant's workbench lists the SKU under 库存不足 once what is left to sell is at or
+    # below this (0: never warn).
+    low_stock_threshold = models.PositiveIntegerField(
+        _("库存预警值"),
+        default=10,
+        help_text=_("可售库存不高于此数时，在工作台提醒补货；0 表示不提醒。"),
+    )
     # Held by unpaid orders (orders issue); available = stock - reserved.
     reserved = models.PositiveIntegerField(_("已预留"), default=0, editable=False)
     min_wholesale_quantity = models.PositiveIntegerField(_("批发起订量"), default=0)

@@ -263,3 +263,14 @@ def product_list_for_merchant(*, user) -> QuerySet[Product]:
 
 def sku_list_for_merchant(*, user) -> QuerySet[Sku]:
     return scope_to_user_stores(Sku.objects.all(), user, store_field="product__store")
+
+
+def skus_low_stock(queryset: QuerySet[Sku]) -> QuerySet[Sku]:
+    """Active SKUs of products on sale whose available stock (stock − reserved) is at or below
+    their own warning threshold (a threshold of 0 never warns)."""
+    return queryset.filter(
+        is_active=True,
+        product__status=Product.Status.ON_SALE,
+        low_stock_threshold__gt=0,
+        stock__lte=F("reserved") + F("low_stock_threshold"),
+    )

@@ -20,7 +20,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Tianjian's site (branding, the workbench first page).
+    "apps.backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -201,6 +202,12 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("LOGISTICS_OVERDUE_INTERVAL_SECONDS", default=900),
         "enabled": env.bool("LOGISTICS_OVERDUE_ENABLED", default=True),
     },
+    # Approves after-sale requests the store left unanswered past AFTERSALE_RESPONSE_HOURS.
+    "aftersales-approve-lapsed": {
+        "task": "apps.aftersales.tasks.aftersales_approve_lapsed_task",
+        "seconds": env.int("AFTERSALE_LAPSE_INTERVAL_SECONDS", default=600),
+        "enabled": env.bool("AFTERSALE_LAPSE_ENABLED", default=True),
+    },
     # Weekly merchant settlement statements (结算单) for the period that has just ended.
     "settlement-statements": {
         "task": "apps.settlement.tasks.settlement_statements_generate_task",
@@ -317,6 +324,8 @@ ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=9999)
 # --- Logistics --------------------------------------------------------------------------
 # A delivered order the buyer has not confirmed is confirmed this many days after delivery.
 LOGISTICS_AUTO_RECEIPT_DAYS = env.int("LOGISTICS_AUTO_RECEIPT_DAYS", default=10)
+# A store must answer an after-sale request within this many hours, or it is approved for it.
+AFTERSALE_RESPONSE_HOURS = env.int("AFTERSALE_RESPONSE_HOURS", default=48)
 # Overdue: a parcel not collected this long after payment, or without any scan this long.
 LOGISTICS_COLLECT_DEADLINE_HOURS = env.int("LOGISTICS_COLLECT_DEADLINE_HOURS", default=48)
 LOGISTICS_SILENCE_HOURS = env.int("LOGISTICS_SILENCE_HOURS", default=72)
@@ -343,6 +352,8 @@ TRACKING_WEBHOOK_MAX_EVENTS = env.int("TRACKING_WEBHOOK_MAX_EVENTS", default=100
 TRACE_CERTIFICATE_RETENTION_DAYS = env.int("TRACE_CERTIFICATE_RETENTION_DAYS", default=730)
 # Farm records this far before a harvest count as "inputs used on the lot".
 TRACE_INPUT_LOOKBACK_DAYS = env.int("TRACE_INPUT_LOOKBACK_DAYS", default=180)
+# The merchant's workbench warns of lots on sale whose shelf life ends within this many days.
+TRACE_EXPIRY_WARNING_DAYS = env.int("TRACE_EXPIRY_WARNING_DAYS", default=7)
 TRACE_REPORT_MAX_BYTES = env.int("TRACE_REPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # /t/<code> per client IP: every lookup, and stricter, lookups of codes that do not exist.
 TRACE_PAGE_RATE_LIMIT = env("TRACE_PAGE_RATE_LIMIT", default="60/m")

@@ -14,6 +14,7 @@ from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.catalog.models import Product, Sku
 from apps.core.errors import ApplicationError
+from apps.core.text import as_sentence
 from apps.core.transitions import event_record, transition
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store, StoreMember
@@ -355,8 +356,8 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
             notification_send(
                 user=member.user,
                 title=_("批次 %(lot)s 已被召回") % {"lot": lot.lot_number},
-                body=_("平台已召回该批次：%(reason)s。请立即停止销售并处理库存。")
-                % {"reason": reason},
+                body=_("平台已召回该批次：%(reason)s请立即停止销售并处理库存。")
+                % {"reason": as_sentence(reason)},
             )
     lot_ids = [target.pk for target in recalled]
     transaction.on_commit(
