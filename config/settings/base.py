@@ -156,12 +156,36 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Every task is idempotent (each says why in its docstring), so a task is acknowledged only
+# once it has finished and one whose worker died is handed to another worker.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task running longer than the hard limit is killed (the soft limit raises in it first), so
+# no task outlives the visibility timeout and gets redelivered while still running.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=540)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task (its worker killed) comes back after this long: longer than the
+    # time limit and any countdown in use (none: retries wait in the outbox, not in Redis),
+    # shorter than ORDER_PAYMENT_TIMEOUT_MINUTES.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=900),
+    # Publishing tries the broker once (within CELERY_BROKER_CONNECTION_TIMEOUT): a web request
+    # whose broker is down goes on at once, its work waits in the outbox.
+    "max_retries": env.int("CELERY_BROKER_PUBLISH_RETRIES", default=0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT_SECONDS", default=2)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
     # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
+    # Delivers side effects recorded in the outbox (apps/core/outbox.py) that are due.
+    "core-outbox-dispatch": {
+        "task": "apps.core.tasks.outbox_dispatch_task",
+        "seconds": env.int("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=15),
+        "enabled": env.bool("OUTBOX_DISPATCH_ENABLED", default=True),
+    },
     "orders-cancel-expired-payment-orders": {
         "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
         "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
@@ -315,6 +339,13 @@ SMS_SENDER = env("SMS_SENDER", default="apps.accounts.sms.LogSmsSender")
 # whole-page cache for this long (apps/catalog/page_cache.py); edits show up at most this late.
 # 0 turns it off.
 STOREFRONT_PAGE_CACHE_SECONDS = env.int("STOREFRONT_PAGE_CACHE_SECONDS", default=60)
+
+# --- Outbox (apps/core/outbox.py) -------------------------------------------------------
+# A side effect not delivered is retried after this many seconds, doubling per attempt up to
+# the maximum; the dispatcher delivers at most OUTBOX_DISPATCH_BATCH messages per run.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_DISPATCH_BATCH = env.int("OUTBOX_DISPATCH_BATCH", default=200)
 
 # --- Orders -----------------------------------------------------------------------------
 # An unpaid checkout holds its stock this long, then the beat job cancels it.
