@@ -9,7 +9,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from apps.core.selectors import health_report
+from apps.core.selectors import readiness_report
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +18,20 @@ RETRY_AFTER_SECONDS = 5
 
 
 @never_cache
-@require_safe  # load balancers probe with GET or HEAD
+@require_safe  # orchestrators probe with GET or HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
-    report = health_report()
-    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+    """Liveness: this process answers requests. Checks nothing else, so an outage of Redis or
+    PostgreSQL never gets working web processes restarted (docker-compose's health check)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 503 only without the database; a missing cache or broker is reported as
+    "degraded" with 200, because pages and checkout still work (apps/core/selectors.py)."""
+    report = readiness_report()
+    return JsonResponse(report, status=503 if report["status"] == "fail" else 200)
 
 
 def _wants_json(request: HttpRequest) -> bool:

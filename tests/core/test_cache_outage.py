@@ -5,7 +5,6 @@ real backend and redis-py, refusing connections as a stopped Redis does.
 """
 
 import logging
-import socket
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -13,15 +12,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from apps.catalog.page_cache import CACHE_HEADER
+from tests.conftest import closed_port
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

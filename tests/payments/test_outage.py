@@ -1,7 +1,6 @@
 """The sandbox cashier while Redis (cache and broker) is down: the click answers, the payment
 is paid as soon as the broker is back (the notify waits in the outbox)."""
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from django.utils import timezone
 from apps.core.models import OutboxMessage
 from apps.core.outbox import outbox_dispatch
 from apps.payments.models import Payment
+from tests.conftest import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +22,10 @@ def buyer_client(client, payment_order):
 
 @pytest.fixture
 def cache_down(settings):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     settings.CACHES = {
         "default": {
             "BACKEND": "apps.core.cache.FailSafeRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
         }
     }
 
