@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core.views import favicon, healthz
+from apps.core.views import favicon, healthz, readyz
 
 handler404 = "apps.core.views.page_not_found"
 handler500 = "apps.core.views.server_error"
@@ -13,6 +13,7 @@ handler500 = "apps.core.views.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("me/", include("apps.accounts.urls")),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
+from apps.core.outbox import outbox_message_record
 from apps.core.transitions import event_record, transition
 from apps.orders.models import PaymentOrder
 from apps.orders.services.lifecycle import payment_order_mark_paid
@@ -28,6 +29,7 @@ from apps.payments.providers import enabled_providers, get_provider
 from apps.payments.providers.base import (
     NotificationRejected,
     PaymentProvider,
+    ProviderError,
     RefundResult,
     VerifiedNotification,
 )
@@ -525,3 +527,34 @@ def _refund_record_result(*, refund: Refund, result: RefundResult) -> Refund:
     refund.payment = payment
     refund_succeeded.send(sender=Refund, refund=refund)
     return refund
+
+
+# --- The sandbox gateway ------------------------------------------------------------------
+SANDBOX_NOTIFY = "payments.sandbox_notify"  # outbox kind, handled in outbox.py
+
+
+def sandbox_payment_simulate(*, payment: Payment, outcome: str) -> None:
+    """The sandbox cashier's click: the "gateway" now owes us a signed notify.
+
+    Recorded in the outbox (one per payment) and delivered after the commit; a refused broker
+    or an unreachable notify URL delays the notify, it never loses it or fails the click.
+    """
+    outbox_message_record(
+        kind=SANDBOX_NOTIFY,
+        payload={"payment_id": payment.pk, "outcome": outcome},
+        key=f"{SANDBOX_NOTIFY}:{payment.pk}",
+    )
+
+
+def sandbox_notify_send(*, payment_id: int, outcome: str) -> int:
+    """POST the signed notify for a sandbox payment to our notify URL; its HTTP status.
+
+    Raises ProviderError when it did not arrive (unreachable, or a 5xx), so the outbox tries
+    again later with a freshly signed nonce, as a real gateway's retries do. A repeated notify
+    of a payment already handled is answered without changing anything.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    status, _body = get_provider("sandbox").send_notification(payment, outcome)
+    if status >= 500:
+        raise ProviderError(f"notify endpoint answered HTTP {status}")
+    return status

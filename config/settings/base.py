@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.RateLimitedMiddleware",
+    "apps.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -87,15 +88,33 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Bounded waits on PostgreSQL (milliseconds, 0 = none): a row lock not granted within
+# DB_LOCK_TIMEOUT_MS, or a statement running past DB_STATEMENT_TIMEOUT_MS, is an error that
+# the web answers with 503 + Retry-After (apps/core/middleware.py). Keep the statement timeout
+# below gunicorn's --timeout so the database gives up first; a worker running long batch jobs
+# may raise it (docs/operations.md).
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that serves as an empty cache (and logs) while Redis is
+            # unreachable, so no page fails because of it (docs/operations.md).
+            "BACKEND": "apps.core.cache.FailSafeRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="tianjian"),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5),
+                "RETRY_AFTER": env.float("CACHE_RETRY_AFTER_SECONDS", default=5),
+            },
         }
     }
 else:
@@ -150,12 +169,36 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Every task is idempotent (each says why in its docstring), so a task is acknowledged only
+# once it has finished and one whose worker died is handed to another worker.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task running longer than the hard limit is killed (the soft limit raises in it first), so
+# no task outlives the visibility timeout and gets redelivered while still running.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=540)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task (its worker killed) comes back after this long: longer than the
+    # time limit and any countdown in use (none: retries wait in the outbox, not in Redis),
+    # shorter than ORDER_PAYMENT_TIMEOUT_MINUTES.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=900),
+    # Publishing tries the broker once (within CELERY_BROKER_CONNECTION_TIMEOUT): a web request
+    # whose broker is down goes on at once, its work waits in the outbox.
+    "max_retries": env.int("CELERY_BROKER_PUBLISH_RETRIES", default=0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT_SECONDS", default=2)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
     # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
+    # Delivers side effects recorded in the outbox (apps/core/outbox.py) that are due.
+    "core-outbox-dispatch": {
+        "task": "apps.core.tasks.outbox_dispatch_task",
+        "seconds": env.int("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=15),
+        "enabled": env.bool("OUTBOX_DISPATCH_ENABLED", default=True),
+    },
     "orders-cancel-expired-payment-orders": {
         "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
         "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
@@ -315,6 +358,13 @@ SMS_SENDER = env("SMS_SENDER", default="apps.accounts.sms.LogSmsSender")
 # whole-page cache for this long (apps/catalog/page_cache.py); edits show up at most this late.
 # 0 turns it off.
 STOREFRONT_PAGE_CACHE_SECONDS = env.int("STOREFRONT_PAGE_CACHE_SECONDS", default=60)
+
+# --- Outbox (apps/core/outbox.py) -------------------------------------------------------
+# A side effect not delivered is retried after this many seconds, doubling per attempt up to
+# the maximum; the dispatcher delivers at most OUTBOX_DISPATCH_BATCH messages per run.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_DISPATCH_BATCH = env.int("OUTBOX_DISPATCH_BATCH", default=200)
 
 # --- Orders -----------------------------------------------------------------------------
 # An unpaid checkout holds its stock this long, then the beat job cancels it.
