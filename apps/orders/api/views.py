@@ -283,6 +283,8 @@ class CheckoutPreviewApi(CartMixin, ShopperApi):
 
 @extend_schema(tags=[TAG_CART])
 class CheckoutApi(ShopperApi):
+    throttle_scope = "checkout"
+
     @extend_schema(
         summary=_("提交订单：整车结算，按店铺拆单；同一 Idempotency-Key 重复提交返回同一支付单"),
         parameters=[
