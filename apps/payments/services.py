@@ -12,12 +12,14 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import to_money
 from apps.core.outbox import outbox_message_record
 from apps.core.transitions import event_record, transition
@@ -28,7 +30,6 @@ from apps.payments.models import Payment, PaymentNotification, Refund
 from apps.payments.providers import enabled_providers, get_provider
 from apps.payments.providers.base import (
     NotificationRejected,
-    PaymentProvider,
     ProviderError,
     RefundResult,
     VerifiedNotification,
@@ -37,8 +38,6 @@ from apps.payments.signals import refund_succeeded
 
 logger = logging.getLogger(__name__)
 
-# Far larger than any real notify; bigger bodies are stored cut and refused.
-MAX_NOTIFICATION_BYTES = 64 * 1024
 Result = PaymentNotification.Result
 
 
@@ -180,21 +179,25 @@ def payment_handle_notification(
     whatever happens next. Not atomic as a whole on purpose: a refund the notification calls
     for (paid too late, or paid twice) is sent to the provider after the state is committed.
     """
-    headers = {k.lower(): v for k, v in headers.items()}
     gateway = enabled_providers().get(provider)
-    kept_headers = gateway.notification_headers if gateway else PaymentProvider.notification_headers
-    notification = PaymentNotification.objects.create(
-        provider=provider[:20],
-        body=raw[:MAX_NOTIFICATION_BYTES].decode("utf-8", errors="replace"),
-        headers=_header_subset(headers, kept_headers),
-        remote_addr=remote_addr,
-    )
     if gateway is None:
-        _notification_finish(notification, result=Result.INVALID, error="provider not enabled")
-        logger.warning("notify for unknown provider %r refused", provider)
-        return notification
-    if len(raw) > MAX_NOTIFICATION_BYTES:
-        _notification_finish(notification, result=Result.INVALID, error="body too large")
+        # Nothing is stored for a provider we do not have: junk cannot fill the table.
+        raise NotFoundError(
+            _("没有这个支付渠道。"), code=PaymentErrorCode.UNKNOWN_PROVIDER, status_code=404
+        )
+    headers = {k.lower(): v for k, v in headers.items()}
+    limit = settings.PAYMENT_NOTIFY_MAX_BYTES
+    notification = PaymentNotification.objects.create(
+        provider=provider,
+        body=raw[:limit].decode("utf-8", errors="replace"),
+        headers=_header_subset(headers, gateway.notification_headers),
+        remote_addr=remote_addr,
+        out_trade_no=gateway.claimed_out_trade_no(raw[:limit])[:64],
+    )
+    if len(raw) > limit:
+        _notification_finish(
+            notification, result=Result.INVALID, error=f"body over {limit} bytes (kept the start)"
+        )
         return notification
 
     try:

@@ -275,8 +275,31 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # apps/core/throttling.py: DRF throttles counting in django-ratelimit's cache counters.
+    # Every view is limited per client address (anonymous) or per user; a view that names a
+    # throttle_scope is limited by that scope's rate too. Rates: "<n>/<period>", period
+    # s, m, h, d with an optional multiplier ("10/5m"). README "Security" lists them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.throttling.AnonRateThrottle",
+        "apps.core.throttling.UserRateThrottle",
+        "apps.core.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", default="120/m"),
+        "user": env("API_RATE_USER", default="600/m"),
+        "search": env("API_RATE_SEARCH", default="30/m"),
+        "checkout": env("API_RATE_CHECKOUT", default="10/m"),
+        "auth_token": env("API_RATE_AUTH_TOKEN", default="10/m"),
+        "payment_notify": env("API_RATE_PAYMENT_NOTIFY", default="60/m"),
+        "webhook": env("API_RATE_WEBHOOK", default="60/m"),
+    },
 }
+# Proxies (IPs or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed when they are
+# the socket's peer; empty: the client address is always the socket's (apps/core/http.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# django-ratelimit (trace and parcel lookups, pickup codes, the API throttles) counts per the
+# same client address.
+RATELIMIT_IP_META_KEY = "apps.core.http.client_ip_for_ratelimit"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tianjian (田间) API",
     "DESCRIPTION": "County B2B2C marketplace for farm produce.",
@@ -420,6 +443,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PAYMENT_SANDBOX_SECRET = env("PAYMENT_SANDBOX_SECRET", default="sandbox-secret-change-me")
 # A sandbox notify older (or further in the future) than this is refused as a replay.
 PAYMENT_NOTIFY_MAX_AGE_SECONDS = env.int("PAYMENT_NOTIFY_MAX_AGE_SECONDS", default=300)
+# What one notify may store: real ones are a few KB; a longer body is kept cut and refused.
+PAYMENT_NOTIFY_MAX_BYTES = env.int("PAYMENT_NOTIFY_MAX_BYTES", default=8 * 1024)
 ALIPAY_APP_ID = env("ALIPAY_APP_ID", default="")
 ALIPAY_APP_PRIVATE_KEY = env("ALIPAY_APP_PRIVATE_KEY", default="")
 ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", default="")

@@ -144,6 +144,10 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = ProductFilter
     lookup_value_regex = r"\d+"
 
+    def get_throttle_scope(self, request: Request) -> str | None:
+        # A full-text search costs far more than a listing: it has its own, tighter limit.
+        return "search" if request.query_params.get("search", "").strip() else None
+
     def get_queryset(self) -> QuerySet[Product]:
         return products_sellable()
 
