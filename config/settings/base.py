@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.aftersales",
     "apps.settlement",
     "apps.logistics",
+    "apps.customer_service",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,12 @@ PERIODIC_TASKS: dict[str, dict] = {
             "minute": env("SETTLEMENT_STATEMENTS_MINUTE", default="0"),
         },
         "enabled": env.bool("SETTLEMENT_STATEMENTS_ENABLED", default=True),
+    },
+    # Raises the escalation level of customer-service cases past their SLA due times.
+    "customer-service-sla-monitor": {
+        "task": "apps.customer_service.tasks.cases_escalate_breached_task",
+        "seconds": env.int("CUSTOMER_SERVICE_SLA_INTERVAL_SECONDS", default=300),
+        "enabled": env.bool("CUSTOMER_SERVICE_SLA_ENABLED", default=True),
     },
 }
 
@@ -386,6 +393,20 @@ PAYMENT_PROVIDERS: dict[str, dict] = {
 
 # --- After-sales ------------------------------------------------------------------------
 # `type` and `status` are field names of other apps' choices too: name the after-sale enums.
+
+# --- Customer service -------------------------------------------------------------------
+# Working hours of the business calendar the SLA clocks run on (Asia/Shanghai, HH:MM).
+CUSTOMER_SERVICE_WORKDAY_START = env("CUSTOMER_SERVICE_WORKDAY_START", default="09:00")
+CUSTOMER_SERVICE_WORKDAY_END = env("CUSTOMER_SERVICE_WORKDAY_END", default="18:00")
+# A resolution this many minutes overdue escalates to the director (level 3).
+CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES = env.int(
+    "CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES", default=24 * 60
+)
+CUSTOMER_SERVICE_BATCH_SIZE = env.int("CUSTOMER_SERVICE_BATCH_SIZE", default=5000)
+# How long the SMS code of an anonymous complaint stays valid.
+CUSTOMER_SERVICE_CODE_TTL_SECONDS = env.int("CUSTOMER_SERVICE_CODE_TTL_SECONDS", default=600)
+# Code requests per client IP (each phone is limited separately: 1 a minute, 5 an hour).
+CUSTOMER_SERVICE_CODE_RATE = env("CUSTOMER_SERVICE_CODE_RATE", default="10/h")
 
 # --- Settlement -------------------------------------------------------------------------
 # Statement periods are SETTLEMENT_PERIOD_DAYS long, counted (Asia/Shanghai dates) from the
