@@ -5,36 +5,50 @@ about its own stores (apps.customer_service.selectors.case_list_for_user), never
 notes, and may only answer them. Every action calls one service; a refusal becomes a message.
 """
 
+import csv
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
 from apps.core.admin import ReadOnlyTabularInline, render_action_form, run_each
 from apps.core.errors import ApplicationError
 from apps.customer_service import forms as cs_forms
 from apps.customer_service.models import (
     CalendarDay,
+    CallbackEvent,
+    CallbackVisit,
     CannedReply,
     Case,
     CaseAttachment,
     CaseEntry,
     CaseEvent,
+    ConfidentialAccess,
+    CustomerProfile,
+    EvaluationForm,
     SlaPolicy,
+    Survey,
+    Tier,
 )
+from apps.customer_service.reports import service_dashboard
 from apps.customer_service.selectors import (
     QUEUES,
     calendar_warnings,
+    callbacks_due,
     case_list_for_user,
     case_next_due,
     case_queue,
     sla_colour,
+    survey_results,
     user_is_service_staff,
 )
 from apps.customer_service.services import (
@@ -53,12 +67,19 @@ from apps.customer_service.services import (
     case_set_priority,
     case_start,
 )
+from apps.customer_service.services.callbacks import (
+    callback_attempt_failed,
+    callback_complete,
+    customer_confidential_read,
+    customer_tier_override,
+)
 from apps.customer_service.services.cases import (
     ASSIGN_PERMISSION,
     PARTNER_PERMISSION,
     PUBLISH_PERMISSION,
     SUPERVISE_PERMISSION,
 )
+from apps.customer_service.services.surveys import survey_invite
 
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 READ_ONLY_CONTEXT = {
@@ -268,6 +289,22 @@ class CaseAdmin(admin.ModelAdmin):
     def has_partner_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(PARTNER_PERMISSION) and not user_is_service_staff(request.user)
 
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(dashboard_view),
+                name="customer_service_dashboard",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"dashboard_url": reverse("admin:customer_service_dashboard")}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if object_id is None:
             return self.register_view(request)
@@ -327,6 +364,7 @@ class CaseAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("登记来电/来访投诉"),
+            "intro": _("电话或来访时代客户登记：先致歉，再记录时间、地点、人物、事件和联系方式。"),
             "opts": self.opts,
             "form": form,
         }
@@ -616,3 +654,386 @@ class CannedReplyAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "is_active"]
     list_filter = ["category", "is_active"]
     search_fields = ["title", "body"]
+
+
+# --- callbacks, archives, surveys, dashboard ----------------------------------------------
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = _("回访日期")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("today", _("今天及以前待回访")), ("overdue", _("已逾期"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "today":
+            return queryset.filter(pk__in=callbacks_due().values("pk"))
+        if self.value() == "overdue":
+            return queryset.filter(is_overdue=True)
+        return queryset
+
+
+class CallbackEventInline(ReadOnlyTabularInline):
+    model = CallbackEvent
+    fields = ["created_at", "kind", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = _("回访过程")
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+@admin.register(CallbackVisit)
+class CallbackVisitAdmin(admin.ModelAdmin):
+    list_display = [
+        "due_date",
+        "kind",
+        "required_role",
+        "customer",
+        "case",
+        "status",
+        "attempts",
+        "score",
+        "is_overdue",
+        "evaluate_link",
+    ]
+    list_filter = [DueFilter, "kind", "status", "required_role", "is_overdue"]
+    list_select_related = ["customer", "case"]
+    search_fields = ["case__number", "customer__phone", "customer__name", "contact_phone"]
+    readonly_fields = [
+        "kind",
+        "required_role",
+        "status",
+        "customer",
+        "case",
+        "contact_phone",
+        "due_date",
+        "form",
+        "attempts",
+        "score",
+        "answers",
+        "note",
+        "completed_at",
+        "completed_by",
+        "is_overdue",
+    ]
+    fields = ["assigned_to", *readonly_fields]
+    inlines = [CallbackEventInline]
+    actions = ["mark_attempt_failed"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<int:pk>/evaluate/",
+                self.admin_site.admin_view(self.evaluate_view),
+                name="customer_service_callbackvisit_evaluate",
+            ),
+            path(
+                "<int:pk>/print/",
+                self.admin_site.admin_view(self.print_view),
+                name="customer_service_callbackvisit_print",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("评价表"))
+    def evaluate_link(self, visit: CallbackVisit) -> str:
+        if visit.status == CallbackVisit.Status.SCHEDULED:
+            url = reverse("admin:customer_service_callbackvisit_evaluate", args=[visit.pk])
+            return format_html('<a href="{}">{}</a>', url, _("填写"))
+        url = reverse("admin:customer_service_callbackvisit_print", args=[visit.pk])
+        return format_html('<a href="{}">{}</a>', url, _("打印"))
+
+    def _visit(self, request, pk) -> CallbackVisit:
+        if not self.has_change_permission(request):
+            raise Http404
+        visit = CallbackVisit.objects.select_related("form", "case", "customer").filter(pk=pk)
+        visit = visit.first()
+        if visit is None:
+            raise Http404
+        return visit
+
+    def evaluate_view(self, request, pk):
+        visit = self._visit(request, pk)
+        questions = list(visit.form.questions) if visit.form else []
+        form = cs_forms.EvaluationAnswerForm(request.POST or None, questions=questions)
+        if request.method == "POST" and form.is_valid():
+            try:
+                callback_complete(
+                    visit=visit,
+                    actor=request.user,
+                    score=int(form.cleaned_data["score"]),
+                    answers=form.answers(),
+                    note=form.cleaned_data["note"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("回访评价已归档。"), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:customer_service_callbackvisit_print", args=[visit.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("回访评价表"),
+            "intro": _("评分 1–5，并回答评价表的每个问题；提交后归档，可打印。"),
+            "submit_label": _("提交并归档"),
+            "opts": self.opts,
+            "form": form,
+            "visit": visit,
+        }
+        return TemplateResponse(request, "admin/customer_service/case_register.html", context)
+
+    def print_view(self, request, pk):
+        visit = self._visit(request, pk)
+        return TemplateResponse(
+            request,
+            "customer_service/callback_print.html",
+            {"visit": visit, "answers": list((visit.answers or {}).items())},
+        )
+
+    @admin.action(permissions=["change"], description=_("记一次未联系上（三次后结束）"))
+    def mark_attempt_failed(self, request, queryset):
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda visit: callback_attempt_failed(visit=visit, actor=request.user),
+            success=_("已记录 %(count)d 次未联系上。"),
+        )
+
+
+@admin.register(EvaluationForm)
+class EvaluationFormAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+
+
+class TierForm(forms.Form):
+    tier = forms.ChoiceField(
+        label=_("人工等级"), choices=[("", _("取消人工调整")), *Tier.choices], required=False
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+
+@admin.register(CustomerProfile)
+class CustomerProfileAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "tier_display",
+        "tier_computed",
+        "tier_override",
+        "purchases_12m",
+        "credit_rating",
+        "account_manager",
+    ]
+    list_filter = ["tier_computed", "tier_override", "credit_rating"]
+    list_select_related = ["user", "account_manager"]
+    search_fields = ["user__name", "user__email"]
+    # Confidential fields never appear here; the "查看保密信息" page logs each view.
+    fields = [
+        "user",
+        "organisation",
+        "account_manager",
+        "credit_rating",
+        "notes",
+        "tier_computed",
+        "purchases_12m",
+        "tier_override",
+        "tier_override_reason",
+        "history",
+    ]
+    readonly_fields = [
+        "user",
+        "tier_computed",
+        "purchases_12m",
+        "tier_override",
+        "tier_override_reason",
+        "history",
+    ]
+    raw_id_fields = ["organisation", "account_manager"]
+    actions = ["override_tier"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_override_permission(self, request) -> bool:
+        return request.user.has_perm("customer_service.override_tier")
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<int:pk>/confidential/",
+                self.admin_site.admin_view(self.confidential_view),
+                name="customer_service_customerprofile_confidential",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("等级"))
+    def tier_display(self, profile: CustomerProfile) -> str:
+        return profile.tier or "—"
+
+    @admin.display(description=_("投诉与订单"))
+    def history(self, profile: CustomerProfile) -> str:
+        cases = reverse("admin:customer_service_case_changelist")
+        orders = reverse("admin:orders_order_changelist")
+        secret = reverse("admin:customer_service_customerprofile_confidential", args=[profile.pk])
+        return format_html(
+            '<a href="{}?customer__id__exact={}">{}</a> · <a href="{}?buyer__id__exact={}">{}</a>'
+            ' · <a href="{}">{}</a>',
+            cases,
+            profile.user_id,
+            _("历史投诉"),
+            orders,
+            profile.user_id,
+            _("交易记录"),
+            secret,
+            _("查看保密信息（留痕）"),
+        )
+
+    def confidential_view(self, request, pk):
+        profile = CustomerProfile.objects.filter(pk=pk).first()
+        if profile is None or not self.has_view_permission(request):
+            raise Http404
+        try:
+            values = customer_confidential_read(profile=profile, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:customer_service_customerprofile_change", args=[pk])
+            )
+        labels = {name: CustomerProfile._meta.get_field(name).verbose_name for name in values}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("客户保密信息"),
+            "opts": self.opts,
+            "profile": profile,
+            "rows": [(labels[name], value) for name, value in values.items()],
+        }
+        return TemplateResponse(request, "admin/customer_service/confidential.html", context)
+
+    @admin.action(permissions=["override"], description=_("人工调整等级（需填写原因）"))
+    def override_tier(self, request, queryset):
+        if "apply" in request.POST:
+            form = TierForm(request.POST)
+            if form.is_valid():
+                run_each(
+                    self,
+                    request,
+                    queryset,
+                    lambda profile: customer_tier_override(
+                        profile=profile,
+                        actor=request.user,
+                        tier=form.cleaned_data["tier"],
+                        reason=form.cleaned_data["reason"],
+                    ),
+                    success=_("已调整 %(count)d 位客户的等级。"),
+                )
+                return None
+        else:
+            form = TierForm()
+        return render_action_form(
+            self,
+            request,
+            queryset,
+            action="override_tier",
+            title=_("人工调整等级"),
+            form=form,
+            submit_label=_("确定"),
+        )
+
+
+@admin.register(ConfidentialAccess)
+class ConfidentialAccessAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "profile", "is_granted"]
+    list_filter = ["is_granted"]
+    list_select_related = ["user", "profile__user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["title", "is_active", "created_at", "response_count"]
+    readonly_fields = ["results"]
+    actions = ["invite_recent_customers"]
+
+    @admin.display(description=_("回答数"))
+    def response_count(self, survey: Survey) -> int:
+        return survey.responses.count()
+
+    @admin.display(description=_("汇总"))
+    def results(self, survey: Survey) -> str:
+        if survey.pk is None:
+            return "—"
+        rows = []
+        for row in survey_results(survey):
+            if row["kind"] == "score":
+                average = row["average"] if row["average"] is not None else "—"
+                value = _("%(avg)s 分（%(n)d 人）") % {"avg": average, "n": row["count"]}
+            else:
+                value = "；".join(row["answers"][:10])
+            rows.append((row["text"], value))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}：{}</li>", rows))
+
+    @admin.action(permissions=["change"], description=_("邀请近 30 天有投诉结案的客户"))
+    def invite_recent_customers(self, request, queryset):
+        since = timezone.now() - timedelta(days=30)
+        users = User.objects.filter(
+            service_cases__resolved_at__gte=since, is_active=True
+        ).distinct()
+        for survey in queryset:
+            count = survey_invite(survey=survey, users=users)
+            self.message_user(request, _("「%(s)s」已邀请 %(n)d 人。") % {"s": survey, "n": count})
+
+
+def dashboard_view(request):
+    """The figures: by category, store, product and lot; SLA met; medians; reopen rate;
+    callback completion; satisfaction; trend by week (table and CSV)."""
+    if not request.user.has_perm("customer_service.view_service_dashboard"):
+        raise Http404
+    days = int(request.GET.get("days", "90")) if request.GET.get("days", "").isdigit() else 90
+    board = service_dashboard(days=days)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="service-weekly.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow([_("周"), _("新增"), _("已解决"), _("按时解决")])
+        for row in board.weekly:
+            writer.writerow([row["week"].date(), row["opened"], row["resolved"], row["in_time"]])
+        writer.writerow([])
+        writer.writerow([_("类别"), _("数量")])
+        writer.writerows(board.by_category)
+        return response
+    context = {
+        **admin.site.each_context(request),
+        "title": _("客服统计"),
+        "board": board,
+        "tables": [
+            (_("按类别"), board.by_category),
+            (_("按店铺"), board.by_store),
+            (_("按商品"), board.by_product),
+            (_("按批次"), board.by_lot),
+        ],
+        "days": days,
+    }
+    return TemplateResponse(request, "admin/customer_service/dashboard.html", context)

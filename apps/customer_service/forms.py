@@ -180,3 +180,23 @@ class ReopenForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("哪里不满意"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class EvaluationAnswerForm(forms.Form):
+    """The evaluation form of a callback: a 1–5 score and one answer per question."""
+
+    score = forms.TypedChoiceField(
+        label=_("满意度评分"),
+        choices=[(str(n), str(n)) for n in range(5, 0, -1)],
+        coerce=int,
+    )
+    note = forms.CharField(label=_("回访记录"), widget=forms.Textarea(attrs=TEXT), required=False)
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        for index, question in enumerate(self.questions):
+            self.fields[f"q{index}"] = forms.CharField(label=question, max_length=500)
+
+    def answers(self) -> dict[str, str]:
+        return {q: self.cleaned_data[f"q{i}"] for i, q in enumerate(self.questions)}

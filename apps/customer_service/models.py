@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import StatusEvent, TimeStampedModel
-from apps.customer_service.errors import CaseErrorCode
+from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
+from apps.customer_service.errors import CallbackErrorCode, CaseErrorCode
 
 
 class Priority(models.TextChoices):
@@ -266,6 +266,7 @@ class Case(TimeStampedModel):
             ("assign_case", _("可指派/改派工单")),
             ("supervise_case", _("可驳回、合并工单和解除批次暂停")),
             ("reply_case_as_partner", _("可作为商家回复本店工单")),
+            ("view_service_dashboard", _("可查看客服统计")),
         ]
         indexes = [
             models.Index(fields=["status", "first_response_due"], name="case_first_due_idx"),
@@ -381,3 +382,283 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- callbacks, archives, surveys ---------------------------------------------------------
+
+
+class Tier(models.TextChoices):
+    A = "A", _("A 类（重点客户）")
+    B = "B", _("B 类")
+    C = "C", _("C 类")
+
+
+class EvaluationForm(models.Model):
+    """The questions asked on a callback (besides the 1–5 score)."""
+
+    name = models.CharField(_("名称"), max_length=60, unique=True)
+    questions = models.JSONField(_("问题"), default=list, help_text=_("问题文字的列表"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("回访评价表")
+        verbose_name_plural = _("回访评价表")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallbackVisit(TimeStampedModel):
+    """A callback or visit with its evaluation form, kept as the archived record."""
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", _("投诉回访")
+        KEY_ACCOUNT = "key_account", _("重点客户季度回访")
+        PRESIDENT = "president", _("总经理年度走访")
+        SURVEY = "survey", _("满意度电话调查")
+
+    class Role(models.TextChoices):
+        AGENT = "agent", _("客服专员")
+        SENIOR_MANAGER = "senior_manager", _("高级经理")
+        PRESIDENT = "president", _("总经理")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("待回访")
+        DONE = "done", _("已完成")
+        UNREACHABLE = "unreachable", _("三次未联系上")
+        CANCELLED = "cancelled", _("已取消")
+
+    TRANSITIONS = {
+        Status.SCHEDULED: {Status.DONE, Status.UNREACHABLE, Status.CANCELLED},
+        Status.DONE: set(),
+        Status.UNREACHABLE: set(),
+        Status.CANCELLED: set(),
+    }
+    TRANSITION_ERROR_CODE = CallbackErrorCode.INVALID_TRANSITION
+    STATUS_TIMESTAMPS = {Status.DONE: "completed_at", Status.UNREACHABLE: "completed_at"}
+    MAX_ATTEMPTS = 3
+
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    required_role = models.CharField(_("执行角色"), max_length=16, choices=Role.choices)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="service_callbacks",
+    )
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("工单"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+    )
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    due_date = models.DateField(_("应回访日期"), db_index=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("执行人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    form = models.ForeignKey(
+        EvaluationForm, verbose_name=_("评价表"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("未接通次数"), default=0)
+    score = models.PositiveSmallIntegerField(_("评分（1–5）"), null=True, blank=True)
+    answers = models.JSONField(_("评价表回答"), default=dict, blank=True)
+    note = models.TextField(_("回访记录"), max_length=2000, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回访人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_overdue = models.BooleanField(_("已逾期"), default=False, db_index=True)
+    # Makes scheduling idempotent: one visit per customer, kind and period.
+    schedule_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("回访")
+        verbose_name_plural = _("回访")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(score__gte=1) & Q(score__lte=5)),
+                name="callback_score_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_date}"
+
+
+class CallbackEvent(StatusEvent):
+    visit = models.ForeignKey(CallbackVisit, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
+
+
+class CustomerProfile(TimeStampedModel):
+    """A customer's archive. Transaction history is a query over orders, never a copy."""
+
+    class CreditRating(models.TextChoices):
+        GOOD = "good", _("良好")
+        NORMAL = "normal", _("一般")
+        POOR = "poor", _("较差")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户"),
+        on_delete=models.CASCADE,
+        related_name="service_profile",
+    )
+    organisation = models.ForeignKey(
+        "wholesale.BuyerOrganisation",
+        verbose_name=_("批发采购单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_service_profiles",
+    )
+    credit_rating = models.CharField(
+        _("信用等级"), max_length=8, choices=CreditRating.choices, default=CreditRating.NORMAL
+    )
+    tier_computed = models.CharField(_("计算等级"), max_length=1, choices=Tier.choices, blank=True)
+    tier_override = models.CharField(_("人工等级"), max_length=1, choices=Tier.choices, blank=True)
+    tier_override_reason = models.CharField(_("人工调整原因"), max_length=200, blank=True)
+    purchases_12m = models.DecimalField(
+        _("近 12 个月实付"), max_digits=14, decimal_places=2, default=0
+    )
+    tier_computed_at = models.DateTimeField(_("等级计算时间"), null=True, blank=True)
+    notes = models.TextField(_("备注"), max_length=2000, blank=True)
+    # Confidential: shown only with view_confidential_customerprofile, and every view logged.
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    credit_notes = models.TextField(_("信用备注"), max_length=1000, blank=True)
+
+    CONFIDENTIAL_FIELDS = ("contact_phone", "address", "credit_notes")
+
+    class Meta:
+        verbose_name = _("客户档案")
+        verbose_name_plural = _("客户档案")
+        ordering = ["-purchases_12m", "id"]
+        permissions = [
+            ("view_confidential_customerprofile", _("可查看客户档案中的保密信息")),
+            ("override_tier", _("可人工调整客户等级")),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def tier(self) -> str:
+        return self.tier_override or self.tier_computed
+
+
+class ConfidentialAccess(AppendOnlyModel):
+    """Who looked at (or tried to look at) a customer's confidential fields, and when."""
+
+    profile = models.ForeignKey(
+        CustomerProfile, on_delete=models.CASCADE, related_name="confidential_accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    is_granted = models.BooleanField(_("已允许"))
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    APPEND_ONLY_UPDATABLE = ("user",)
+
+    class Meta:
+        verbose_name = _("保密信息查看记录")
+        verbose_name_plural = _("保密信息查看记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.profile_id}"
+
+
+class Survey(TimeStampedModel):
+    """A satisfaction survey: staff write the questions, customers answer once by link."""
+
+    title = models.CharField(_("标题"), max_length=100)
+    questions = models.JSONField(
+        _("问题"),
+        default=list,
+        help_text=_(
+            '列表，每项如 {"text": "配送速度满意吗？", "kind": "score"}，kind 为 score 或 text'
+        ),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("满意度调查")
+        verbose_name_plural = _("满意度调查")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurveyInvite(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invites")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_invites"
+    )
+    token = models.CharField(max_length=40, unique=True, default=_public_key, editable=False)
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    used_at = models.DateTimeField(_("填写时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("调查邀请")
+        verbose_name_plural = _("调查邀请")
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "user"], name="uniq_survey_invite_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}:{self.user_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("customer_service:survey_answer", kwargs={"token": self.token})
+
+
+class SurveyResponse(models.Model):
+    invite = models.OneToOneField(SurveyInvite, on_delete=models.CASCADE, related_name="response")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    answers = models.JSONField(_("回答"), default=list)
+    average_score = models.DecimalField(
+        _("平均分"), max_digits=3, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("调查回答")
+        verbose_name_plural = _("调查回答")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} #{self.pk}"

@@ -18,6 +18,11 @@ ESCALATION_ROLES = {1: CS_SUPERVISOR, 2: CS_MANAGER, 3: CS_DIRECTOR}
 _AGENT = [
     *permission_grant("customer_service", ["case", "caseentry"], ("view", "add", "change")),
     "customer_service.view_cannedreply",
+    "customer_service.view_callbackvisit",
+    "customer_service.change_callbackvisit",
+    "customer_service.view_customerprofile",
+    "customer_service.view_survey",
+    "customer_service.view_surveyresponse",
 ]
 _SUPERVISOR = [
     *_AGENT,
@@ -25,8 +30,17 @@ _SUPERVISOR = [
     "customer_service.supervise_case",
     "customer_service.publish_caseentry",
     *permission_grant("customer_service", ["cannedreply", "slapolicy", "calendarday"]),
+    *permission_grant("customer_service", ["evaluationform", "survey"]),
+    "customer_service.add_callbackvisit",
+    "customer_service.view_service_dashboard",
 ]
-_MANAGER = [*_SUPERVISOR]
+_MANAGER = [
+    *_SUPERVISOR,
+    "customer_service.change_customerprofile",
+    "customer_service.view_confidential_customerprofile",
+    "customer_service.override_tier",
+    "customer_service.view_confidentialaccess",
+]
 
 GRANTS = {
     MERCHANT: ["customer_service.view_case", "customer_service.reply_case_as_partner"],

@@ -272,3 +272,31 @@ def complaint_subject_for(*, user: User, params) -> ComplaintSubject | None:
             return None
         return ComplaintSubject(channel=Case.Channel.TRACE_PAGE, lot=lot, store=lot.store)
     return ComplaintSubject(channel=Case.Channel.WEB)
+
+
+def survey_results(survey) -> list[dict]:
+    """Per question: the average of score questions, the answers of text ones."""
+    responses = list(survey.responses.values_list("answers", flat=True))
+    results = []
+    for index, question in enumerate(survey.questions):
+        answers = [r[index] for r in responses if index < len(r) and r[index] != ""]
+        row = {"text": question.get("text", ""), "kind": question.get("kind", "text")}
+        if row["kind"] == "score":
+            scores = [int(a) for a in answers if str(a).isdigit()]
+            row["average"] = round(sum(scores) / len(scores), 2) if scores else None
+            row["count"] = len(scores)
+        else:
+            row["answers"] = answers[:50]
+            row["count"] = len(answers)
+        results.append(row)
+    return results
+
+
+def callbacks_due(*, today=None) -> QuerySet:
+    """Scheduled callbacks due today or earlier (the agents' list for the day)."""
+    from apps.customer_service.models import CallbackVisit
+
+    today = today or timezone.localdate()
+    return CallbackVisit.objects.filter(
+        status=CallbackVisit.Status.SCHEDULED, due_date__lte=today
+    ).select_related("customer", "case", "assigned_to")

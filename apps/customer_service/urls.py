@@ -9,4 +9,5 @@ urlpatterns = [
     path("service/complaints/phone-code/", views.phone_code, name="phone_code"),
     path("service/complaints/c/<str:key>/", views.case_detail, name="case_by_key"),
     path("service/complaints/<str:number>/", views.case_detail, name="case_detail"),
+    path("service/surveys/<str:token>/", views.survey_answer_view, name="survey_answer"),
 ]

@@ -35,6 +35,7 @@ from apps.customer_service.selectors import (
     sla_colour,
 )
 from apps.customer_service.services import case_confirm, case_open, case_reopen, case_reply
+from apps.customer_service.services.surveys import survey_answer, survey_invite_get
 from apps.customer_service.services.verification import phone_code_check, phone_code_send
 
 
@@ -226,3 +227,34 @@ def case_detail(request: HttpRequest, number: str | None = None, key: str | None
         messages.error(request, exc.message)
         return redirect(_case_url(case, by_key=by_key))
     return redirect(_case_url(case, by_key=by_key))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_answer_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A satisfaction survey, answered once by the customer it was sent to."""
+    try:
+        invite = survey_invite_get(token=token, user=request.user)
+    except ApplicationError as exc:
+        return render(
+            request, "customer_service/survey.html", {"error": exc.message}, status=exc.status_code
+        )
+    questions = list(enumerate(invite.survey.questions))
+    error = ""
+    if invite.used_at is not None:
+        error = _("您已填写过这份调查，感谢参与。")
+    elif request.method == "POST":
+        answers = [request.POST.get(f"q{index}", "") for index, _q in questions]
+        try:
+            survey_answer(token=token, user=request.user, answers=answers)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("感谢您的反馈！"))
+            return redirect("customer_service:case_list")
+    return render(
+        request,
+        "customer_service/survey.html",
+        {"survey": invite.survey, "questions": questions, "error": error, "used": invite.used_at},
+        status=400 if error and request.method == "POST" else 200,
+    )

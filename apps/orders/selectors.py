@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.models import ProductImage, Sku
@@ -691,3 +691,14 @@ def recall_buyer_lines(*, lot: Lot) -> list[OrderLine]:
     for line in lines:
         line.is_recall_notified = (line.order_id, line.lot_id) in notified
     return lines
+
+
+def buyer_paid_totals(*, since) -> QuerySet:
+    """Per buyer, what they paid (less refunds) for orders paid since `since`: rows of
+    {"buyer_id", "total"}, one GROUP BY (customer-service tiers read this)."""
+    return (
+        Order.objects.filter(paid_at__gte=since)
+        .values("buyer_id")
+        .annotate(total=Sum(F("total_amount") - F("refunded_amount")))
+        .order_by()
+    )

@@ -218,6 +218,16 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("CUSTOMER_SERVICE_SLA_INTERVAL_SECONDS", default=300),
         "enabled": env.bool("CUSTOMER_SERVICE_SLA_ENABLED", default=True),
     },
+    # Customer tiers A/B/C, the key-account and president visits they need, overdue flags.
+    "customer-service-tiers": {
+        "task": "apps.customer_service.tasks.customer_tiers_refresh_task",
+        "crontab": {
+            "day_of_month": env("CUSTOMER_SERVICE_TIERS_DAY", default="1"),
+            "hour": env("CUSTOMER_SERVICE_TIERS_HOUR", default="3"),
+            "minute": "0",
+        },
+        "enabled": env.bool("CUSTOMER_SERVICE_TIERS_ENABLED", default=True),
+    },
 }
 
 # --- Django REST framework / OpenAPI ----------------------------------------------------
@@ -403,6 +413,9 @@ CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES = env.int(
     "CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES", default=24 * 60
 )
 CUSTOMER_SERVICE_BATCH_SIZE = env.int("CUSTOMER_SERVICE_BATCH_SIZE", default=5000)
+# Monthly tiers from 12-month paid purchases: the top share are A, the next share B.
+CUSTOMER_SERVICE_TIER_A_SHARE = env.float("CUSTOMER_SERVICE_TIER_A_SHARE", default=0.10)
+CUSTOMER_SERVICE_TIER_B_SHARE = env.float("CUSTOMER_SERVICE_TIER_B_SHARE", default=0.20)
 # How long the SMS code of an anonymous complaint stays valid.
 CUSTOMER_SERVICE_CODE_TTL_SECONDS = env.int("CUSTOMER_SERVICE_CODE_TTL_SECONDS", default=600)
 # Code requests per client IP (each phone is limited separately: 1 a minute, 5 an hour).

@@ -30,6 +30,7 @@ from apps.customer_service.models import (
     Priority,
 )
 from apps.customer_service.selectors import business_calendar, sla_policy_get
+from apps.customer_service.services.callbacks import callback_schedule_for_case
 from apps.orders.models import Order, OrderLine
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user
@@ -388,6 +389,7 @@ def case_resolve(
         fields=["root_cause", "resolution", "compensation", "callback_due"],
         at=now,
     )
+    callback_schedule_for_case(case=case)
     CaseEntry.objects.create(
         case=case,
         kind=CaseEntry.Kind.PUBLIC_REPLY,
