@@ -271,6 +271,11 @@ SPECTACULAR_SETTINGS = {
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
+        "CaseStatusEnum": "apps.customer_service.models.Case.Status",
+        "CaseChannelEnum": "apps.customer_service.models.Case.Channel",
+        "CaseCategoryEnum": "apps.customer_service.models.Case.Category",
+        "CasePriorityEnum": "apps.customer_service.models.Priority",
+        "CaseEntryKindEnum": "apps.customer_service.models.CaseEntry.Kind",
     },
 }
 
