@@ -201,3 +201,21 @@ def test_internal_notes_never_reach_the_shopper_page(client, shopper, agent):
 
     assert "正在核实" in html
     assert "怀疑仓库" not in html
+
+
+def test_trace_page_says_a_complaint_is_investigated_without_its_content(client, shopper, lot_a):
+    from apps.traceability.selectors import lot_primary_code
+
+    open_case(
+        shopper,
+        lot=lot_a,
+        category=Case.Category.FOOD_SAFETY,
+        description="吃了以后肚子疼，怀疑农药残留",
+    )
+
+    html = client.get(f"/t/{lot_primary_code(lot=lot_a).code}").content.decode()
+
+    assert "该批次暂停销售" in html
+    assert "收到食品安全投诉，正在调查" in html
+    assert "肚子疼" not in html
+    assert shopper.name not in html

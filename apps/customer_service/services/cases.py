@@ -215,7 +215,8 @@ def _lot_hold_for(case: Case, lot: Lot) -> None:
     """Stop selling the lot while the complaint is investigated (a recall's first step)."""
     if lot.status != Lot.Status.ACTIVE:
         return
-    reason = _("食品安全投诉 %(number)s 调查中") % {"number": case.number}
+    # The trace page shows this reason: that a complaint is investigated, never its content.
+    reason = _("收到食品安全投诉，正在调查")
     lot_hold(lot=lot, actor=None, reason=reason)
     event_record(case, kind="lot_hold", reason=reason, payload={"lot": lot.lot_number})
 
