@@ -44,6 +44,7 @@ from apps.customer_service.selectors import (
     QUEUES,
     calendar_warnings,
     callbacks_due,
+    case_customer_history,
     case_list_for_user,
     case_next_due,
     case_queue,
@@ -253,6 +254,47 @@ class CaseAdmin(admin.ModelAdmin):
         ),
     ]
     readonly_fields = [f for _name, opts in fieldsets for f in opts["fields"]]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not user_is_service_staff(request.user):
+            return fieldsets  # a merchant never sees the customer's other stores' affairs
+        return [*fieldsets, (_("客户的其他工单与订单"), {"fields": ["customer_history"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "customer_history"]
+
+    @admin.display(description=_("历史"))
+    def customer_history(self, case: Case) -> str:
+        history = case_customer_history(case=case)
+        cases = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> {} · {}</li>',
+            (
+                (
+                    reverse("admin:customer_service_case_change", args=[c.pk]),
+                    c.number,
+                    c.subject,
+                    c.get_status_display(),
+                )
+                for c in history.cases
+            ),
+        )
+        orders = format_html_join(
+            "",
+            "<li>{} · {} · ¥{} · {}</li>",
+            (
+                (o.number, o.store.name, o.total_amount, o.get_status_display())
+                for o in history.orders
+            ),
+        )
+        return format_html(
+            "<b>{}</b><ul>{}</ul><b>{}</b><ul>{}</ul>",
+            _("更早的工单"),
+            cases or "—",
+            _("最近订单"),
+            orders or "—",
+        )
 
     # --- scope and permissions -----------------------------------------------------------
 

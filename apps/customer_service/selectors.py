@@ -18,7 +18,7 @@ from apps.aftersales.selectors import aftersale_get_for_buyer
 from apps.customer_service.calendar import BusinessCalendar, calendar_years_missing
 from apps.customer_service.models import CalendarDay, Case, CaseEntry, Priority, SlaPolicy
 from apps.orders.models import Order, OrderLine
-from apps.orders.selectors import order_get_for_buyer
+from apps.orders.selectors import order_get_for_buyer, order_list_for_buyer
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user
 from apps.traceability.models import Lot
@@ -300,3 +300,20 @@ def callbacks_due(*, today=None) -> QuerySet:
     return CallbackVisit.objects.filter(
         status=CallbackVisit.Status.SCHEDULED, due_date__lte=today
     ).select_related("customer", "case", "assigned_to")
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    cases: list[Case]
+    orders: list[Order]
+
+
+def case_customer_history(*, case: Case, limit: int = 10) -> CustomerHistory:
+    """The customer's earlier cases and latest orders, beside the case in the back office
+    (two queries; orders through the orders app's own selector)."""
+    if case.customer_id is None:
+        earlier = Case.objects.filter(contact_phone=case.contact_phone).exclude(pk=case.pk)
+        return CustomerHistory(cases=list(earlier.order_by("-created_at")[:limit]), orders=[])
+    earlier = Case.objects.filter(customer_id=case.customer_id).exclude(pk=case.pk)
+    orders = order_list_for_buyer(user=case.customer).select_related("store")[:limit]
+    return CustomerHistory(cases=list(earlier.order_by("-created_at")[:limit]), orders=list(orders))

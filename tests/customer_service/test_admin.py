@@ -142,3 +142,20 @@ def test_calendar_page_warns_about_a_year_without_data(client, supervisor):
     response = client.get("/admin/customer_service/calendarday/", follow=True)
 
     assert "2027 年的法定节假日和调休尚无数据" in response.content.decode()
+
+
+def test_case_page_shows_the_customers_history_to_staff_only(
+    client, agent, merchant_a, shopper, store_a, store_b, django_assert_max_num_queries
+):
+    earlier = open_case(shopper, store=store_b, subject="上次的投诉")
+    case = open_case(shopper, store=store_a)
+    case_reply(case=case, actor=agent, body="已联系", kind="public_reply")
+    client.force_login(agent)
+
+    with django_assert_max_num_queries(25):
+        staff_page = client.get(_change(case)).content.decode()
+
+    assert earlier.number in staff_page
+    client.force_login(merchant_a)
+    merchant_page = client.get(_change(case)).content.decode()
+    assert earlier.number not in merchant_page
