@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("apps.logistics.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.aftersales.urls")),
+    path("", include("apps.customer_service.urls")),
     path("", include("apps.traceability.urls")),
     path("", include("apps.catalog.urls")),
 ]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.aftersales",
     "apps.settlement",
     "apps.logistics",
+    "apps.customer_service",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,22 @@ PERIODIC_TASKS: dict[str, dict] = {
         },
         "enabled": env.bool("SETTLEMENT_STATEMENTS_ENABLED", default=True),
     },
+    # Raises the escalation level of customer-service cases past their SLA due times.
+    "customer-service-sla-monitor": {
+        "task": "apps.customer_service.tasks.cases_escalate_breached_task",
+        "seconds": env.int("CUSTOMER_SERVICE_SLA_INTERVAL_SECONDS", default=300),
+        "enabled": env.bool("CUSTOMER_SERVICE_SLA_ENABLED", default=True),
+    },
+    # Customer tiers A/B/C, the key-account and president visits they need, overdue flags.
+    "customer-service-tiers": {
+        "task": "apps.customer_service.tasks.customer_tiers_refresh_task",
+        "crontab": {
+            "day_of_month": env("CUSTOMER_SERVICE_TIERS_DAY", default="1"),
+            "hour": env("CUSTOMER_SERVICE_TIERS_HOUR", default="3"),
+            "minute": "0",
+        },
+        "enabled": env.bool("CUSTOMER_SERVICE_TIERS_ENABLED", default=True),
+    },
 }
 
 # --- Django REST framework / OpenAPI ----------------------------------------------------
@@ -327,6 +344,11 @@ SPECTACULAR_SETTINGS = {
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
+        "CaseStatusEnum": "apps.customer_service.models.Case.Status",
+        "CaseChannelEnum": "apps.customer_service.models.Case.Channel",
+        "CaseCategoryEnum": "apps.customer_service.models.Case.Category",
+        "CasePriorityEnum": "apps.customer_service.models.Priority",
+        "CaseEntryKindEnum": "apps.customer_service.models.CaseEntry.Kind",
     },
 }
 
@@ -472,6 +494,23 @@ PAYMENT_PROVIDERS: dict[str, dict] = {
 
 # --- After-sales ------------------------------------------------------------------------
 # `type` and `status` are field names of other apps' choices too: name the after-sale enums.
+
+# --- Customer service -------------------------------------------------------------------
+# Working hours of the business calendar the SLA clocks run on (Asia/Shanghai, HH:MM).
+CUSTOMER_SERVICE_WORKDAY_START = env("CUSTOMER_SERVICE_WORKDAY_START", default="09:00")
+CUSTOMER_SERVICE_WORKDAY_END = env("CUSTOMER_SERVICE_WORKDAY_END", default="18:00")
+# A resolution this many minutes overdue escalates to the director (level 3).
+CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES = env.int(
+    "CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES", default=24 * 60
+)
+CUSTOMER_SERVICE_BATCH_SIZE = env.int("CUSTOMER_SERVICE_BATCH_SIZE", default=5000)
+# Monthly tiers from 12-month paid purchases: the top share are A, the next share B.
+CUSTOMER_SERVICE_TIER_A_SHARE = env.float("CUSTOMER_SERVICE_TIER_A_SHARE", default=0.10)
+CUSTOMER_SERVICE_TIER_B_SHARE = env.float("CUSTOMER_SERVICE_TIER_B_SHARE", default=0.20)
+# How long the SMS code of an anonymous complaint stays valid.
+CUSTOMER_SERVICE_CODE_TTL_SECONDS = env.int("CUSTOMER_SERVICE_CODE_TTL_SECONDS", default=600)
+# Code requests per client IP (each phone is limited separately: 1 a minute, 5 an hour).
+CUSTOMER_SERVICE_CODE_RATE = env("CUSTOMER_SERVICE_CODE_RATE", default="10/h")
 
 # --- Settlement -------------------------------------------------------------------------
 # Statement periods are SETTLEMENT_PERIOD_DAYS long, counted (Asia/Shanghai dates) from the
