@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, QuerySet, Sum
-from django.utils import timezone
 from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.models import ProductImage, Sku
@@ -730,10 +729,14 @@ def paid_order_figures(queryset: QuerySet[Order], *, since: datetime) -> SalesFi
         .aggregate(orders=Count("id"), amount=Sum("total_amount"))
     )
     return SalesFigures(orders=totals["orders"], amount=to_money(totals["amount"] or 0))
+
+
 def buyer_paid_totals(*, since) -> QuerySet:
     """Per buyer, what they paid (less refunds) for orders paid since `since`: rows of
     {"buyer_id", "total"}, one GROUP BY (customer-service tiers read this)."""
+    return (
         Order.objects.filter(paid_at__gte=since)
         .values("buyer_id")
         .annotate(total=Sum(F("total_amount") - F("refunded_amount")))
         .order_by()
+    )
