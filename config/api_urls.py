@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.aftersales.api.urls")),
     path("", include("apps.settlement.api.urls")),
     path("", include("apps.customer_service.api.urls")),
+    path("", include("apps.analytics.api.urls")),
 ]

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("apps.aftersales.urls")),
     path("", include("apps.customer_service.urls")),
     path("", include("apps.traceability.urls")),
+    path("", include("apps.analytics.urls")),
     path("", include("apps.catalog.urls")),
 ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.settlement",
     "apps.logistics",
     "apps.customer_service",
+    "apps.analytics",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,18 @@ PERIODIC_TASKS: dict[str, dict] = {
         },
         "enabled": env.bool("CUSTOMER_SERVICE_TIERS_ENABLED", default=True),
     },
+    # Market quotes → PriceDaily / PricePeriod, and paid orders → SalesDaily: incremental runs
+    # (only the days touched since the last run), cheap enough to run often.
+    "analytics-prices": {
+        "task": "apps.analytics.tasks.prices_aggregate_task",
+        "seconds": env.int("ANALYTICS_PRICES_INTERVAL_SECONDS", default=1800),
+        "enabled": env.bool("ANALYTICS_PRICES_ENABLED", default=True),
+    },
+    "analytics-sales": {
+        "task": "apps.analytics.tasks.sales_aggregate_task",
+        "seconds": env.int("ANALYTICS_SALES_INTERVAL_SECONDS", default=900),
+        "enabled": env.bool("ANALYTICS_SALES_ENABLED", default=True),
+    },
 }
 
 # --- Django REST framework / OpenAPI ----------------------------------------------------
@@ -349,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "CaseCategoryEnum": "apps.customer_service.models.Case.Category",
         "CasePriorityEnum": "apps.customer_service.models.Priority",
         "CaseEntryKindEnum": "apps.customer_service.models.CaseEntry.Kind",
+        "PriceScopeEnum": "apps.analytics.models.Scope",
+        "CertificateScopeEnum": "apps.traceability.models.Certificate.Scope",
     },
 }
 
@@ -517,6 +532,14 @@ CUSTOMER_SERVICE_CODE_RATE = env("CUSTOMER_SERVICE_CODE_RATE", default="10/h")
 # anchor date; a Monday anchor with 7 days gives Monday–Sunday weeks.
 SETTLEMENT_PERIOD_DAYS = env.int("SETTLEMENT_PERIOD_DAYS", default=7)
 SETTLEMENT_PERIOD_ANCHOR = env("SETTLEMENT_PERIOD_ANCHOR", default="2024-01-01")  # ISO date
+
+# --- Analytics (大数据) -----------------------------------------------------------------
+# Imported quotes outside this range (元/公斤, after unit conversion) are refused as absurd.
+ANALYTICS_PRICE_MIN = env("ANALYTICS_PRICE_MIN", default="0.01")
+ANALYTICS_PRICE_MAX = env("ANALYTICS_PRICE_MAX", default="10000")
+# A day's price is a spike when |price − MA30| / SD30 reaches this (DOMAIN.md: 3).
+ANALYTICS_SPIKE_Z = env.float("ANALYTICS_SPIKE_Z", default=3.0)
+ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,
