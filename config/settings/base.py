@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.aftersales",
     "apps.settlement",
     "apps.logistics",
+    "apps.distribution",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.RateLimitedMiddleware",
+    "apps.distribution.middleware.ReferralMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -200,6 +202,12 @@ PERIODIC_TASKS: dict[str, dict] = {
         "task": "apps.logistics.tasks.shipments_flag_overdue_task",
         "seconds": env.int("LOGISTICS_OVERDUE_INTERVAL_SECONDS", default=900),
         "enabled": env.bool("LOGISTICS_OVERDUE_ENABLED", default=True),
+    },
+    # Releases frozen promoter commissions whose orders were received N (config) days ago.
+    "distribution-release-commissions": {
+        "task": "apps.distribution.tasks.commissions_release_due_task",
+        "seconds": env.int("DISTRIBUTION_RELEASE_INTERVAL_SECONDS", default=3600),
+        "enabled": env.bool("DISTRIBUTION_RELEASE_ENABLED", default=True),
     },
     # Weekly merchant settlement statements (结算单) for the period that has just ended.
     "settlement-statements": {
