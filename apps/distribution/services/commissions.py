@@ -251,21 +251,39 @@ def commissions_release_due(*, now: datetime | None = None, batch_size: int = RE
     """Make available every frozen record whose order was received at least the freeze days
     ago and has no after-sale open; returns how many. Idempotent, in batches each committed on
     its own, set-based (one UPDATE of the records, bulk inserts of events and balance entries,
-    one UPDATE per promoter). Rows a refund holds locked are skipped and picked up next run."""
+    one UPDATE per promoter). Orders a refund holds locked are skipped and picked up next run.
+
+    This is the one move of a commission not made by `transition` (one row at a time would
+    not meet the job's figure over a million records); the move is still checked against
+    CommissionRecord.TRANSITIONS and written as one event row per record."""
     now = now or timezone.now()
     freeze_days = config_current().freeze_days
     assert transition_allowed(CommissionRecord(status=Status.FROZEN), Status.AVAILABLE)
     released = 0
     while True:
         with transaction.atomic():
-            ids = list(
-                _due(now, freeze_days)
-                .select_for_update(skip_locked=True, of=("self",))
-                .order_by("pk")
-                .values_list("pk", flat=True)[:batch_size]
+            # Lock order rows before commission rows, as orders' refund path does (order →
+            # its lines → commission records): the other way round the two deadlock.
+            due = _due(now, freeze_days)
+            order_ids = list(
+                due.order_by("order_id").values_list("order_id", flat=True).distinct()[:batch_size]
             )
-            if not ids:
+            if not order_ids:
                 return released
+            locked = list(
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=order_ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            if not locked:
+                return released  # all busy (a refund in progress): the next run takes them
+            ids = list(
+                due.filter(order_id__in=locked)
+                .select_for_update(of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
             released += _release(ids, now)
 
 
