@@ -2,11 +2,17 @@
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core.money import to_money
-from apps.distribution.models import ZERO, Promoter, ReferralBinding
+from apps.distribution.models import (
+    ZERO,
+    CommissionRecord,
+    Promoter,
+    ReferralBinding,
+    Withdrawal,
+)
 from apps.orders.models import Order
 
 
@@ -48,3 +54,94 @@ def team_user_ids(*, promoter: Promoter) -> tuple[QuerySet, QuerySet]:
     level1 = ReferralBinding.objects.filter(promoter=promoter).values("user_id")
     level2 = ReferralBinding.objects.filter(promoter__user_id__in=level1).values("user_id")
     return level1, level2
+
+
+# --- the promoter centre -------------------------------------------------------------------
+
+
+def promoter_summary(*, promoter: Promoter, now=None) -> dict[str, Decimal | int]:
+    """Frozen, available balance, withdrawn and total earned; today's and this month's
+    expected earnings; team sizes. A fixed handful of queries whatever the team size."""
+    now = timezone.localtime(now or timezone.now())
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    net = F("amount") - F("reversed_amount")
+    live = ~Q(status=CommissionRecord.Status.CANCELLED)
+    sums = CommissionRecord.objects.filter(promoter=promoter).aggregate(
+        frozen=Sum(net, filter=Q(status=CommissionRecord.Status.FROZEN)),
+        total=Sum(net, filter=live),
+        today=Sum(net, filter=live & Q(created_at__gte=day_start)),
+        month=Sum(net, filter=live & Q(created_at__gte=month_start)),
+    )
+    withdrawn = Withdrawal.objects.filter(
+        promoter=promoter, status=Withdrawal.Status.PAID
+    ).aggregate(total=Sum("amount"))["total"]
+    level1, level2 = team_user_ids(promoter=promoter)
+    return {
+        "balance": promoter.balance,
+        "frozen": to_money(sums["frozen"] or ZERO),
+        "total": to_money(sums["total"] or ZERO),
+        "today": to_money(sums["today"] or ZERO),
+        "month": to_money(sums["month"] or ZERO),
+        "withdrawn": to_money(withdrawn or ZERO),
+        "team_level1": level1.count(),
+        "team_level2": level2.count(),
+    }
+
+
+def commission_list_for_promoter(*, promoter: Promoter) -> QuerySet[CommissionRecord]:
+    """The promoter's records with the order's number, store and line title — never the buyer."""
+    return (
+        CommissionRecord.objects.filter(promoter=promoter)
+        .select_related("order", "line", "store")
+        .only(
+            "id",
+            "level",
+            "amount",
+            "reversed_amount",
+            "status",
+            "created_at",
+            "available_at",
+            "order__number",
+            "order__status",
+            "line__title",
+            "line__spec",
+            "line__paid_amount",
+            "store__name",
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def team_members(*, promoter: Promoter, level: int) -> QuerySet[ReferralBinding]:
+    level1, _level2 = team_user_ids(promoter=promoter)
+    if level == 1:
+        bindings = ReferralBinding.objects.filter(promoter=promoter)
+    else:
+        bindings = ReferralBinding.objects.filter(promoter__user_id__in=level1)
+    return bindings.select_related("user").order_by("-bound_at", "-id")
+
+
+def withdrawal_list_for_promoter(*, promoter: Promoter) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(promoter=promoter).order_by("-created_at", "-id")
+
+
+def promoter_ranking(*, by: str, limit: int = 10) -> list[Promoter]:
+    """Top active promoters by commission earned (not cancelled) or by invitations."""
+    promoters = Promoter.objects.filter(status=Promoter.Status.ACTIVE).select_related("user")
+    if by == "invitations":
+        promoters = promoters.annotate(score=Count("bindings"))
+    else:
+        promoters = promoters.annotate(
+            score=Sum(
+                F("commission_records__amount") - F("commission_records__reversed_amount"),
+                filter=~Q(commission_records__status=CommissionRecord.Status.CANCELLED),
+            )
+        )
+    return list(promoters.filter(score__gt=0).order_by("-score", "pk")[:limit])
+
+
+def mask_name(name: str) -> str:
+    """Team pages and rankings show people as 王** — never a full name or contact."""
+    name = str(name or "")
+    return (name[:1] + "**") if name else "**"
