@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("apps.logistics.api.urls")),
     path("", include("apps.aftersales.api.urls")),
     path("", include("apps.settlement.api.urls")),
+    path("", include("apps.distribution.api.urls")),
 ]

@@ -19,7 +19,7 @@ from apps.orders.services.checkout import order_place
 from apps.orders.services.lifecycle import order_record_refund, payment_order_mark_paid
 from tests.factories import UserFactory
 from tests.orders.conftest import make_address, make_sku
-from tests.settlement.conftest import complete, divisions
+from tests.settlement.conftest import complete, divisions, finance
 
 D = Decimal
 _keys = itertools.count(1)
@@ -77,4 +77,4 @@ def assert_ledger_balanced() -> None:
         assert promoter.balance == D(sums.get(promoter.pk) or "0.00"), promoter
 
 
-__all__ = ["complete", "divisions"]
+__all__ = ["complete", "divisions", "finance"]
