@@ -365,6 +365,7 @@ class CommissionRecord(TimeStampedModel):
     }
     TRANSITION_ERROR_CODE = DistributionErrorCode.INVALID_TRANSITION
     STATUS_TIMESTAMPS = {Status.AVAILABLE: "available_at", Status.CANCELLED: "cancelled_at"}
+    LEVEL_CHOICES = [(1, _("一级")), (2, _("二级"))]
 
     order = models.ForeignKey(
         "orders.Order",
@@ -387,7 +388,7 @@ class CommissionRecord(TimeStampedModel):
         related_name="commission_records",
         verbose_name=_("推广员"),
     )
-    level = models.PositiveSmallIntegerField(_("层级"), choices=[(1, _("一级")), (2, _("二级"))])
+    level = models.PositiveSmallIntegerField(_("层级"), choices=LEVEL_CHOICES)
     base = models.DecimalField(_("计佣基数"), **MONEY)
     rate = models.DecimalField(_("佣金比例(%)"), max_digits=5, decimal_places=2, null=True)
     fixed_amount = models.DecimalField(_("固定佣金(每件)"), **MONEY, null=True)

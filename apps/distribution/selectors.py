@@ -145,3 +145,21 @@ def mask_name(name: str) -> str:
     """Team pages and rankings show people as 王** — never a full name or contact."""
     name = str(name or "")
     return (name[:1] + "**") if name else "**"
+
+
+def promoter_sales_by_product() -> QuerySet:
+    """Staff report: per product, the sales promoters brought (from level-1 records, so each
+    line counts once) and all commission on them, cancelled records left out."""
+    net = F("amount") - F("reversed_amount")
+    first = Q(level=1)
+    return (
+        CommissionRecord.objects.exclude(status=CommissionRecord.Status.CANCELLED)
+        .values("line__product_id", "line__title", "store__name")
+        .annotate(
+            orders=Count("order", distinct=True, filter=first),
+            quantity=Sum("line__quantity", filter=first),
+            paid=Sum("line__paid_amount", filter=first),
+            commission=Sum(net),
+        )
+        .order_by("-paid", "line__product_id")
+    )

@@ -262,6 +262,12 @@ SPECTACULAR_SETTINGS = {
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
+        "PromoterStatusEnum": "apps.distribution.models.Promoter.Status",
+        "PromoterSourceEnum": "apps.distribution.models.Promoter.Source",
+        "CommissionStatusEnum": "apps.distribution.models.CommissionRecord.Status",
+        "CommissionLevelEnum": "apps.distribution.models.CommissionRecord.LEVEL_CHOICES",
+        "WithdrawalStatusEnum": "apps.distribution.models.Withdrawal.Status",
+        "WithdrawalMethodEnum": "apps.distribution.models.Withdrawal.Method",
     },
 }
 

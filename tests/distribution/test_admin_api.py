@@ -195,3 +195,33 @@ def test_staff_api_needs_permissions_and_reviews_withdrawals(api_client, shopper
     withdrawal.promoter.refresh_from_db()
     assert withdrawal.promoter.balance == D("100.00")
     assert_ledger_balanced()
+
+
+def test_staff_report_of_sales_brought_by_promoters_with_csv(
+    api_client, staff, shopper, store_a, divisions
+):
+    from tests.distribution.conftest import bind, place_paid
+
+    config_update(actor=None)
+    bind(shopper, make_promoter("甲", upline=make_promoter("乙")))
+    sku = brokerage_sku(store_a, "40.00")
+    place_paid(shopper, [(sku, 2)])
+    api_client.force_authenticate(shopper)
+    assert api_client.get("/api/v1/distribution/staff/product-sales/").status_code == 403
+
+    api_client.force_authenticate(staff)
+    rows = api_client.get("/api/v1/distribution/staff/product-sales/").json()
+    csv = api_client.get("/api/v1/distribution/staff/product-sales/?export=csv")
+
+    assert rows == [
+        {
+            "product_id": sku.product_id,
+            "title": sku.product.title,
+            "store_name": store_a.name,
+            "orders": 1,
+            "quantity": 2,
+            "paid": "80.00",
+            "commission": "12.00",
+        }
+    ]
+    assert "80.00,12.00" in csv.content.decode("utf-8-sig")

@@ -140,3 +140,13 @@ class WithdrawalReasonInputSerializer(serializers.Serializer):
 
 class PayoutInputSerializer(serializers.Serializer):
     payout_reference = serializers.CharField(max_length=64)
+
+
+class ProductSalesSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(source="line__product_id", allow_null=True)
+    title = serializers.CharField(source="line__title")
+    store_name = serializers.CharField(source="store__name")
+    orders = serializers.IntegerField()
+    quantity = serializers.IntegerField(allow_null=True)
+    paid = serializers.DecimalField(**MONEY, allow_null=True)
+    commission = serializers.DecimalField(**MONEY, allow_null=True)

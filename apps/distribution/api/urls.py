@@ -32,6 +32,11 @@ urlpatterns = [
         views.StaffWithdrawalListApi.as_view(),
         name="api-distribution-staff-withdrawals",
     ),
+    path(
+        "distribution/staff/product-sales/",
+        views.StaffProductSalesApi.as_view(),
+        name="api-distribution-staff-product-sales",
+    ),
     *(
         path(
             f"distribution/staff/withdrawals/<int:pk>/{action}/",

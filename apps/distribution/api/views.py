@@ -20,6 +20,7 @@ from apps.distribution.api.serializers import (
     BindInputSerializer,
     CommissionSerializer,
     PayoutInputSerializer,
+    ProductSalesSerializer,
     PromoterCentreSerializer,
     PromoterSerializer,
     StaffCommissionSerializer,
@@ -30,11 +31,13 @@ from apps.distribution.api.serializers import (
     WithdrawalReasonInputSerializer,
     WithdrawalSerializer,
 )
+from apps.distribution.exports import csv_response
 from apps.distribution.models import CommissionRecord, Promoter, ReferralBinding, Withdrawal
 from apps.distribution.selectors import (
     commission_list_for_promoter,
     mask_name,
     promoter_for_user,
+    promoter_sales_by_product,
     promoter_summary,
     team_members,
     withdrawal_list_for_promoter,
@@ -251,3 +254,43 @@ class StaffWithdrawalActionApi(APIView):
             service = withdrawal_reject if self.action_name == "reject" else withdrawal_mark_failed
             withdrawal = service(withdrawal=withdrawal, actor=actor, **data.validated_data)
         return Response(StaffWithdrawalSerializer(withdrawal).data)
+
+
+class StaffProductSalesApi(APIView):
+    permission_classes = [IsAuthenticated, _has("distribution.view_commissionrecord")]
+
+    @extend_schema(
+        tags=[STAFF_TAG],
+        summary=_("推广员带来的商品销售（?export=csv 导出）"),
+        parameters=[OpenApiParameter("export", str, enum=["csv"], required=False)],
+        responses={200: ProductSalesSerializer(many=True), **error_responses(403)},
+    )
+    def get(self, request: Request):
+        rows = list(promoter_sales_by_product()[:1000])
+        if request.query_params.get("export") == "csv":
+            header = [
+                _("商品ID"),
+                _("商品"),
+                _("店铺"),
+                _("订单数"),
+                _("件数"),
+                _("实付"),
+                _("佣金"),
+            ]
+            return csv_response(
+                "promoter-product-sales.csv",
+                header,
+                (
+                    [
+                        r["line__product_id"],
+                        r["line__title"],
+                        r["store__name"],
+                        r["orders"],
+                        r["quantity"] or 0,
+                        f"{r['paid'] or 0:.2f}",
+                        f"{r['commission'] or 0:.2f}",
+                    ]
+                    for r in rows
+                ),
+            )
+        return Response(ProductSalesSerializer(rows, many=True).data)
