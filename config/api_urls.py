@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("apps.settlement.api.urls")),
     path("", include("apps.customer_service.api.urls")),
     path("", include("apps.analytics.api.urls")),
+    path("", include("apps.distribution.api.urls")),
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("me/", include("apps.accounts.urls")),
     path("stores/", include("apps.stores.urls")),
     path("wholesale/", include("apps.wholesale.urls")),
+    path("distribution/", include("apps.distribution.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

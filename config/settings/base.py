@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.logistics",
     "apps.customer_service",
     "apps.analytics",
+    "apps.distribution",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.RateLimitedMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
+    "apps.distribution.middleware.ReferralMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -253,6 +255,12 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("AFTERSALE_LAPSE_INTERVAL_SECONDS", default=600),
         "enabled": env.bool("AFTERSALE_LAPSE_ENABLED", default=True),
     },
+    # Releases frozen promoter commissions whose orders were received N (config) days ago.
+    "distribution-release-commissions": {
+        "task": "apps.distribution.tasks.commissions_release_due_task",
+        "seconds": env.int("DISTRIBUTION_RELEASE_INTERVAL_SECONDS", default=3600),
+        "enabled": env.bool("DISTRIBUTION_RELEASE_ENABLED", default=True),
+    },
     # Weekly merchant settlement statements (结算单) for the period that has just ended.
     "settlement-statements": {
         "task": "apps.settlement.tasks.settlement_statements_generate_task",
@@ -364,6 +372,12 @@ SPECTACULAR_SETTINGS = {
         "CaseEntryKindEnum": "apps.customer_service.models.CaseEntry.Kind",
         "PriceScopeEnum": "apps.analytics.models.Scope",
         "CertificateScopeEnum": "apps.traceability.models.Certificate.Scope",
+        "PromoterStatusEnum": "apps.distribution.models.Promoter.Status",
+        "PromoterSourceEnum": "apps.distribution.models.Promoter.Source",
+        "CommissionStatusEnum": "apps.distribution.models.CommissionRecord.Status",
+        "CommissionLevelEnum": "apps.distribution.models.CommissionRecord.LEVEL_CHOICES",
+        "WithdrawalStatusEnum": "apps.distribution.models.Withdrawal.Status",
+        "WithdrawalMethodEnum": "apps.distribution.models.Withdrawal.Method",
     },
 }
 
