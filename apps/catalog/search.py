@@ -153,15 +153,35 @@ def pinyin_syllables() -> frozenset[str]:
     return frozenset(s for s in syllables if s.isascii() and re.search("[aeiouv]", s))
 
 
+def pinyin_split(text: str) -> list[str] | None:
+    """Latin letters as the fewest whole pinyin syllables (wuchangdami → wu chang da mi), or
+    None when they are not pinyin (wcdm, qc: initials)."""
+    syllables = pinyin_syllables()
+    best: list[list[str] | None] = [[]] + [None] * len(text)
+    for end in range(1, len(text) + 1):
+        for start in range(max(0, end - 6), end):
+            head = best[start]
+            better = best[end] is None or len(head or ()) + 1 < len(best[end])
+            if head is not None and text[start:end] in syllables and better:
+                best[end] = [*head, text[start:end]]
+    return best[len(text)]
+
+
 def is_pinyin(text: str) -> bool:
     """Whether Latin letters read as whole pinyin syllables (wuchang, qicheng, dami)."""
-    syllables = pinyin_syllables()
-    ok = [True] + [False] * len(text)
-    for end in range(1, len(text) + 1):
-        ok[end] = any(
-            ok[start] and text[start:end] in syllables for start in range(max(0, end - 6), end)
-        )
-    return ok[len(text)]
+    return pinyin_split(text) is not None
+
+
+def _pinyin_word_splits(term: str) -> list[tuple[str, ...]]:
+    """wuchangdami → (wuchang, dami): full pinyin of several two-syllable words typed
+    together, which need not stand next to each other in the title."""
+    syllables = pinyin_split(term)
+    if syllables is None or len(syllables) < 4:
+        return []
+    pairs = ["".join(syllables[i : i + 2]) for i in range(0, len(syllables), 2)]
+    if len(syllables) % 2:
+        pairs[-2:] = ["".join(pairs[-2:])]
+    return [tuple(pairs)]
 
 
 def _initial_splits(term: str) -> list[tuple[str, ...]]:
@@ -335,17 +355,31 @@ def _segments(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_words(jieba.cut(text)))) or (text,)
 
 
+def _words_and_synonyms(text: str, synonyms: dict[str, list[str]]) -> list[str]:
+    """The query's words; a run typed as one piece that is in the synonym table stays whole
+    (荷兰薯 rather than 荷兰 + 薯), so that staff can add any word without a dictionary."""
+    words: list[str] = []
+    for chunk in text.split():
+        if chunk in synonyms:
+            words.append(chunk)
+        else:
+            words.extend(_words(jieba.cut(chunk)))
+    return list(dict.fromkeys(words))[:MAX_QUERY_TERMS]
+
+
 def parse_query(query: str, *, synonyms: dict[str, list[str]] | None = None) -> ParsedQuery:
     synonyms = synonym_map() if synonyms is None else synonyms
+    text = normalize((query or "")[:100])
     groups = []
-    for term in query_terms(query):
-        forms = [Form((term,), alternative=False)]
+    for term in _words_and_synonyms(text, synonyms):
+        forms = [Form(_segments(term) if _HAN.search(term) else (term,), alternative=False)]
         for word in synonyms.get(term, [])[:MAX_SYNONYMS]:
             forms.append(Form(_segments(word), alternative=True))
-        if _LATIN.match(term) and len(term) >= 2 and not is_pinyin(term):
-            forms += [Form(split, alternative=True) for split in _initial_splits(term)]
+        if _LATIN.match(term) and len(term) >= 2:
+            splits = _pinyin_word_splits(term) if is_pinyin(term) else _initial_splits(term)
+            forms += [Form(split, alternative=True) for split in splits]
         groups.append(TermGroup(term, tuple(dict.fromkeys(forms)), _readings(term)))
-    return ParsedQuery(normalize(query)[:100], tuple(groups))
+    return ParsedQuery(text, tuple(groups))
 
 
 def _with_homophones(parsed: ParsedQuery) -> ParsedQuery:

@@ -140,6 +140,45 @@ def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Pro
     return qs, did_you_mean
 
 
+@dataclass(frozen=True)
+class SearchSuggestions:
+    """What the search box offers while the shopper types: product titles, then the
+    categories and stores of the best matching products."""
+
+    products: list[tuple[int, str]] = field(default_factory=list)
+    categories: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+    stores: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+
+
+SUGGEST_ROWS = 60
+
+
+def search_suggestions(query: str, *, limit: int = 6) -> SearchSuggestions:
+    """Suggestions for a partly typed query, from the same index and ranking as the search
+    (the last word counts as the start of a word: 五常大 → 五常大米). 1-2 queries."""
+    if not query.strip():
+        return SearchSuggestions()
+    match = search_products(products_sellable(), query)
+    if not match.ranked:
+        return SearchSuggestions()
+    rows = match.queryset.order_by("-search_score", "-id").values_list(
+        "id", "title", "category__slug", "category__name", "store__slug", "store__name"
+    )[:SUGGEST_ROWS]
+    products: dict[str, int] = {}
+    categories: dict[str, str] = {}
+    stores: dict[str, str] = {}
+    for pk, title, category_slug, category_name, store_slug, store_name in rows:
+        if len(products) < limit:
+            products.setdefault(title, pk)
+        categories.setdefault(category_slug, category_name)
+        stores.setdefault(store_slug, store_name)
+    return SearchSuggestions(
+        products=[(pk, title) for title, pk in products.items()],
+        categories=list(categories.items())[: max(limit // 2, 1)],
+        stores=list(stores.items())[: max(limit // 2, 1)],
+    )
+
+
 def _all_skus_held() -> Q:
     """Every active SKU is held by a lot recall (Sku.is_held): the card says 暂停销售.
 
