@@ -21,9 +21,11 @@ from apps.catalog.models import (
     Certification,
     Product,
     ProductImage,
+    SearchSynonym,
     Sku,
     WholesaleTier,
 )
+from apps.catalog.search import parse_synonym_words
 from apps.catalog.selectors import skus_low_stock
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import (
@@ -81,6 +83,37 @@ class CategoryAdmin(admin.ModelAdmin):
         if db_field.name == "parent":
             kwargs["queryset"] = Category.objects.select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SearchSynonymForm(forms.ModelForm):
+    class Meta:
+        model = SearchSynonym
+        fields = ["words", "one_way", "is_active"]
+
+    def clean_words(self) -> str:
+        words = parse_synonym_words(self.cleaned_data["words"])
+        if len(words) < 2:
+            raise ValidationError(_("至少填写两个词，用空格或逗号分隔。"))
+        return " ".join(dict.fromkeys(words))
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Platform staff keep the search synonym table; an edit applies to the next search."""
+
+    form = SearchSynonymForm
+    list_display = ["words", "one_way", "is_active", "updated_at"]
+    list_filter = ["one_way", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["words"]
+
+    def has_module_permission(self, request):
+        return user_can_manage_all_stores(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return user_can_manage_all_stores(request.user) and super().has_view_permission(
+            request, obj
+        )
 
 
 class CategoryChoiceField(forms.ModelChoiceField):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_cold_chain_range_sku_held'),
+        ('catalog', '0005_seed_search_synonyms'),
     ]
 
     operations = [
