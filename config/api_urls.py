@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.traceability.api.urls")),
     path("", include("apps.wholesale.api.urls")),
+    path("", include("apps.promotions.api.urls")),
     path("", include("apps.payments.api.urls")),
     path("", include("apps.orders.api.urls")),
     path("", include("apps.logistics.api.urls")),

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("apps.promotions.urls")),
     path("", include("apps.payments.urls")),
     path("", include("apps.logistics.urls")),
     path("", include("apps.orders.urls")),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.traceability",
     "apps.wholesale",
+    "apps.promotions",
     "apps.orders",
     "apps.payments",
     "apps.aftersales",
