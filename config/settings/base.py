@@ -192,13 +192,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
-    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
     # Delivers side effects recorded in the outbox (apps/core/outbox.py) that are due.
     "core-outbox-dispatch": {
         "task": "apps.core.tasks.outbox_dispatch_task",
         "seconds": env.int("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=15),
         "enabled": env.bool("OUTBOX_DISPATCH_ENABLED", default=True),
     },
+    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
     "orders-cancel-expired-payment-orders": {
         "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
         "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
