@@ -90,11 +90,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Bounded waits on PostgreSQL (milliseconds, 0 = none): a row lock not granted within
 # DB_LOCK_TIMEOUT_MS, or a statement running past DB_STATEMENT_TIMEOUT_MS, is an error that
-# the web answers with 503 + Retry-After (apps/core/middleware.py). Keep the statement timeout
-# below gunicorn's --timeout so the database gives up first; a worker running long batch jobs
-# may raise it (docs/operations.md).
+# the web answers with 503 + Retry-After (apps/core/middleware.py). The statement timeout is
+# for web requests: config/wsgi.py defaults it to 20 s (below gunicorn's --timeout, so the
+# database gives up first); migrations and batch jobs run without one (docs/operations.md).
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
-DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
