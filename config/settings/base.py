@@ -95,11 +95,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Bounded waits on PostgreSQL (milliseconds, 0 = none): a row lock not granted within
 # DB_LOCK_TIMEOUT_MS, or a statement running past DB_STATEMENT_TIMEOUT_MS, is an error that
-# the web answers with 503 + Retry-After (apps/core/middleware.py). Keep the statement timeout
-# below gunicorn's --timeout so the database gives up first; a worker running long batch jobs
-# may raise it (docs/operations.md).
+# the web answers with 503 + Retry-After (apps/core/middleware.py). The statement timeout is
+# for web requests: config/wsgi.py defaults it to 20 s (below gunicorn's --timeout, so the
+# database gives up first); migrations and batch jobs run without one (docs/operations.md).
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
-DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
@@ -207,13 +207,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
-    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
     # Delivers side effects recorded in the outbox (apps/core/outbox.py) that are due.
     "core-outbox-dispatch": {
         "task": "apps.core.tasks.outbox_dispatch_task",
         "seconds": env.int("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=15),
         "enabled": env.bool("OUTBOX_DISPATCH_ENABLED", default=True),
     },
+    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
     "orders-cancel-expired-payment-orders": {
         "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
         "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
