@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.phones import phone_mask
+from apps.core.validators import validate_display_name
 
 
 class UserManager(BaseUserManager):
@@ -42,7 +43,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("手机号"), max_length=20, unique=True, null=True, blank=True, help_text=_("E.164 格式")
     )
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
-    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    name = models.CharField(
+        _("姓名"), max_length=50, blank=True, validators=[validate_display_name]
+    )
     is_staff = models.BooleanField(_("可进入管理后台"), default=False)
     is_active = models.BooleanField(_("有效"), default=True)
     date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
