@@ -192,16 +192,36 @@ class AddressDefaultApi(AddressMixin, ShopperApi):
 # --- Cart ---------------------------------------------------------------------------------
 
 
+def coupon_ids_param(request: Request) -> list[int] | None:
+    """`?coupons=1,2` (the shopper's pick; empty: none) or absent (the best combination)."""
+    raw = request.query_params.get("coupons")
+    if raw is None:
+        return None
+    return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+
+
+COUPONS_PARAMETER = OpenApiParameter(
+    "coupons",
+    OpenApiTypes.STR,
+    description=_("所选用户优惠券 id，逗号分隔；不传为最优组合，传空为不用券"),
+)
+
+
 class CartMixin:
     def summary(self, request: Request):
         organisation = verified_organisation_for_user(user=request.user)
-        return cart_summary(cart=cart_get(user=request.user), organisation=organisation)
+        return cart_summary(
+            cart=cart_get(user=request.user),
+            organisation=organisation,
+            coupon_ids=coupon_ids_param(request),
+        )
 
 
 @extend_schema(tags=[TAG_CART])
 class CartApi(CartMixin, ShopperApi):
     @extend_schema(
-        summary=_("我的购物车：按店铺分组，逐行标出不能购买的原因"),
+        summary=_("我的购物车：按店铺分组，逐行标出不能购买的原因，含优惠"),
+        parameters=[COUPONS_PARAMETER],
         responses={200: CartSerializer, **_errors(401)},
     )
     def get(self, request: Request) -> Response:
@@ -263,7 +283,8 @@ class CheckoutPreviewApi(CartMixin, ShopperApi):
         parameters=[
             OpenApiParameter(
                 "address", OpenApiTypes.INT, description=_("收货地址 id；不传用默认地址")
-            )
+            ),
+            COUPONS_PARAMETER,
         ],
         responses={200: CheckoutPreviewSerializer, **_errors(401, 404)},
     )
@@ -315,6 +336,7 @@ class CheckoutApi(ShopperApi):
             method=data["method"],
             buyer_note=data.get("buyer_note", ""),
             deliveries=data.get("deliveries") or {},
+            coupon_ids=data.get("coupons"),
         )
         code = status.HTTP_200_OK if payment_order.is_replay else status.HTTP_201_CREATED
         payment_order = payment_order_get_for_buyer(user=request.user, number=payment_order.number)
