@@ -65,6 +65,7 @@ def test_token_is_refused_while_the_address_backs_off(api_client, shopper, passw
 
     assert response.status_code == 429
     assert response.json()["code"] == "too_many_attempts"
+    assert 1 <= int(response["Retry-After"]) <= 3  # the first back-off step is 2 s
     assert not Token.objects.exists()
 
 
