@@ -331,7 +331,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.StandardPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     # apps/core/throttling.py: DRF throttles counting in django-ratelimit's cache counters.
     # Every view is limited per client address (anonymous) or per user; a view that names a
@@ -433,7 +433,8 @@ ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    # Failed passwords are limited by apps.accounts.login_limits (LOGIN_* below), not here:
+    # allauth's per-address and per-account lockouts would let anyone lock others out.
     "signup": "20/h/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "5/m/ip,3/m/key",
@@ -441,6 +442,18 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "10/m/ip,1/m/key,10/h/key",
     "verify_phone": "1/m/key,10/h/key,5/m/ip",
 }
+
+# Password log-in back-off (apps/accounts/login_limits.py): per (client address, account)
+# after LOGIN_PAIR_FREE_FAILURES failures, and for addresses that failed for an account with
+# more than LOGIN_ACCOUNT_FREE_FAILURES failures overall, each further failure doubles the
+# wait from LOGIN_BACKOFF_BASE_SECONDS up to LOGIN_BACKOFF_MAX_SECONDS. A client address
+# with LOGIN_ADDRESS_FAILURE_RATE failures (all accounts) is refused until the window ends.
+LOGIN_PAIR_FREE_FAILURES = env.int("LOGIN_PAIR_FREE_FAILURES", default=3)
+LOGIN_ACCOUNT_FREE_FAILURES = env.int("LOGIN_ACCOUNT_FREE_FAILURES", default=10)
+LOGIN_BACKOFF_BASE_SECONDS = env.int("LOGIN_BACKOFF_BASE_SECONDS", default=2)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
+LOGIN_ADDRESS_FAILURE_RATE = env("LOGIN_ADDRESS_FAILURE_RATE", default="100/h")
+LOGIN_FAILURE_MEMORY_SECONDS = env.int("LOGIN_FAILURE_MEMORY_SECONDS", default=24 * 3600)
 
 # --- Tianjian ---------------------------------------------------------------------------
 PLATFORM_DEFAULT_COMMISSION_RATE = Decimal(env("PLATFORM_DEFAULT_COMMISSION_RATE", default="0.05"))
