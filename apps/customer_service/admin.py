@@ -57,6 +57,7 @@ from apps.customer_service.services import (
     case_acknowledge,
     case_assign,
     case_claim,
+    case_compensate_refund,
     case_entry_publish,
     case_lot_release,
     case_merge,
@@ -203,6 +204,7 @@ class CaseAdmin(admin.ModelAdmin):
         "merge_cases",
         "change_priority",
         "release_lot_hold",
+        "compensate_refund",
     ]
     fieldsets = [
         (
@@ -615,6 +617,21 @@ class CaseAdmin(admin.ModelAdmin):
             call=lambda case, data: case_set_priority(case=case, actor=request.user, **data),
         )
 
+    @admin.action(
+        permissions=["handle"], description=_("补偿：部分退款（生成售后单）"), location=BOTH
+    )
+    def compensate_refund(self, request, queryset):
+        return self._form_action(
+            request,
+            queryset,
+            action="compensate_refund",
+            form_class=CompensationForm,
+            title=_("部分退款补偿"),
+            submit=_("生成售后单"),
+            success=_("已为 %(count)d 个工单生成退款售后单。"),
+            call=lambda case, data: case_compensate_refund(case=case, actor=request.user, **data),
+        )
+
     @admin.action(permissions=["supervise"], description=_("解除批次暂停销售"), location=BOTH)
     def release_lot_hold(self, request, queryset):
         return self._form_action(
@@ -627,6 +644,12 @@ class CaseAdmin(admin.ModelAdmin):
             success=_("已解除 %(count)d 个批次的暂停。"),
             call=lambda case, data: case_lot_release(case=case, actor=request.user, **data),
         )
+
+
+class CompensationForm(forms.Form):
+    amount = forms.DecimalField(label=_("退款金额（元）"), min_value=0.01, decimal_places=2)
+    quantity = forms.IntegerField(label=_("涉及件数"), min_value=1, initial=1)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
 def _linked_by_number(order_number: str, lot_number: str) -> dict:
