@@ -1093,6 +1093,19 @@ def dashboard_view(request):
         **admin.site.each_context(request),
         "title": _("客服统计"),
         "board": board,
+        "chart_data": {
+            "labels": {
+                "opened": str(_("新增")),
+                "resolved": str(_("已解决")),
+                "in_time": str(_("按时解决")),
+            },
+            "weeks": [row["week"].date().isoformat() for row in board.weekly],
+            "opened": [row["opened"] for row in board.weekly],
+            "resolved": [row["resolved"] for row in board.weekly],
+            "in_time": [row["in_time"] for row in board.weekly],
+            "categories": [label for label, _n in board.by_category],
+            "category_counts": [n for _label, n in board.by_category],
+        },
         "tables": [
             (_("按类别"), board.by_category),
             (_("按店铺"), board.by_store),
