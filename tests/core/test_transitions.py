@@ -14,8 +14,8 @@ from apps.settlement.errors import SettlementErrorCode
 from apps.settlement.models import SettlementStatement, StatementEvent
 from apps.stores.errors import StoreErrorCode
 from apps.stores.models import Store, StoreEvent
-from apps.traceability.models import Lot, LotStatusChange, Party
-from tests.factories import ProductFactory
+from apps.traceability.models import Lot, LotStatusChange
+from tests.core.helpers import lot_make
 
 pytestmark = pytest.mark.django_db
 
@@ -124,15 +124,7 @@ def test_the_event_row_keeps_no_anonymous_actor_and_cuts_the_reason_to_its_colum
 
 
 def test_a_model_names_its_event_rows_when_they_are_not_events(store_a, shopper):
-    producer = Party.objects.create(store=store_a, kind="producer", name="张三")
-    lot = Lot.objects.create(
-        store=store_a,
-        lot_number="L-1",
-        product=ProductFactory(store=store_a),
-        producer=producer,
-        harvest_date=datetime.date(2026, 9, 1),
-        quantity=10,
-    )
+    lot = lot_make(store_a)
     transition(lot, Lot.Status.ON_HOLD, actor=shopper, reason="待检")
     note = event_record(lot, kind="note", reason="已抽样")
 
