@@ -527,6 +527,29 @@ class OrderLine(models.Model):
         return f"{self.title} {self.spec} × {self.quantity}"
 
 
+class OrderLineDiscount(models.Model):
+    """One discount's share of one line, as pricing allocated it (pro rata, remainder on the
+    largest line), with who funds it: settlement gives a store back the platform's shares."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="discounts")
+    code = models.CharField(_("优惠"), max_length=40)  # "coupon:42", "promotion:7", "flash:3"
+    label = models.CharField(_("名称"), max_length=60, blank=True)
+    funder = models.CharField(_("出资方"), max_length=20)  # "platform" or "store:<id>"
+    amount = models.DecimalField(_("金额"), **MONEY)
+
+    class Meta:
+        verbose_name = _("订单商品优惠")
+        verbose_name_plural = _("订单商品优惠")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.amount}"
+
+    @property
+    def is_platform_funded(self) -> bool:
+        return self.funder == "platform"
+
+
 class OrderEvent(StatusEvent):
     """Every state change of an order (and notable facts), with who, when and why."""
 

@@ -3,13 +3,17 @@
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.models import ProductImage, Sku
 from apps.core.errors import ApplicationError
+from apps.core.money import to_money
 from apps.orders.models import (
     ZERO,
     Address,
@@ -33,7 +37,6 @@ from apps.orders.pricing import (
     DeliveryQuote,
     DeliverySetup,
     Destination,
-    DiscountLike,
     FreightLine,
     FreightRates,
     FreightRule,
@@ -55,6 +58,8 @@ from apps.orders.pricing import (
     options_in_display_order,
 )
 from apps.orders.rules import SkuProblem, sku_problem
+from apps.promotions.rules import DiscountPlan, LineData, discount_plan
+from apps.promotions.selectors import offers_for_buyer
 from apps.stores.models import Store
 from apps.stores.selectors import scope_to_user_stores
 from apps.traceability.models import Lot, TraceCode
@@ -176,6 +181,8 @@ class CartSummary:
     organisation: BuyerOrganisation | None
     groups: list[CartGroup] = field(default_factory=list)
     priced: PricedCart = field(default_factory=PricedCart)
+    # Step 2: the discounts applied (who funds each), the coupon picker, refusals of a choice.
+    discount_plan: DiscountPlan = field(default_factory=DiscountPlan)
 
     @property
     def items(self) -> list[CartItem]:
@@ -215,7 +222,12 @@ class CartSummary:
 
     @property
     def can_checkout(self) -> bool:
-        return not self.is_empty and not self.problem_items and not self.freight_errors
+        return (
+            not self.is_empty
+            and not self.problem_items
+            and not self.freight_errors
+            and not self.discount_plan.errors
+        )
 
 
 def product_image_path(product) -> str:
@@ -240,6 +252,7 @@ def line_input_for(*, line: CartLine, sku: Sku) -> LineInput:
             for t in sku.wholesale_tiers.all()
         ),
         weight_grams=sku.weight_grams,
+        category_id=sku.product.category_id,
     )
 
 
@@ -271,27 +284,59 @@ def cart_item_build(
     )
 
 
-def cart_discounts(*, cart: Cart | None, lines: Sequence[PricedLine]) -> list[DiscountLike]:
+def buyer_is_new_customer(user_id: int | None) -> bool:
+    """A new customer (新客) has never paid an order (new-customer offers are for them)."""
+    if user_id is None:
+        return False
+    return not Order.objects.filter(buyer_id=user_id, paid_at__isnull=False).exists()
+
+
+def promotion_line(line: PricedLine) -> LineData:
+    """A priced line as the promotions rules read it (plain data: promotions sits below)."""
+    return LineData(
+        key=line.key,
+        store_id=line.store_id,
+        sku_id=line.line.sku_id,
+        product_id=line.line.product_id,
+        category_id=line.line.category_id,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        line_amount=line.line_amount,
+    )
+
+
+def cart_discounts(
+    *, cart: Cart | None, lines: Sequence[PricedLine], coupon_ids: Sequence[int] | None = None
+) -> DiscountPlan:
     """The discounts this cart gets, in the order they apply (step 2 of pricing).
 
-    The promotions app (issue 20) plugs in here, and only here: it reads the buyer's coupons
-    and the running promotions and returns values of the `DiscountLike` shape (code, funder,
-    amount, line_keys), store promotion before platform coupon. There are none yet, so every
-    line's paid amount is its line amount. See docs/orders-design.md "How a discount enters".
+    The promotions app plugs in here, and only here: it reads the buyer's coupons, the running
+    spend-and-save offers and limited-time prices, and `discount_plan` returns values of the
+    `DiscountLike` shape (limited-time prices, store discounts, then the platform one) with the
+    coupon picker. `coupon_ids` None: the best combination; else the shopper's own choice.
+    See docs/orders-design.md "How a discount enters" and docs/promotions.md.
     """
-    return []
+    user_id = cart.user_id if cart is not None else None
+    data = [promotion_line(line) for line in lines]
+    offers = offers_for_buyer(
+        user_id=user_id, lines=data, is_new_customer=lambda: buyer_is_new_customer(user_id)
+    )
+    return discount_plan(lines=data, offers=offers, chosen_coupon_ids=coupon_ids)
 
 
-def cart_items_discount(items: Sequence[CartItem], *, cart: Cart | None) -> None:
+def cart_items_discount(
+    items: Sequence[CartItem], *, cart: Cart | None, coupon_ids: Sequence[int] | None = None
+) -> DiscountPlan:
     """Step 2 on the buyable items: each item's price then carries its discount shares."""
     buyable = [item for item in items if item.is_buyable]
-    discounts = cart_discounts(cart=cart, lines=[item.price for item in buyable])
-    if not discounts:
-        return
+    plan = cart_discounts(cart=cart, lines=[item.price for item in buyable], coupon_ids=coupon_ids)
+    if not plan.discounts:
+        return plan
     for item, priced in zip(
-        buyable, discounts_apply([i.price for i in buyable], discounts), strict=True
+        buyable, discounts_apply([i.price for i in buyable], plan.discounts), strict=True
     ):
         item.price = priced
+    return plan
 
 
 def cart_price(
@@ -325,8 +370,14 @@ def _summary_price(summary: CartSummary) -> CartSummary:
     return summary
 
 
-def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -> CartSummary:
-    """The cart grouped by store, each line priced and flagged (4 queries)."""
+def cart_summary(
+    *,
+    cart: Cart | None,
+    organisation: BuyerOrganisation | None,
+    coupon_ids: Sequence[int] | None = None,
+) -> CartSummary:
+    """The cart grouped by store, each line priced and flagged, with its discounts (4 queries,
+    plus promotions' reads: 3 when any line is buyable)."""
     summary = CartSummary(cart=cart, organisation=organisation)
     if cart is None:
         return summary
@@ -345,7 +396,7 @@ def cart_summary(*, cart: Cart | None, organisation: BuyerOrganisation | None) -
             )
         )
     summary.groups = list(groups.values())
-    cart_items_discount(summary.items, cart=cart)
+    summary.discount_plan = cart_items_discount(summary.items, cart=cart, coupon_ids=coupon_ids)
     return _summary_price(summary)
 
 
@@ -691,3 +742,48 @@ def recall_buyer_lines(*, lot: Lot) -> list[OrderLine]:
     for line in lines:
         line.is_recall_notified = (line.order_id, line.lot_id) in notified
     return lines
+
+
+# --- the back office's workbench -------------------------------------------------------------
+
+
+def orders_to_ship(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.filter(status=Order.Status.PAID)
+
+
+def orders_ship_late(queryset: QuerySet[Order], *, now: datetime | None = None) -> QuerySet[Order]:
+    """Paid orders of which nothing has shipped within LOGISTICS_COLLECT_DEADLINE_HOURS."""
+    deadline = (now or timezone.now()) - timedelta(hours=settings.LOGISTICS_COLLECT_DEADLINE_HOURS)
+    return (
+        orders_to_ship(queryset)
+        .filter(paid_at__lte=deadline)
+        .exclude(lines__shipped_quantity__gt=0)
+    )
+
+
+@dataclass(frozen=True)
+class SalesFigures:
+    orders: int
+    amount: Decimal
+
+
+def paid_order_figures(queryset: QuerySet[Order], *, since: datetime) -> SalesFigures:
+    """Orders paid since `since` (cancelled ones, refunded before shipping, excluded) and what
+    they came to, in one query."""
+    totals = (
+        queryset.filter(paid_at__gte=since)
+        .exclude(status=Order.Status.CANCELLED)
+        .aggregate(orders=Count("id"), amount=Sum("total_amount"))
+    )
+    return SalesFigures(orders=totals["orders"], amount=to_money(totals["amount"] or 0))
+
+
+def buyer_paid_totals(*, since) -> QuerySet:
+    """Per buyer, what they paid (less refunds) for orders paid since `since`: rows of
+    {"buyer_id", "total"}, one GROUP BY (customer-service tiers read this)."""
+    return (
+        Order.objects.filter(paid_at__gte=since)
+        .values("buyer_id")
+        .annotate(total=Sum(F("total_amount") - F("refunded_amount")))
+        .order_by()
+    )

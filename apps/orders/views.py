@@ -73,9 +73,19 @@ def _cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
     return cart
 
 
-def _summary(request: HttpRequest, cart: Cart | None):
+def _coupon_ids_from(data) -> list[int] | None:
+    """The checkout page's coupon picker: once shown (`coupons_shown`), the ticked coupons are
+    the shopper's choice (none ticked: no coupon); before that, the best combination."""
+    if not data.get("coupons_shown"):
+        return None
+    return [int(value) for value in data.getlist("coupon") if value.isdigit()]
+
+
+def _summary(request: HttpRequest, cart: Cart | None, coupon_ids: list[int] | None = None):
     summary = cart_summary(
-        cart=cart, organisation=verified_organisation_for_user(user=request.user)
+        cart=cart,
+        organisation=verified_organisation_for_user(user=request.user),
+        coupon_ids=coupon_ids,
     )
     # The header badge reads this, so pages cost no extra query for it. Written only when it
     # changes, so looking at an empty cart does not create a session for a guest.
@@ -194,7 +204,8 @@ def _deliveries_from(data) -> dict[int, dict]:
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     cart = _cart(request)
-    summary = _summary(request, cart)
+    coupon_ids = _coupon_ids_from(request.POST if request.method == "POST" else request.GET)
+    summary = _summary(request, cart, coupon_ids)
     if summary.is_empty and request.method == "GET":
         messages.info(request, _("购物车是空的，先去挑选商品吧。"))
         return redirect("orders:cart")
@@ -230,6 +241,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     method=method,
                     buyer_note=buyer_note,
                     deliveries=deliveries,
+                    coupon_ids=coupon_ids,
                 )
             except ApplicationError as exc:
                 error = exc.message

@@ -12,13 +12,16 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import to_money
+from apps.core.outbox import outbox_message_record
 from apps.core.transitions import event_record, transition
 from apps.orders.models import PaymentOrder
 from apps.orders.services.lifecycle import payment_order_mark_paid
@@ -27,7 +30,7 @@ from apps.payments.models import Payment, PaymentNotification, Refund
 from apps.payments.providers import enabled_providers, get_provider
 from apps.payments.providers.base import (
     NotificationRejected,
-    PaymentProvider,
+    ProviderError,
     RefundResult,
     VerifiedNotification,
 )
@@ -35,8 +38,6 @@ from apps.payments.signals import refund_succeeded
 
 logger = logging.getLogger(__name__)
 
-# Far larger than any real notify; bigger bodies are stored cut and refused.
-MAX_NOTIFICATION_BYTES = 64 * 1024
 Result = PaymentNotification.Result
 
 
@@ -178,21 +179,25 @@ def payment_handle_notification(
     whatever happens next. Not atomic as a whole on purpose: a refund the notification calls
     for (paid too late, or paid twice) is sent to the provider after the state is committed.
     """
-    headers = {k.lower(): v for k, v in headers.items()}
     gateway = enabled_providers().get(provider)
-    kept_headers = gateway.notification_headers if gateway else PaymentProvider.notification_headers
-    notification = PaymentNotification.objects.create(
-        provider=provider[:20],
-        body=raw[:MAX_NOTIFICATION_BYTES].decode("utf-8", errors="replace"),
-        headers=_header_subset(headers, kept_headers),
-        remote_addr=remote_addr,
-    )
     if gateway is None:
-        _notification_finish(notification, result=Result.INVALID, error="provider not enabled")
-        logger.warning("notify for unknown provider %r refused", provider)
-        return notification
-    if len(raw) > MAX_NOTIFICATION_BYTES:
-        _notification_finish(notification, result=Result.INVALID, error="body too large")
+        # Nothing is stored for a provider we do not have: junk cannot fill the table.
+        raise NotFoundError(
+            _("没有这个支付渠道。"), code=PaymentErrorCode.UNKNOWN_PROVIDER, status_code=404
+        )
+    headers = {k.lower(): v for k, v in headers.items()}
+    limit = settings.PAYMENT_NOTIFY_MAX_BYTES
+    notification = PaymentNotification.objects.create(
+        provider=provider,
+        body=raw[:limit].decode("utf-8", errors="replace"),
+        headers=_header_subset(headers, gateway.notification_headers),
+        remote_addr=remote_addr,
+        out_trade_no=gateway.claimed_out_trade_no(raw[:limit])[:64],
+    )
+    if len(raw) > limit:
+        _notification_finish(
+            notification, result=Result.INVALID, error=f"body over {limit} bytes (kept the start)"
+        )
         return notification
 
     try:
@@ -525,3 +530,34 @@ def _refund_record_result(*, refund: Refund, result: RefundResult) -> Refund:
     refund.payment = payment
     refund_succeeded.send(sender=Refund, refund=refund)
     return refund
+
+
+# --- The sandbox gateway ------------------------------------------------------------------
+SANDBOX_NOTIFY = "payments.sandbox_notify"  # outbox kind, handled in outbox.py
+
+
+def sandbox_payment_simulate(*, payment: Payment, outcome: str) -> None:
+    """The sandbox cashier's click: the "gateway" now owes us a signed notify.
+
+    Recorded in the outbox (one per payment) and delivered after the commit; a refused broker
+    or an unreachable notify URL delays the notify, it never loses it or fails the click.
+    """
+    outbox_message_record(
+        kind=SANDBOX_NOTIFY,
+        payload={"payment_id": payment.pk, "outcome": outcome},
+        key=f"{SANDBOX_NOTIFY}:{payment.pk}",
+    )
+
+
+def sandbox_notify_send(*, payment_id: int, outcome: str) -> int:
+    """POST the signed notify for a sandbox payment to our notify URL; its HTTP status.
+
+    Raises ProviderError when it did not arrive (unreachable, or a 5xx), so the outbox tries
+    again later with a freshly signed nonce, as a real gateway's retries do. A repeated notify
+    of a payment already handled is answered without changing anything.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    status, _body = get_provider("sandbox").send_notification(payment, outcome)
+    if status >= 500:
+        raise ProviderError(f"notify endpoint answered HTTP {status}")
+    return status

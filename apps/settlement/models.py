@@ -59,6 +59,7 @@ class SettlementStatement(models.Model):
     refunds = models.DecimalField(_("退款"), **MONEY, default=ZERO)
     commission_reversals = models.DecimalField(_("退款退佣"), **MONEY, default=ZERO)
     adjustments = models.DecimalField(_("调账"), **MONEY, default=ZERO)
+    distribution_commission = models.DecimalField(_("分销佣金"), **MONEY, default=ZERO)
     net_payable = models.DecimalField(_("应结金额"), **MONEY, default=ZERO)
     entry_count = models.PositiveIntegerField(_("流水笔数"), default=0)
     payout_reference = models.CharField(_("打款流水号"), max_length=64, blank=True)
@@ -100,6 +101,9 @@ class LedgerEntry(AppendOnlyModel):
         REFUND = "refund", _("退款")
         REFUND_COMMISSION_REVERSAL = "refund_commission_reversal", _("退款退佣")
         ADJUSTMENT = "adjustment", _("调账")
+        # Promoters' commission on the store's sales (negative when released to the promoter,
+        # positive when a refund claws it back); booked by the distribution app.
+        DISTRIBUTION_COMMISSION = "distribution_commission", _("分销佣金")
         PAYOUT = "payout", _("结算打款")
 
     store = models.ForeignKey(
@@ -162,7 +166,7 @@ class LedgerEntry(AppendOnlyModel):
             models.CheckConstraint(
                 condition=Q(type__in=["order_income", "refund_commission_reversal"], amount__gt=0)
                 | Q(type__in=["platform_commission", "refund"], amount__lt=0)
-                | Q(type__in=["adjustment", "payout"]),
+                | Q(type__in=["adjustment", "payout", "distribution_commission"]),
                 name="ledger_sign_matches_type",
             ),
             models.CheckConstraint(

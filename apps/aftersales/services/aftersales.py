@@ -13,6 +13,7 @@ back through payments.refund_create (reference "aftersale:<id>"); the order book
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.files.uploadedfile import UploadedFile
@@ -29,7 +30,9 @@ from apps.aftersales.models import AfterSale, AfterSaleLine, AfterSalePhoto
 from apps.aftersales.selectors import (
     ELIGIBLE_ORDER_STATUSES,
     LineAllowance,
+    aftersale_response_deadline,
     order_line_allowances,
+    response_hours,
 )
 from apps.aftersales.services.photos import photos_clean, photos_store
 from apps.core.errors import ApplicationError, NotFoundError
@@ -413,6 +416,21 @@ def aftersale_approve(
     aftersale = _locked_for_merchant(aftersale, actor)
     _require_status(aftersale, Status.REQUESTED)  # a dispute is decided by staff
     return _approve(aftersale, actor=actor, amount=amount, note=note, arbitrated=False)
+
+
+@transaction.atomic
+def aftersale_approve_lapsed(
+    *, aftersale: AfterSale, now: datetime | None = None
+) -> AfterSale | None:
+    """The merchant let the response deadline pass: the platform agrees in its name (actor
+    None, shown as 系统), for the full amount asked. None if it was answered meanwhile or is
+    not yet due (see services/lapse.py for the rule)."""
+    aftersale = _lock(aftersale)
+    now = now or timezone.now()
+    if aftersale.status != Status.REQUESTED or aftersale_response_deadline(aftersale) > now:
+        return None
+    note = _("商家超过 %(hours)d 小时未处理，系统自动同意") % {"hours": response_hours()}
+    return _approve(aftersale, actor=None, amount=None, note=note, arbitrated=False)
 
 
 @transaction.atomic

@@ -108,6 +108,33 @@ class CartGroupSerializer(serializers.Serializer):
     total_amount = serializers.DecimalField(**MONEY, help_text=_("商品金额 − 优惠 + 运费"))
 
 
+class DiscountSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("如 coupon:42、promotion:7、flash:3"))
+    label = serializers.CharField()
+    kind = serializers.CharField(help_text=_("flash 限时价 / promotion 满减活动 / coupon 优惠券"))
+    funder = serializers.CharField(help_text=_("出资方：platform 平台，store:<id> 店铺"))
+    amount = serializers.DecimalField(**MONEY)
+    user_coupon_id = serializers.IntegerField(allow_null=True)
+
+
+class CouponOptionSerializer(serializers.Serializer):
+    user_coupon_id = serializers.IntegerField(source="terms.user_coupon_id")
+    name = serializers.CharField(source="terms.name")
+    store_id = serializers.IntegerField(source="terms.store_id", allow_null=True)
+    funder = serializers.CharField(source="terms.funder")
+    valid_until = serializers.DateTimeField(source="terms.valid_until")
+    amount = serializers.DecimalField(**MONEY, help_text=_("用于本单可减"))
+    reason = serializers.CharField(help_text=_("不可用的原因；空表示可用"))
+    is_chosen = serializers.BooleanField()
+
+
+class DiscountPlanSerializer(serializers.Serializer):
+    discounts = DiscountSerializer(many=True, help_text=_("依次应用的优惠"))
+    coupon_options = CouponOptionSerializer(many=True, help_text=_("选券：持有的每张可用券"))
+    errors = serializers.ListField(child=serializers.CharField(), help_text=_("所选券不可用原因"))
+    is_auto = serializers.BooleanField(help_text=_("是否为系统推荐的最优组合"))
+
+
 class CartSerializer(serializers.Serializer):
     groups = CartGroupSerializer(many=True)
     piece_count = serializers.IntegerField()
@@ -116,6 +143,7 @@ class CartSerializer(serializers.Serializer):
     freight_amount = serializers.DecimalField(**MONEY)
     total_amount = serializers.DecimalField(**MONEY)
     can_checkout = serializers.BooleanField()
+    promotions = DiscountPlanSerializer(source="discount_plan")
 
 
 class CartLineInputSerializer(serializers.Serializer):
@@ -192,6 +220,13 @@ class CheckoutInputSerializer(serializers.Serializer):
     buyer_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
     deliveries = DeliveryInputSerializer(
         many=True, required=False, help_text=_("各店铺的配送方式；不传的店铺默认快递")
+    )
+    coupons = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=INT_MAX),
+        required=False,
+        allow_null=True,
+        max_length=20,
+        help_text=_("所选用户优惠券 id；不传为系统推荐的最优组合，空列表为不用券"),
     )
 
     def validate_deliveries(self, value: list[dict]) -> dict[int, dict]:

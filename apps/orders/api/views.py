@@ -17,8 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
-from apps.core.errors import ApplicationError
+from apps.core.api import error_responses, query_choice
 from apps.orders.api.serializers import (
     AddressInputSerializer,
     AddressSerializer,
@@ -193,16 +192,36 @@ class AddressDefaultApi(AddressMixin, ShopperApi):
 # --- Cart ---------------------------------------------------------------------------------
 
 
+def coupon_ids_param(request: Request) -> list[int] | None:
+    """`?coupons=1,2` (the shopper's pick; empty: none) or absent (the best combination)."""
+    raw = request.query_params.get("coupons")
+    if raw is None:
+        return None
+    return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+
+
+COUPONS_PARAMETER = OpenApiParameter(
+    "coupons",
+    OpenApiTypes.STR,
+    description=_("所选用户优惠券 id，逗号分隔；不传为最优组合，传空为不用券"),
+)
+
+
 class CartMixin:
     def summary(self, request: Request):
         organisation = verified_organisation_for_user(user=request.user)
-        return cart_summary(cart=cart_get(user=request.user), organisation=organisation)
+        return cart_summary(
+            cart=cart_get(user=request.user),
+            organisation=organisation,
+            coupon_ids=coupon_ids_param(request),
+        )
 
 
 @extend_schema(tags=[TAG_CART])
 class CartApi(CartMixin, ShopperApi):
     @extend_schema(
-        summary=_("我的购物车：按店铺分组，逐行标出不能购买的原因"),
+        summary=_("我的购物车：按店铺分组，逐行标出不能购买的原因，含优惠"),
+        parameters=[COUPONS_PARAMETER],
         responses={200: CartSerializer, **_errors(401)},
     )
     def get(self, request: Request) -> Response:
@@ -264,7 +283,8 @@ class CheckoutPreviewApi(CartMixin, ShopperApi):
         parameters=[
             OpenApiParameter(
                 "address", OpenApiTypes.INT, description=_("收货地址 id；不传用默认地址")
-            )
+            ),
+            COUPONS_PARAMETER,
         ],
         responses={200: CheckoutPreviewSerializer, **_errors(401, 404)},
     )
@@ -283,6 +303,8 @@ class CheckoutPreviewApi(CartMixin, ShopperApi):
 
 @extend_schema(tags=[TAG_CART])
 class CheckoutApi(ShopperApi):
+    throttle_scope = "checkout"
+
     @extend_schema(
         summary=_("提交订单：整车结算，按店铺拆单；同一 Idempotency-Key 重复提交返回同一支付单"),
         parameters=[
@@ -314,6 +336,7 @@ class CheckoutApi(ShopperApi):
             method=data["method"],
             buyer_note=data.get("buyer_note", ""),
             deliveries=data.get("deliveries") or {},
+            coupon_ids=data.get("coupons"),
         )
         code = status.HTTP_200_OK if payment_order.is_replay else status.HTTP_201_CREATED
         payment_order = payment_order_get_for_buyer(user=request.user, number=payment_order.number)
@@ -343,9 +366,8 @@ class OrderListApi(ShopperApi, GenericAPIView):
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        return order_list_for_buyer(
-            user=self.request.user, tab=self.request.query_params.get("tab")
-        )
+        tab = query_choice(self.request, "tab", [t.key for t in ORDER_TABS if t.key])
+        return order_list_for_buyer(user=self.request.user, tab=tab)
 
     @extend_schema(
         summary=_("我的订单"),
@@ -442,11 +464,7 @@ class MerchantOrderListApi(MerchantApi, GenericAPIView):
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        wanted = self.request.query_params.get("status") or None
-        if wanted and wanted not in Order.Status.values:
-            raise ApplicationError(
-                _("未知的订单状态。"), code="invalid", fields={"status": _("无效。")}
-            )
+        wanted = query_choice(self.request, "status", Order.Status.values)
         return order_list_for_merchant(user=self.request.user, status=wanted)
 
     @extend_schema(

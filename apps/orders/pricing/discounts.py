@@ -9,11 +9,11 @@ on each line as an `Allocation`, so every line knows its paid amount to the fen.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Protocol
 
-from apps.core.money import CENT
-from apps.orders.pricing.lines import ZERO, Allocation, PricedLine
+from apps.core.money import allocate
+from apps.orders.pricing.lines import Allocation, PricedLine
 
 
 class DiscountLike(Protocol):
@@ -33,31 +33,6 @@ class Discount:
     funder: str
     amount: Decimal
     line_keys: frozenset[int] | None = None
-
-
-def allocate(*, amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split `amount` over lines in proportion to `weights` (their amounts), to the fen.
-
-    Each share is rounded down, then the fens left over go to the largest line (ties: the
-    first); a share never exceeds its line's weight, so no line goes below zero (what does not
-    fit on the largest line moves on to the next largest). `amount` above the sum of `weights`
-    is capped at it; the shares always add up to the (capped) amount exactly.
-    """
-    total = sum(weights, ZERO)
-    if amount <= 0 or total <= 0:
-        return [ZERO for _weight in weights]
-    amount = min(amount, total)
-    shares = [(amount * w / total).quantize(CENT, rounding=ROUND_DOWN) for w in weights]
-    remainder = amount - sum(shares, ZERO)
-    by_size = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
-    for i in by_size:
-        if remainder <= 0:
-            break
-        room = weights[i] - shares[i]
-        extra = min(room, remainder)
-        shares[i] += extra
-        remainder -= extra
-    return shares
 
 
 def discounts_apply(

@@ -30,6 +30,7 @@ class LineInput:
     retail_price: Decimal
     tiers: tuple[PriceTier, ...] = ()
     weight_grams: int = 0
+    category_id: int | None = None  # what a category-scoped coupon reads
 
 
 @dataclass(frozen=True)

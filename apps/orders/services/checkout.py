@@ -32,6 +32,7 @@ from apps.orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderLineDiscount,
     PaymentOrder,
 )
 from apps.orders.pricing import (
@@ -52,6 +53,9 @@ from apps.orders.selectors import (
     destination_of,
 )
 from apps.orders.services.lifecycle import payment_order_mark_paid
+from apps.promotions.errors import PromotionErrorCode
+from apps.promotions.rules import DiscountPlan
+from apps.promotions.services import discounts_take
 from apps.stores.models import Store
 from apps.traceability.selectors import sku_ids_blocked_by_lots
 from apps.wholesale.errors import WholesaleErrorCode
@@ -122,12 +126,15 @@ def order_place(
     method: str = PaymentOrder.Method.ONLINE,
     buyer_note: str = "",
     deliveries: dict[int, dict] | None = None,
+    coupon_ids: list[int] | None = None,
 ) -> PaymentOrder:
     """Place the whole cart. Returns the PaymentOrder; `is_replay` tells a repeat from a new one.
 
     `deliveries` maps a store id to the shopper's delivery choice {"method", "slot" (DeliverySlot
     id), "pickup_point" (PickupPoint id)}; a store left out gets express when it offers it, else
     its first option (refused when that needs a slot or point the shopper has not chosen).
+    `coupon_ids`: the coupons the shopper chose (None: the best combination, as previewed);
+    a chosen coupon that cannot be used refuses the checkout with the reason, nothing taken.
 
     Refuses (ApplicationError) an empty cart, an address that is not the buyer's, any line that
     cannot be bought as it stands (flagged in the cart: off sale, suspended store, sold out,
@@ -150,6 +157,7 @@ def order_place(
                     method=method,
                     buyer_note=buyer_note,
                     deliveries=deliveries or {},
+                    coupon_ids=coupon_ids,
                 )
         except IntegrityError:
             # Either the same key committed meanwhile (double submit: loop returns it) or,
@@ -174,20 +182,25 @@ class StoreOrderDraft:
     delivery: DeliveryQuote
 
 
-def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> PaymentOrder:
+def _place(
+    *, buyer, cart, address, key, method, buyer_note, deliveries, coupon_ids
+) -> PaymentOrder:
     """The steps of one checkout, in the order that keeps it safe: validate, insert the payment
-    order (the idempotency lock), lock and price, check credit, reserve, write, charge."""
+    order (the idempotency lock), lock and price, check credit, reserve stock and take the
+    coupons and promo stock (guarded updates), write, charge."""
     organisation = _check_request(buyer=buyer, cart=cart, address=address, method=method)
     lines = _cart_lines(cart)
     now = timezone.now()
     payment_order = _payment_order_open(buyer=buyer, key=key, method=method, now=now)
     items = _items_locked(lines, organisation=organisation)
-    cart_items_discount(items, cart=cart)
+    plan = cart_items_discount(items, cart=cart, coupon_ids=coupon_ids)
+    _refuse_unusable_coupons(plan)
     drafts = _drafts_quote(items, address=address, deliveries=deliveries, now=now)
     priced = cart_price(items, freights={sid: d.delivery.fee for sid, d in drafts.items()})
     if method == PaymentOrder.Method.CREDIT:
         _refuse_beyond_credit(organisation, priced.total_amount)
     _reserve_stock(items)
+    discounts_take(user=buyer, plan=plan, reference=payment_order.number, now=now)
     payment_order.amount = priced.total_amount
     payment_order.save(update_fields=["amount"])
     orders = _orders_write(
@@ -197,6 +210,7 @@ def _place(*, buyer, cart, address, key, method, buyer_note, deliveries) -> Paym
         address=address,
         organisation=organisation,
         buyer_note=buyer_note,
+        labels={d.code: d.label for d in plan.discounts},
     )
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     if method == PaymentOrder.Method.CREDIT:
@@ -257,10 +271,14 @@ def _items_locked(
     lines: list[CartLine], *, organisation: BuyerOrganisation | None
 ) -> list[CartItem]:
     """Lock the SKUs (id order: no deadlock), price each line from them (step 1 of pricing,
-    never from the request) and refuse any line that cannot be bought as it stands."""
+    never from the request) and refuse any line that cannot be bought as it stands.
+
+    FOR NO KEY UPDATE: it excludes other checkouts of these SKUs but not the key-share locks
+    of rows that merely point at them, so other shoppers can still add them to their carts.
+    Waits at most DB_LOCK_TIMEOUT_MS (the page then answers 503, apps/core/middleware.py)."""
     skus = {
         sku.pk: sku
-        for sku in Sku.objects.select_for_update(of=("self",))
+        for sku in Sku.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk__in=[line.sku_id for line in lines])
         .select_related("product__store")
         .prefetch_related(
@@ -318,6 +336,16 @@ def _refuse_beyond_credit(organisation: BuyerOrganisation, amount: Decimal) -> N
         )
 
 
+def _refuse_unusable_coupons(plan: DiscountPlan) -> None:
+    if plan.errors:
+        raise ApplicationError(
+            "；".join(plan.errors),
+            code=PromotionErrorCode.COUPON_UNUSABLE,
+            fields={"coupons": list(plan.errors)},
+            status_code=409,
+        )
+
+
 def _refuse_problems(items: list[CartItem]) -> None:
     problems = [item for item in items if item.refusal]
     if not problems:
@@ -357,8 +385,10 @@ def _orders_write(
     address: Address,
     organisation: BuyerOrganisation | None,
     buyer_note: str,
+    labels: dict[str, str],
 ) -> list[Order]:
-    """One Order per store with its lines (prices as priced, never recomputed) and events."""
+    """One Order per store with its lines (prices as priced, never recomputed), each line's
+    discount shares with their funder, and events."""
     snapshot = address_snapshot(address)
     orders = []
     for index, draft in enumerate(drafts.values(), start=1):
@@ -384,7 +414,18 @@ def _orders_write(
             buyer_organisation=organisation,
             buyer_note=(buyer_note or "").strip()[:200],
         )
-        OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
+        lines = OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
+        OrderLineDiscount.objects.bulk_create(
+            OrderLineDiscount(
+                line=line,
+                code=allocation.code,
+                label=labels.get(allocation.code, "")[:60],
+                funder=allocation.funder,
+                amount=allocation.amount,
+            )
+            for line, item in zip(lines, draft.items, strict=True)
+            for allocation in item.price.allocations
+        )
         orders.append(order)
     OrderEvent.objects.bulk_create([_placed_event(order, payment_order) for order in orders])
     return orders

@@ -24,6 +24,7 @@ from apps.core.transitions import event_record, transition, transition_check
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import ZERO, Order, OrderLine, PaymentOrder
 from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
+from apps.promotions.services import discounts_release
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
 from apps.traceability.models import Lot
 from apps.traceability.selectors import lot_pick_for_sku
@@ -143,6 +144,8 @@ def _payment_order_cancel(payment_order: PaymentOrder, *, actor, reason: str, ki
     )
     lines = OrderLine.objects.filter(order__in=orders).values_list("sku_id", "quantity")
     _release_reservations(list(lines))
+    # Unpaid and cancelled: its coupons and limited-time pieces go back (docs/promotions.md).
+    discounts_release(reference=payment_order.number)
     for order in orders:
         order.cancelled_at = now
         transition(

@@ -14,6 +14,8 @@ from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.catalog.models import Product, Sku
 from apps.core.errors import ApplicationError
+from apps.core.outbox import outbox_message_record
+from apps.core.text import as_sentence
 from apps.core.transitions import event_record, transition
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store, StoreMember
@@ -30,7 +32,7 @@ from apps.traceability.services.common import (
 )
 from apps.traceability.services.events import EventLotInput, trace_event_append
 from apps.traceability.services.holds import lot_sku_ids, skus_hold_refresh, skus_lock
-from apps.traceability.signals import lot_recalled
+from apps.traceability.signals import LOT_RECALLED
 
 Status = Lot.Status
 Step = TraceEvent.BusinessStep
@@ -319,7 +321,8 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
 
     Returns the lots recalled. Their SKUs stop selling unless another active lot supplies them
     (selectors.sku_is_sellable_by_lots). `lot_recalled` is sent after commit so the orders app
-    can list and notify the buyers of order lines filled from these lots.
+    can list and notify the buyers of order lines filled from these lots (an outbox message:
+    apps/traceability/outbox.py).
     """
     reason = _reason_required(reason)
     _recall_permission_check(actor, lot)
@@ -355,15 +358,20 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
             notification_send(
                 user=member.user,
                 title=_("批次 %(lot)s 已被召回") % {"lot": lot.lot_number},
-                body=_("平台已召回该批次：%(reason)s。请立即停止销售并处理库存。")
-                % {"reason": reason},
+                body=_("平台已召回该批次：%(reason)s请立即停止销售并处理库存。")
+                % {"reason": as_sentence(reason)},
             )
-    lot_ids = [target.pk for target in recalled]
-    transaction.on_commit(
-        lambda: lot_recalled.send(
-            sender=Lot, lot_ids=lot_ids, reason=reason, actor_id=actor.pk if actor else None
+    if recalled:
+        # Through the outbox: recorded with the recall, announced after the commit, retried
+        # until the receivers (the buyers' notices) have run; never lost, never twice.
+        outbox_message_record(
+            kind=LOT_RECALLED,
+            payload={
+                "lot_ids": [target.pk for target in recalled],
+                "reason": reason,
+                "actor_id": actor.pk if actor else None,
+            },
         )
-    )
     return recalled
 
 
