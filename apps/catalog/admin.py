@@ -27,6 +27,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.search import parse_synonym_words
 from apps.catalog.services.images import product_image_add
+from apps.catalog.services.search import products_mark_search_stale
 from apps.catalog.services.products import (
     product_after_save,
     product_set_status,
@@ -82,6 +83,12 @@ class CategoryAdmin(admin.ModelAdmin):
         if db_field.name == "parent":
             kwargs["queryset"] = Category.objects.select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"name", "parent"} & set(form.changed_data):
+            # Its products' search text names the category: rebuilt by the periodic job.
+            products_mark_search_stale(category=obj)
 
 
 class SearchSynonymForm(forms.ModelForm):
