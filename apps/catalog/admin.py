@@ -27,12 +27,12 @@ from apps.catalog.models import (
 )
 from apps.catalog.search import parse_synonym_words
 from apps.catalog.services.images import product_image_add
-from apps.catalog.services.search import products_mark_search_stale
 from apps.catalog.services.products import (
     product_after_save,
     product_set_status,
     product_validate_origin,
 )
+from apps.catalog.services.search import products_mark_search_stale
 from apps.core.admin import run_each
 from apps.core.images import ALLOWED_FORMATS, image_clean_for_form
 from apps.stores.admin_mixins import StoreScopedAdminMixin
