@@ -12,19 +12,24 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@PYTHON_BIN=$$(scripts/find-python.sh) || exit 1; \
 	  if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
 	    echo "Creating $(VENV) with $$PYTHON_BIN"; rm -rf $(VENV); $$PYTHON_BIN -m venv $(VENV); fi
+	@echo "Installing the dependencies into $(VENV) (requirements-dev.txt; the first time takes a minute or two)..."
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --progress-bar off -r requirements-dev.txt
+	@echo "Dependencies installed."
 	@touch $@
 
 venv: $(VENV)/.installed
 
 migrate: venv
+	@echo "Applying database migrations..."
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
+	@echo "Loading the demo county (stores, products, lots; skipped where already there)..."
 	$(PY) manage.py seed_demo
 
 run: seed
+	@echo "Serving Tianjian on http://$(HOST):$(PORT)/ (admin: /admin/; Ctrl-C stops)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: venv

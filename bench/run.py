@@ -115,13 +115,13 @@ def wait_for_healthz(base: str, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
                 return json.load(response)
-        except urllib.error.HTTPError as exc:  # 503: up, but a dependency is not
+        except urllib.error.HTTPError as exc:  # 503: up, but the database is not
             return json.load(exc)
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer {base}/healthz within {timeout:.0f}s")
+    raise SystemExit(f"gunicorn did not answer {base}/readyz within {timeout:.0f}s")
 
 
 def wrk(

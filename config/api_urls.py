@@ -12,4 +12,7 @@ urlpatterns = [
     path("", include("apps.logistics.api.urls")),
     path("", include("apps.aftersales.api.urls")),
     path("", include("apps.settlement.api.urls")),
+    path("", include("apps.customer_service.api.urls")),
+    path("", include("apps.analytics.api.urls")),
+    path("", include("apps.distribution.api.urls")),
 ]

@@ -90,3 +90,39 @@ def api_client():
 @pytest.fixture
 def is_postgres(db):
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """`with after_commit(): client.post(...)` runs what the request queued for after its
+    commit (outbox deliveries, signals) as a real commit would; a test's own transaction never
+    commits, so without it those callbacks are dropped."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on: bound once by us, then released."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Celery as in production (not eager) with a broker that refuses connections: a stopped
+    Redis. Celery keeps its connection and producer pools per app, so they are reset around."""
+    from config.celery import app
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    eager = app.conf.task_always_eager  # a Celery setting monkeypatch cannot restore
+    app.conf.task_always_eager = False
+    monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{closed_port()}/0")
+    reset_pools()
+    yield
+    app.conf.task_always_eager = eager
+    reset_pools()

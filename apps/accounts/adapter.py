@@ -11,6 +11,7 @@ from apps.accounts.fields import CnMobileField
 from apps.accounts.models import User
 from apps.accounts.phones import phone_normalize_or_none
 from apps.accounts.sms import sms_send
+from apps.core.http import client_ip
 
 # One message for "no such account" and "wrong password", whichever identifier was typed, so a
 # failed log-in tells nobody whether an e-mail address or a mobile number is registered.
@@ -45,6 +46,11 @@ class AccountAdapter(DefaultAccountAdapter):
         "rate_limited": _("操作太频繁，请稍后再试。"),
         "account_inactive": _("该账号已停用。"),
     }
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's rate limits count per the same client address as the API's throttles
+        (X-Forwarded-For believed only from settings.TRUSTED_PROXIES)."""
+        return client_ip(request) or super().get_client_ip(request)
 
     # --- sign-up ---------------------------------------------------------------------
     def save_user(self, request: HttpRequest, user: User, form, commit: bool = True) -> User:

@@ -12,10 +12,12 @@ from apps.accounts.errors import AccountErrorCode
 from apps.accounts.models import Notification, User
 from apps.accounts.phones import phone_normalize
 from apps.core.errors import ApplicationError
+from apps.core.outbox import outbox_message_record
 
 logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = User._meta.get_field("name").max_length
+NOTIFICATION_EMAIL = "accounts.notification_email"  # outbox kind, handled in outbox.py
 
 
 def _clean_phone(phone: str) -> str:
@@ -103,26 +105,27 @@ def user_api_token_get_or_create(*, user: User) -> Token:
 def notification_send(
     *, user: User, title: str, body: str = "", url: str = "", send_email: bool = True
 ) -> Notification:
-    """Notify a user in the site inbox, and by e-mail after commit when they have an address.
+    """Notify a user in the site inbox, and by e-mail when they have an address.
 
-    The one way every app tells a person something.
+    The one way every app tells a person something. The e-mail is an outbox message recorded
+    in the caller's transaction: sent after the commit, retried until sent, never lost when
+    the broker or the mail server is down (apps/core/outbox.py).
     """
     notification = Notification.objects.create(user=user, title=title, body=body, url=url)
     if send_email and user.email:
-        transaction.on_commit(lambda: _send_notification_email(notification.pk))
+        outbox_message_record(
+            kind=NOTIFICATION_EMAIL,
+            payload={"notification_id": notification.pk},
+            key=f"{NOTIFICATION_EMAIL}:{notification.pk}",
+        )
     return notification
 
 
-def _send_notification_email(notification_id: int) -> None:
-    from apps.accounts.tasks import notification_email_task
-
-    notification_email_task.delay(notification_id)
-
-
 def notification_email_deliver(*, notification_id: int) -> None:
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if not notification.user.email:
-        return
+    """Send a notification's e-mail (the outbox handler; raises when the mail server does)."""
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None or not notification.user.email:
+        return  # deleted with its account, or the address is gone: nothing left to send
     send_mail(
         subject=f"[田间] {notification.title}",
         message=notification.body + (f"\n\n{notification.url}" if notification.url else ""),

@@ -78,9 +78,22 @@ class AfterSaleApplyForm(ServiceErrorsMixin, forms.Form):
         help_text=_("最多 %(n)d 张，支持 JPEG、PNG、WebP。") % {"n": MAX_PHOTOS},
     )
 
-    def __init__(self, *args, allowances: list[LineAllowance], selected_line: int | None, **kw):
+    def __init__(
+        self,
+        *args,
+        allowances: list[LineAllowance],
+        selected_line: int | None,
+        can_return: bool = True,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.allowances = allowances
+        if not can_return:
+            # Nothing has been shipped, so nothing can be sent back: offer the one type that
+            # can succeed, already chosen, rather than a choice the service would refuse.
+            refund_only = AfterSale.Type.REFUND_ONLY
+            self.fields["type"].choices = [(refund_only.value, refund_only.label)]
+            self.fields["type"].initial = refund_only.value
         only_one = len(allowances) == 1
         for allowance in allowances:
             line = allowance.line

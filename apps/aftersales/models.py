@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.aftersales.errors import AfterSaleErrorCode
+from apps.core.models import StatusEvent, TimeStampedModel
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -58,6 +59,7 @@ class AfterSale(TimeStampedModel):
         Status.REFUNDED: set(),
         Status.WITHDRAWN: set(),
     }
+    TRANSITION_ERROR_CODE = AfterSaleErrorCode.INVALID_TRANSITION
     # While open, its lines count against what may still be claimed on the order lines.
     OPEN_STATUSES = frozenset(
         {Status.REQUESTED, Status.APPROVED, Status.RETURNED, Status.RECEIVED, Status.DISPUTED}
@@ -225,28 +227,14 @@ class AfterSalePhoto(models.Model):
         return self.image.name
 
 
-class AfterSaleEvent(models.Model):
+class AfterSaleEvent(StatusEvent):
     """Every state change of an after-sale, with who, when and why."""
 
     aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(_("原状态"), max_length=12, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=12)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    reason = models.CharField(_("说明"), max_length=500, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("售后记录")
         verbose_name_plural = _("售后记录")
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return str(self.to_label)

@@ -5,9 +5,12 @@ the public sees only visible reviews.
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Avg, Count, Prefetch, QuerySet, Sum, Window
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, Review, ReviewPhoto
@@ -233,3 +236,28 @@ def order_lines_for_review(*, order: Order) -> list[OrderLine]:
         .prefetch_related("review__photos")
         .order_by("id")
     )
+
+
+# --- the merchant's response deadline (services/lapse.py states the rule) ------------------
+
+
+def response_hours() -> int:
+    return settings.AFTERSALE_RESPONSE_HOURS
+
+
+def aftersale_response_deadline(aftersale: AfterSale) -> datetime:
+    """When a request still unanswered is approved by the platform."""
+    return aftersale.created_at + timedelta(hours=response_hours())
+
+
+def aftersales_awaiting_merchant(queryset: QuerySet[AfterSale]) -> QuerySet[AfterSale]:
+    """Requests waiting for the store's answer, the most urgent first."""
+    return queryset.filter(status=AfterSale.Status.REQUESTED).order_by("created_at", "id")
+
+
+def aftersales_lapsed(
+    queryset: QuerySet[AfterSale], *, now: datetime | None = None
+) -> QuerySet[AfterSale]:
+    """Requests whose response deadline has passed."""
+    cutoff = (now or timezone.now()) - timedelta(hours=response_hours())
+    return aftersales_awaiting_merchant(queryset).filter(created_at__lte=cutoff)

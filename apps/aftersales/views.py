@@ -66,11 +66,13 @@ def aftersale_new(request: HttpRequest) -> HttpResponse:
         raise Http404("order")
     allowances = list(order_line_allowances(order=order).values())
     selected = request.GET.get("line", "")
+    can_return = order.status != Order.Status.PAID
     form = AfterSaleApplyForm(
         request.POST or None,
         request.FILES or None,
         allowances=allowances,
         selected_line=int(selected) if selected.isdigit() else None,
+        can_return=can_return,
     )
     status = 200
     if request.method == "POST":
@@ -100,7 +102,7 @@ def aftersale_new(request: HttpRequest) -> HttpResponse:
             "order": order,
             "form": form,
             "is_eligible": order_is_eligible_for_aftersale(order),
-            "can_return": order.status != Order.Status.PAID,
+            "can_return": can_return,
         },
         status=status,
     )

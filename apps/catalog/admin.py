@@ -21,9 +21,12 @@ from apps.catalog.models import (
     Certification,
     Product,
     ProductImage,
+    SearchSynonym,
     Sku,
     WholesaleTier,
 )
+from apps.catalog.search import parse_synonym_words
+from apps.catalog.selectors import skus_low_stock
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import (
     product_after_save,
@@ -80,6 +83,37 @@ class CategoryAdmin(admin.ModelAdmin):
         if db_field.name == "parent":
             kwargs["queryset"] = Category.objects.select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SearchSynonymForm(forms.ModelForm):
+    class Meta:
+        model = SearchSynonym
+        fields = ["words", "one_way", "is_active"]
+
+    def clean_words(self) -> str:
+        words = parse_synonym_words(self.cleaned_data["words"])
+        if len(words) < 2:
+            raise ValidationError(_("至少填写两个词，用空格或逗号分隔。"))
+        return " ".join(dict.fromkeys(words))
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Platform staff keep the search synonym table; an edit applies to the next search."""
+
+    form = SearchSynonymForm
+    list_display = ["words", "one_way", "is_active", "updated_at"]
+    list_filter = ["one_way", "is_active"]
+    list_editable = ["is_active"]
+    search_fields = ["words"]
+
+    def has_module_permission(self, request):
+        return user_can_manage_all_stores(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return user_can_manage_all_stores(request.user) and super().has_view_permission(
+            request, obj
+        )
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -387,6 +421,19 @@ class WholesaleTierInline(StoreScopedAdminMixin, admin.TabularInline):
     extra = 1
 
 
+class LowStockFilter(admin.SimpleListFilter):
+    """SKUs at or below their 库存预警值 (the workbench links here)."""
+
+    title = _("库存预警")
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("库存不足"))]
+
+    def queryset(self, request, queryset):
+        return skus_low_stock(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(Sku)
 class SkuAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_field = "product__store"
@@ -400,7 +447,7 @@ class SkuAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "tiers",
         "is_active",
     ]
-    list_filter = ["is_active", "product__store"]
+    list_filter = ["is_active", LowStockFilter, "product__store"]
     list_select_related = ["product__store"]
     search_fields = ["product__title", "spec", "barcode"]
     list_per_page = 50
@@ -412,6 +459,7 @@ class SkuAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "cost_price",
         "stock",
         "reserved",
+        "low_stock_threshold",
         "weight_grams",
         "barcode",
         "min_wholesale_quantity",

@@ -1,10 +1,10 @@
 from decimal import Decimal
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +57,29 @@ class Certification(models.TextChoices):
     POLLUTION_FREE = "pollution_free", _("无公害农产品")
 
 
+class WeightedSearchVector(Func):
+    """The product's search vector: the terms of title, category, detail and store name with
+    the weights A, B, C and D ('simple' configuration), so that one query can ask where a word
+    matched. Elsewhere than PostgreSQL (SQLite: search matches with LIKE and never reads it)
+    just the terms."""
+
+    output_field = SearchVectorField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        parts, params = [], []
+        for weight, expression in zip("ABCD", self.get_source_expressions(), strict=True):
+            sql, expression_params = compiler.compile(expression)
+            parts.append(
+                f"setweight(to_tsvector('simple'::regconfig, COALESCE({sql}, '')), '{weight}')"
+            )
+            params += expression_params
+        return " || ".join(parts), params
+
+    def as_sql(self, compiler, connection, **extra):
+        compiled = [compiler.compile(e) for e in self.get_source_expressions()]
+        return " || ".join(sql for sql, _ in compiled), [p for _, ps in compiled for p in ps]
+
+
 class Product(TimeStampedModel):
     """SPU: what a shopper thinks of as one product; its specs are Skus."""
 
@@ -100,8 +123,21 @@ class Product(TimeStampedModel):
     price_min = models.DecimalField(_("最低价"), **MONEY, default=Decimal("0.00"))
     sales_count = models.PositiveIntegerField(_("销量"), default=0)
     published_at = models.DateTimeField(_("上架时间"), null=True, blank=True)
-    # Segmented words + pinyin of title, store, origin and category (services/search.py).
+    # Search terms (apps/catalog/search.py, services/search.py): all of them, and per part of
+    # the product; search_vector weights the parts and is what PostgreSQL matches and ranks.
     search_document = models.TextField(default="", blank=True, editable=False)
+    search_title = models.TextField(default="", blank=True, editable=False)
+    search_category = models.TextField(default="", blank=True, editable=False)
+    search_detail = models.TextField(default="", blank=True, editable=False)
+    search_store = models.TextField(default="", blank=True, editable=False)
+    # Stored, so that matching reads it instead of re-parsing each document (GIN recheck).
+    search_vector = models.GeneratedField(
+        expression=WeightedSearchVector(
+            "search_title", "search_category", "search_detail", "search_store"
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     is_search_stale = models.BooleanField(default=True, editable=False)
 
     class Meta:
@@ -120,7 +156,7 @@ class Product(TimeStampedModel):
                 condition=Q(is_search_stale=True),
                 name="product_stale_idx",
             ),
-            GinIndex(SearchVector("search_document", config="simple"), name="product_search_gin"),
+            GinIndex(fields=["search_vector"], name="product_search_gin"),
         ]
 
     def __str__(self) -> str:
@@ -151,6 +187,13 @@ class Sku(TimeStampedModel):
     weight_grams = models.PositiveIntegerField(_("重量(克)"), default=0)
     barcode = models.CharField(_("条码"), max_length=32, blank=True)
     stock = models.PositiveIntegerField(_("库存"), default=0)
+    # The merchant's workbench lists the SKU under 库存不足 once what is left to sell is at or
+    # below this (0: never warn).
+    low_stock_threshold = models.PositiveIntegerField(
+        _("库存预警值"),
+        default=10,
+        help_text=_("可售库存不高于此数时，在工作台提醒补货；0 表示不提醒。"),
+    )
     # Held by unpaid orders (orders issue); available = stock - reserved.
     reserved = models.PositiveIntegerField(_("已预留"), default=0, editable=False)
     min_wholesale_quantity = models.PositiveIntegerField(_("批发起订量"), default=0)
@@ -164,6 +207,10 @@ class Sku(TimeStampedModel):
         verbose_name = _("规格(SKU)")
         verbose_name_plural = _("规格(SKU)")
         ordering = ["sort_order", "id"]
+        indexes = [
+            # The few held SKUs, for search leaving out products held entirely.
+            models.Index(fields=["product"], condition=Q(is_held=True), name="sku_held_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["product", "spec"], name="uniq_sku_spec"),
             models.CheckConstraint(
@@ -227,3 +274,33 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.image.name
+
+
+class SearchSynonym(TimeStampedModel):
+    """Words a shopper may use for the same produce (土豆 马铃薯 洋芋), applied at query time.
+
+    Staff edit them in the admin; an edit takes effect on the next search, no reindexing.
+    """
+
+    words = models.CharField(
+        _("同义词"),
+        max_length=300,
+        help_text=_("用空格或逗号分隔，如：土豆 马铃薯 洋芋。繁体会转换为简体。"),
+    )
+    one_way = models.BooleanField(
+        _("单向"),
+        default=False,
+        help_text=_(
+            "勾选后只有第一个词会扩展到其余的词（如 橙子 → 脐橙 冰糖橙），"
+            "反过来搜索其余的词不会扩展到第一个词。"
+        ),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("搜索同义词")
+        verbose_name_plural = _("搜索同义词")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.words

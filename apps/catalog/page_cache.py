@@ -13,7 +13,9 @@ What is cached, and for whom:
   `?q=`, pagination links carry the query string);
 - only 200 responses that set no cookie and did not change the session or queue a message;
 - edits to products, prices, stock, or a store's suspension show up at most
-  STOREFRONT_PAGE_CACHE_SECONDS late (no invalidation: the TTL is the bound).
+  STOREFRONT_PAGE_CACHE_SECONDS late (no invalidation: the TTL is the bound);
+- while Redis is down the cache backend (apps/core/cache.py) answers every read as a miss and
+  logs it: every page is rendered fresh, none fails.
 
 CSRF: the product page has an add-to-cart form with `{% csrf_token %}`. That token is tied to
 the visitor's CSRF cookie, so it must never be shared: before storing a page every rendered

@@ -8,5 +8,5 @@ GRANTS = {
     # Their own store's catalogue (scoping is done by stores.selectors); the category tree is
     # the platform's.
     MERCHANT: [*permission_grant("catalog", _STORE_OWNED), "catalog.view_category"],
-    PLATFORM_OPERATIONS: permission_grant("catalog", [*_STORE_OWNED, "category"]),
+    PLATFORM_OPERATIONS: permission_grant("catalog", [*_STORE_OWNED, "category", "searchsynonym"]),
 }

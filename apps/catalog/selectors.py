@@ -17,10 +17,20 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 
 from apps.catalog.models import Category, Product, ProductImage, Sku
-from apps.catalog.search import filter_by_search
+from apps.catalog.search import search_products
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store
 from apps.stores.selectors import scope_to_user_stores
+
+# The search text of a product (kilobytes a row): never needed to show a listing.
+SEARCH_TEXT = [
+    "search_document",
+    "search_vector",
+    "search_title",
+    "search_category",
+    "search_detail",
+    "search_store",
+]
 
 SORTS = {
     "newest": ("-published_at", "-id"),
@@ -91,6 +101,12 @@ def category_get(*, slug: str) -> Category | None:
 
 def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:
     """The listing/search queryset: filtered, searched, sorted, with store and cover image."""
+    return product_search_for_storefront(filters)[0]
+
+
+def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Product], str]:
+    """As product_list_for_storefront, plus the "did you mean" of a search that found nothing
+    as typed but found what it sounds like (五长大米 → 五常大米), else ""."""
     qs = products_sellable()
     if filters.category is not None:
         qs = qs.filter(category__in=_category_and_descendants(filters.category))
@@ -104,19 +120,62 @@ def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:
         qs = qs.filter(price_min__lte=filters.price_max)
     if filters.storage:
         qs = qs.filter(storage=filters.storage)
-    ranked = False
+    ranked, did_you_mean = False, ""
     if filters.q.strip():
-        qs, ranked = filter_by_search(qs, filters.q)
+        match = search_products(qs, filters.q)
+        qs, ranked, did_you_mean = match.queryset, match.ranked, match.did_you_mean
     if filters.sort in SORTS:
         qs = qs.order_by(*SORTS[filters.sort])
     elif ranked:
-        qs = qs.order_by("-search_rank", "-sales_count", "-id")
+        # Relevance points + a sales/freshness blend worth less than one point (search.py).
+        qs = qs.order_by("-search_score", "-id")
     else:
         qs = qs.order_by(*SORTS["newest"])
-    return (
+    qs = (
         qs.annotate(is_all_held=_all_skus_held())
+        .defer(*SEARCH_TEXT)
         .select_related("store", "category")
         .prefetch_related(_cover_prefetch())
+    )
+    return qs, did_you_mean
+
+
+@dataclass(frozen=True)
+class SearchSuggestions:
+    """What the search box offers while the shopper types: product titles, then the
+    categories and stores of the best matching products."""
+
+    products: list[tuple[int, str]] = field(default_factory=list)
+    categories: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+    stores: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+
+
+SUGGEST_ROWS = 60
+
+
+def search_suggestions(query: str, *, limit: int = 6) -> SearchSuggestions:
+    """Suggestions for a partly typed query, from the same index and ranking as the search
+    (the last word counts as the start of a word: 五常大 → 五常大米). 1-2 queries."""
+    if not query.strip():
+        return SearchSuggestions()
+    match = search_products(products_sellable(), query)
+    if not match.ranked:
+        return SearchSuggestions()
+    rows = match.queryset.order_by("-search_score", "-id").values_list(
+        "id", "title", "category__slug", "category__name", "store__slug", "store__name"
+    )[:SUGGEST_ROWS]
+    products: dict[str, int] = {}
+    categories: dict[str, str] = {}
+    stores: dict[str, str] = {}
+    for pk, title, category_slug, category_name, store_slug, store_name in rows:
+        if len(products) < limit:
+            products.setdefault(title, pk)
+        categories.setdefault(category_slug, category_name)
+        stores.setdefault(store_slug, store_name)
+    return SearchSuggestions(
+        products=[(pk, title) for title, pk in products.items()],
+        categories=list(categories.items())[: max(limit // 2, 1)],
+        stores=list(stores.items())[: max(limit // 2, 1)],
     )
 
 
@@ -263,3 +322,14 @@ def product_list_for_merchant(*, user) -> QuerySet[Product]:
 
 def sku_list_for_merchant(*, user) -> QuerySet[Sku]:
     return scope_to_user_stores(Sku.objects.all(), user, store_field="product__store")
+
+
+def skus_low_stock(queryset: QuerySet[Sku]) -> QuerySet[Sku]:
+    """Active SKUs of products on sale whose available stock (stock − reserved) is at or below
+    their own warning threshold (a threshold of 0 never warns)."""
+    return queryset.filter(
+        is_active=True,
+        product__status=Product.Status.ON_SALE,
+        low_stock_threshold__gt=0,
+        stock__lte=F("reserved") + F("low_stock_threshold"),
+    )

@@ -15,6 +15,7 @@ from apps.catalog.selectors import (
     product_facets_for_storefront,
     product_get_for_storefront,
     product_list_for_storefront,
+    product_search_for_storefront,
     products_more_from_store,
     products_new_arrivals,
     products_self_operated,
@@ -32,9 +33,11 @@ def _paginate(request: HttpRequest, queryset) -> Page:
 
 
 def _listing_context(
-    request: HttpRequest, form: ProductFilterForm, filters: ProductFilters
+    request: HttpRequest, form: ProductFilterForm, filters: ProductFilters, queryset=None
 ) -> dict:
-    page = _paginate(request, product_list_for_storefront(filters))
+    if queryset is None:
+        queryset = product_list_for_storefront(filters)
+    page = _paginate(request, queryset)
     return {
         "form": form,
         "filters": filters,
@@ -84,7 +87,9 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = form.to_filters()
     context = {"form": form, "query": filters.q, "suggestions": SEARCH_SUGGESTIONS}
     if filters.q:
-        context.update(_listing_context(request, form, filters))
+        queryset, did_you_mean = product_search_for_storefront(filters)
+        context.update(_listing_context(request, form, filters, queryset))
+        context["did_you_mean"] = did_you_mean
         context["facets"] = product_facets_for_storefront(filters)
     return render(request, "catalog/search.html", context)
 

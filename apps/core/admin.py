@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import ApplicationError
+from apps.core.models import OutboxMessage
+from apps.core.outbox import outbox_message_deliver
 
 CHANGE_FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 DEFAULT_INTRO = _("将对以下对象执行此操作：")
@@ -94,3 +96,43 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """What the outbox still owes and what it delivered (superusers; rows are written by
+    apps.core.outbox only). "立即投递" delivers selected pending messages now."""
+
+    list_display = (
+        "id",
+        "kind",
+        "key",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = (("delivered_at", admin.EmptyFieldListFilter), "kind")
+    search_fields = ("kind", "key")
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+    actions = ["deliver_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("立即投递"), permissions=["view"])
+    def deliver_now(self, request: HttpRequest, queryset) -> None:
+        pending = list(queryset.filter(delivered_at__isnull=True).values_list("pk", flat=True))
+        delivered = sum(outbox_message_deliver(message_id=pk) for pk in pending)
+        self.message_user(
+            request,
+            _("已投递 %(delivered)s 条，%(failed)s 条仍待重试。")
+            % {"delivered": delivered, "failed": len(pending) - delivered},
+            messages.SUCCESS if delivered == len(pending) else messages.WARNING,
+        )

@@ -44,6 +44,37 @@ def error_responses(*codes: int, texts: dict | None = None) -> dict[int, OpenApi
     return {code: OpenApiResponse(ErrorSerializer, description=wording[code]) for code in codes}
 
 
+def query_choice(request: Any, name: str, choices: Any) -> str | None:
+    """A query-string filter that must be one of `choices` (absent or empty: None).
+
+    An unknown value is a 400 naming the parameter, never silently ignored (which would answer
+    an unfiltered list as if it were the filtered one).
+    """
+    value = request.query_params.get(name, "")
+    if value == "":
+        return None
+    allowed = [str(choice) for choice in choices]
+    if value not in allowed:
+        message = _("“%(value)s” 不是有效的选项，可选：%(allowed)s。") % {
+            "value": value[:50],
+            "allowed": "、".join(allowed),
+        }
+        raise exceptions.ValidationError({name: [message]})
+    return value
+
+
+def query_bool(request: Any, name: str) -> bool | None:
+    """A true/false query-string filter (absent or empty: None); anything else is a 400."""
+    value = request.query_params.get(name, "").strip().lower()
+    if value == "":
+        return None
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise exceptions.ValidationError({name: [_("请填写 true 或 false。")]})
+
+
 class StandardPagination(PageNumberPagination):
     """The API's default pagination (settings REST_FRAMEWORK): ?page=, ?page_size= up to 100."""
 

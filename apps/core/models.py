@@ -85,10 +85,11 @@ class StatusEvent(AppendOnlyModel):
     `related_name="events"` (what `apps.core.transitions.transition` writes through)."""
 
     STATUS_LENGTH = 30
+    KIND_LENGTH = 30
 
     from_status = models.CharField(_("原状态"), max_length=STATUS_LENGTH, blank=True)
     to_status = models.CharField(_("新状态"), max_length=STATUS_LENGTH, blank=True)
-    kind = models.CharField(_("类型"), max_length=30, default="status")
+    kind = models.CharField(_("类型"), max_length=KIND_LENGTH, default="status")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
@@ -110,3 +111,43 @@ class StatusEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class OutboxMessage(models.Model):
+    """A side effect owed because of a committed change (an e-mail, an SMS, a webhook…).
+
+    Written in the same transaction as the change through `apps.core.outbox.outbox_message_record`
+    and delivered from there, retried with back-off until its handler succeeds, so a broker or
+    worker outage delays a side effect but never loses it. Rows are only ever inserted and
+    then marked (attempts, error, delivered); none is deleted by the code.
+    """
+
+    kind = models.CharField(_("类型"), max_length=100)
+    payload = models.JSONField(_("内容"), default=dict, blank=True)
+    # Unique when given: recording the same side effect twice gives back the first row, and a
+    # receiver can use it to recognise a repeated delivery.
+    key = models.CharField(_("幂等键"), max_length=200, unique=True, null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("投递次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("下次投递时间"))
+    delivered_at = models.DateTimeField(_("投递时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("待投递消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The dispatcher's one query: undelivered messages that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="core_outbox_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.delivered_at is not None

@@ -24,9 +24,23 @@ MERCHANT = "商家"
 PLATFORM_OPERATIONS = "平台运营"
 STORE_REVIEWER = "入驻审核"
 FINANCE = "财务"
+# Customer service (客服): agents, and the three levels a breached SLA escalates to.
+CS_AGENT = "客服专员"
+CS_SUPERVISOR = "客服主管"
+CS_MANAGER = "客服经理"
+CS_DIRECTOR = "客服总监"
 
 # Every role exists as a group even before an app grants it anything.
-ROLES = (MERCHANT, PLATFORM_OPERATIONS, STORE_REVIEWER, FINANCE)
+ROLES = (
+    MERCHANT,
+    PLATFORM_OPERATIONS,
+    STORE_REVIEWER,
+    FINANCE,
+    CS_AGENT,
+    CS_SUPERVISOR,
+    CS_MANAGER,
+    CS_DIRECTOR,
+)
 
 
 def permission_grant(

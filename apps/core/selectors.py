@@ -1,8 +1,10 @@
-"""What /healthz reports: can we reach the database, the cache and the Celery broker?
+"""What /readyz reports: can we reach the database, the cache and the Celery broker?
 
 Each check does one real round trip through the configured backend (no mocks, no cached
-answers) and is bounded in time, so a load balancer polling /healthz learns within a few
-seconds that a dependency is gone.
+answers) and is bounded in time, so a load balancer polling /readyz learns within a few
+seconds that a dependency is gone. Only the database is required to serve: without the cache
+pages render uncached, without the broker side effects wait in the outbox, so those two make
+the site "degraded", not unready (docs/operations.md).
 """
 
 import time
@@ -64,18 +66,24 @@ def _check_broker() -> dict:
         return {"ok": True, "transport": transport, "eager": eager}
     try:
         with app.connection_for_write(connect_timeout=BROKER_CONNECT_TIMEOUT_SECONDS) as conn:
-            # One attempt: retrying with kombu's default back-off would make /healthz hang.
+            # One attempt: retrying with kombu's default back-off would make /readyz hang.
             conn.ensure_connection(max_retries=0, timeout=BROKER_CONNECT_TIMEOUT_SECONDS)
     except Exception as exc:
         return {"ok": False, "transport": transport, "eager": eager, "error": _error(exc)}
     return {"ok": True, "transport": transport, "eager": eager}
 
 
-def health_report() -> dict:
+def readiness_report() -> dict:
+    """{"status": "ok" | "degraded" | "fail", "checks": {...}}: fail only without the database."""
     checks = {
         "database": _timed(_check_database),
         "cache": _timed(_check_cache),
         "broker": _timed(_check_broker),
     }
-    status = "ok" if all(c["ok"] for c in checks.values()) else "fail"
+    if not checks["database"]["ok"]:
+        status = "fail"
+    elif all(check["ok"] for check in checks.values()):
+        status = "ok"
+    else:
+        status = "degraded"
     return {"status": status, "checks": checks}

@@ -8,9 +8,12 @@ A stateful model declares, as data:
     STATUS_TIMESTAMPS = {Status.B: "b_at"}             # optional: fields a move stamps
 
 and an event model (a `StatusEvent` subclass) whose foreign key to it has
-`related_name="events"`. A service locks the row, then calls `transition(...)` once per move:
+`related_name="events"` (a model whose event rows go by another name says so in
+`EVENTS_RELATED_NAME`). A service locks the row, then calls `transition(...)` once per move:
 it checks the table, saves `status` (plus stamped and caller-set fields) with `update_fields`,
-and writes the event row, all inside the caller's transaction.
+and writes the event row, all inside the caller's transaction. A forbidden move raises
+`ApplicationError` with the model's TRANSITION_ERROR_CODE, HTTP 409 and one wording for every
+model.
 """
 
 from collections.abc import Iterable
@@ -34,7 +37,7 @@ def transition_check(obj: models.Model, to_status: str) -> None:
     if to_status in model.TRANSITIONS.get(obj.status, ()):
         return
     raise ApplicationError(
-        _("%(object)s「%(name)s」当前为「%(status)s」，不能变为「%(to)s」。")
+        _("%(object)s「%(name)s」不能从「%(status)s」变为「%(to)s」。")
         % {
             "object": model._meta.verbose_name,
             "name": obj,
@@ -65,6 +68,7 @@ def transition(
 
     `fields` are other fields the caller already set on `obj` that must be saved with the
     move; `at` is the time stamped into the model's STATUS_TIMESTAMPS field (default now).
+    A stamp records when the object *first* reached the status: a field already set is kept.
     """
     transition_check(obj, to_status)
     model = type(obj)
@@ -72,7 +76,7 @@ def transition(
     obj.status = to_status
     update_fields = {"status", *fields}
     stamp = getattr(model, "STATUS_TIMESTAMPS", {}).get(to_status)
-    if stamp:
+    if stamp and getattr(obj, stamp) is None:
         setattr(obj, stamp, at or timezone.now())
         update_fields.add(stamp)
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
@@ -101,7 +105,7 @@ def event_record(
 ) -> models.Model:
     """Write an event row about `obj` without a move (a notable fact: a note, a notice)."""
     status = getattr(obj, "status", "")
-    events = obj.events
+    events = getattr(obj, getattr(type(obj), "EVENTS_RELATED_NAME", "events"))
     max_reason = events.model._meta.get_field("reason").max_length
     return events.create(
         kind=kind,

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import StatusEvent, TimeStampedModel
+from apps.logistics.errors import LogisticsErrorCode
 
 
 class Carrier(TimeStampedModel):
@@ -115,6 +116,13 @@ class Shipment(TimeStampedModel):
         },
         Status.DELIVERED: set(),
         Status.RETURNED: set(),
+    }
+    TRANSITION_ERROR_CODE = LogisticsErrorCode.INVALID_TRANSITION
+    # Timestamps a move stamps on the shipment (the first time it reaches the status).
+    STATUS_TIMESTAMPS = {
+        Status.COLLECTED: "collected_at",
+        Status.AT_PICKUP_POINT: "arrived_at_point_at",
+        Status.DELIVERED: "delivered_at",
     }
     FINAL_STATUSES = (Status.DELIVERED, Status.RETURNED)
 

@@ -6,11 +6,18 @@ from apps.logistics.services.receipt import orders_auto_receipt
 
 @shared_task
 def orders_auto_receipt_task() -> int:
-    """Beat job (settings.PERIODIC_TASKS): complete orders delivered N days ago, unconfirmed."""
+    """Beat job (settings.PERIODIC_TASKS): complete orders delivered N days ago, unconfirmed.
+
+    Idempotent: only DELIVERED orders are taken, each completed under its row lock; settlement
+    books each order once (ledger idempotency keys).
+    """
     return orders_auto_receipt()
 
 
 @shared_task
 def shipments_flag_overdue_task() -> list[int]:
-    """Beat job: flag parcels not collected in time or without scans; clear recovered ones."""
+    """Beat job: flag parcels not collected in time or without scans; clear recovered ones.
+
+    Idempotent: it sets the flags to what is true now; a repeat changes nothing.
+    """
     return list(shipments_flag_overdue())

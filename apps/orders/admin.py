@@ -5,14 +5,11 @@ platform staff see all. Orders are read-only here; shipping is the logistics app
 linked by URL name only (orders must not import logistics).
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +25,7 @@ from apps.orders.models import (
     ShippingRule,
     ShippingTemplate,
 )
+from apps.orders.selectors import orders_ship_late
 from apps.orders.services.shipping import shipping_template_save
 from apps.stores.admin_mixins import ScopedHistoryInline, StoreScopedAdminMixin
 
@@ -89,12 +87,7 @@ class ShipLateFilter(admin.SimpleListFilter):
         return [("yes", _("付款超过 %(h)d 小时未发货") % {"h": hours})]
 
     def queryset(self, request, queryset):
-        if self.value() != "yes":
-            return queryset
-        deadline = timezone.now() - timedelta(hours=settings.LOGISTICS_COLLECT_DEADLINE_HOURS)
-        return queryset.filter(status=Order.Status.PAID, paid_at__lte=deadline).exclude(
-            lines__shipped_quantity__gt=0
-        )
+        return orders_ship_late(queryset) if self.value() == "yes" else queryset
 
 
 @admin.register(Order)

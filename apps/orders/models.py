@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import StatusEvent, TimeStampedModel
+from apps.orders.errors import OrderErrorCode
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 UNIT = {"max_digits": 8, "decimal_places": 2}
@@ -389,6 +390,7 @@ class Order(TimeStampedModel):
         Status.COMPLETED: set(),
         Status.CANCELLED: set(),
     }
+    TRANSITION_ERROR_CODE = OrderErrorCode.INVALID_TRANSITION
 
     DeliveryMethod = DeliveryMethod
 

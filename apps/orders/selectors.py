@@ -3,13 +3,17 @@
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.models import ProductImage, Sku
 from apps.core.errors import ApplicationError
+from apps.core.money import to_money
 from apps.orders.models import (
     ZERO,
     Address,
@@ -738,3 +742,48 @@ def recall_buyer_lines(*, lot: Lot) -> list[OrderLine]:
     for line in lines:
         line.is_recall_notified = (line.order_id, line.lot_id) in notified
     return lines
+
+
+# --- the back office's workbench -------------------------------------------------------------
+
+
+def orders_to_ship(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.filter(status=Order.Status.PAID)
+
+
+def orders_ship_late(queryset: QuerySet[Order], *, now: datetime | None = None) -> QuerySet[Order]:
+    """Paid orders of which nothing has shipped within LOGISTICS_COLLECT_DEADLINE_HOURS."""
+    deadline = (now or timezone.now()) - timedelta(hours=settings.LOGISTICS_COLLECT_DEADLINE_HOURS)
+    return (
+        orders_to_ship(queryset)
+        .filter(paid_at__lte=deadline)
+        .exclude(lines__shipped_quantity__gt=0)
+    )
+
+
+@dataclass(frozen=True)
+class SalesFigures:
+    orders: int
+    amount: Decimal
+
+
+def paid_order_figures(queryset: QuerySet[Order], *, since: datetime) -> SalesFigures:
+    """Orders paid since `since` (cancelled ones, refunded before shipping, excluded) and what
+    they came to, in one query."""
+    totals = (
+        queryset.filter(paid_at__gte=since)
+        .exclude(status=Order.Status.CANCELLED)
+        .aggregate(orders=Count("id"), amount=Sum("total_amount"))
+    )
+    return SalesFigures(orders=totals["orders"], amount=to_money(totals["amount"] or 0))
+
+
+def buyer_paid_totals(*, since) -> QuerySet:
+    """Per buyer, what they paid (less refunds) for orders paid since `since`: rows of
+    {"buyer_id", "total"}, one GROUP BY (customer-service tiers read this)."""
+    return (
+        Order.objects.filter(paid_at__gte=since)
+        .values("buyer_id")
+        .annotate(total=Sum(F("total_amount") - F("refunded_amount")))
+        .order_by()
+    )

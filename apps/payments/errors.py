@@ -6,6 +6,7 @@ class PaymentErrorCode(StrEnum):
     NOT_PENDING = "payment_order_not_pending"
     EXPIRED = "payment_order_expired"
     NOT_FOUND = "payment_not_found"
+    UNKNOWN_PROVIDER = "payment_provider_unknown"
     REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
     REFUND_INVALID_AMOUNT = "refund_invalid_amount"
     REFUND_REFERENCE_CONFLICT = "refund_reference_conflict"

@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import StatusEvent, TimeStampedModel
+from apps.payments.errors import PaymentErrorCode
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -36,6 +37,7 @@ class Payment(TimeStampedModel):
         Status.PARTIALLY_REFUNDED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
         Status.REFUNDED: set(),
     }
+    TRANSITION_ERROR_CODE = PaymentErrorCode.INVALID_TRANSITION
     CAPTURED = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     payment_order = models.ForeignKey(
@@ -86,23 +88,14 @@ class Payment(TimeStampedModel):
         return self.amount - self.refunded_amount if self.is_captured else ZERO
 
 
-class PaymentEvent(models.Model):
+class PaymentEvent(StatusEvent):
     """Every status change of a payment, with who (None: the provider/system), when and why."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(max_length=300, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("支付状态记录")
         verbose_name_plural = _("支付状态记录")
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.from_status} → {self.to_status}"

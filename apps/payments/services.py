@@ -12,21 +12,25 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import to_money
+from apps.core.outbox import outbox_message_record
+from apps.core.transitions import event_record, transition
 from apps.orders.models import PaymentOrder
 from apps.orders.services.lifecycle import payment_order_mark_paid
 from apps.payments.errors import PaymentErrorCode
-from apps.payments.models import Payment, PaymentEvent, PaymentNotification, Refund
+from apps.payments.models import Payment, PaymentNotification, Refund
 from apps.payments.providers import enabled_providers, get_provider
 from apps.payments.providers.base import (
     NotificationRejected,
-    PaymentProvider,
+    ProviderError,
     RefundResult,
     VerifiedNotification,
 )
@@ -34,42 +38,12 @@ from apps.payments.signals import refund_succeeded
 
 logger = logging.getLogger(__name__)
 
-# Far larger than any real notify; bigger bodies are stored cut and refused.
-MAX_NOTIFICATION_BYTES = 64 * 1024
 Result = PaymentNotification.Result
 
 
 def _new_number(prefix: str) -> str:
     # Date + 10 random digits: readable, sortable by day, unique enough to retry on collision.
     return f"{prefix}{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
-
-
-def _payment_transition(
-    *,
-    payment: Payment,
-    to_status: str,
-    actor: User | None,
-    reason: str,
-    payload: dict | None = None,
-    update_fields: tuple[str, ...] = (),
-) -> None:
-    """Move a locked payment to `to_status`, saving `update_fields` too, and write the event."""
-    from_status = payment.status
-    if to_status not in Payment.TRANSITIONS[from_status]:
-        raise ApplicationError(
-            f"支付记录不能从「{payment.get_status_display()}」变为「{to_status}」。",
-            code=PaymentErrorCode.INVALID_TRANSITION,
-        )
-    payment.status = to_status
-    payment.save(update_fields=["status", "updated_at", *update_fields])
-    PaymentEvent.objects.create(
-        payment=payment,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=reason,
-        payload=payload or {},
-    )
 
 
 def _lock_payment_order(payment_order_id: int) -> PaymentOrder:
@@ -126,13 +100,7 @@ def payment_start(*, payment_order: PaymentOrder, provider: str, actor: User) ->
             out_trade_no=_new_number("T"),
             created_by=actor,
         )
-        PaymentEvent.objects.create(
-            payment=payment,
-            from_status="",
-            to_status=payment.status,
-            actor=actor,
-            reason="发起支付",
-        )
+        event_record(payment, kind="status", from_status="", actor=actor, reason="发起支付")
     payment.payment_order = payment_order
     payment.redirect_url = gateway.start(payment)
     payment.save(update_fields=["redirect_url", "updated_at"])
@@ -146,12 +114,12 @@ def payment_close(*, payment: Payment, actor: User | None, reason: str) -> Payme
     if payment.status not in (Payment.Status.CREATED, Payment.Status.FAILED):
         return payment
     payment.closed_at = timezone.now()
-    _payment_transition(
-        payment=payment,
-        to_status=Payment.Status.CLOSED,
+    transition(
+        payment,
+        Payment.Status.CLOSED,
         actor=actor,
         reason=reason,
-        update_fields=("closed_at",),
+        fields=("closed_at",),
     )
     return payment
 
@@ -211,21 +179,25 @@ def payment_handle_notification(
     whatever happens next. Not atomic as a whole on purpose: a refund the notification calls
     for (paid too late, or paid twice) is sent to the provider after the state is committed.
     """
-    headers = {k.lower(): v for k, v in headers.items()}
     gateway = enabled_providers().get(provider)
-    kept_headers = gateway.notification_headers if gateway else PaymentProvider.notification_headers
-    notification = PaymentNotification.objects.create(
-        provider=provider[:20],
-        body=raw[:MAX_NOTIFICATION_BYTES].decode("utf-8", errors="replace"),
-        headers=_header_subset(headers, kept_headers),
-        remote_addr=remote_addr,
-    )
     if gateway is None:
-        _notification_finish(notification, result=Result.INVALID, error="provider not enabled")
-        logger.warning("notify for unknown provider %r refused", provider)
-        return notification
-    if len(raw) > MAX_NOTIFICATION_BYTES:
-        _notification_finish(notification, result=Result.INVALID, error="body too large")
+        # Nothing is stored for a provider we do not have: junk cannot fill the table.
+        raise NotFoundError(
+            _("没有这个支付渠道。"), code=PaymentErrorCode.UNKNOWN_PROVIDER, status_code=404
+        )
+    headers = {k.lower(): v for k, v in headers.items()}
+    limit = settings.PAYMENT_NOTIFY_MAX_BYTES
+    notification = PaymentNotification.objects.create(
+        provider=provider,
+        body=raw[:limit].decode("utf-8", errors="replace"),
+        headers=_header_subset(headers, gateway.notification_headers),
+        remote_addr=remote_addr,
+        out_trade_no=gateway.claimed_out_trade_no(raw[:limit])[:64],
+    )
+    if len(raw) > limit:
+        _notification_finish(
+            notification, result=Result.INVALID, error=f"body over {limit} bytes (kept the start)"
+        )
         return notification
 
     try:
@@ -314,9 +286,9 @@ def _notification_decide(
     if verified.status == VerifiedNotification.PAID:
         return _notification_paid(notification=notification, payment=payment, verified=verified)
     if verified.status == VerifiedNotification.FAILED and payment.status == Payment.Status.CREATED:
-        _payment_transition(
-            payment=payment,
-            to_status=Payment.Status.FAILED,
+        transition(
+            payment,
+            Payment.Status.FAILED,
             actor=None,
             reason="渠道通知支付失败",
             payload={"notification": notification.pk},
@@ -327,13 +299,13 @@ def _notification_decide(
         Payment.Status.FAILED,
     ):
         payment.closed_at = timezone.now()
-        _payment_transition(
-            payment=payment,
-            to_status=Payment.Status.CLOSED,
+        transition(
+            payment,
+            Payment.Status.CLOSED,
             actor=None,
             reason="渠道通知交易关闭",
             payload={"notification": notification.pk},
-            update_fields=("closed_at",),
+            fields=("closed_at",),
         )
         return _Outcome(Result.OK)
     return _Outcome(Result.IGNORED, f"{verified.status} for a {payment.status} payment")
@@ -347,13 +319,13 @@ def _notification_paid(
     paid_at = verified.paid_at or timezone.now()
     payment.paid_at = paid_at
     payment.provider_trade_no = verified.trade_no[:64]
-    _payment_transition(
-        payment=payment,
-        to_status=Payment.Status.PAID,
+    transition(
+        payment,
+        Payment.Status.PAID,
         actor=None,
         reason="渠道通知支付成功",
         payload={"notification": notification.pk, "trade_no": verified.trade_no},
-        update_fields=("paid_at", "provider_trade_no"),
+        fields=("paid_at", "provider_trade_no"),
     )
     payment_order = payment.payment_order
     other_captured = (
@@ -543,9 +515,9 @@ def _refund_record_result(*, refund: Refund, result: RefundResult) -> Refund:
         if payment.refunded_amount >= payment.amount
         else Payment.Status.PARTIALLY_REFUNDED
     )
-    _payment_transition(
-        payment=payment,
-        to_status=to_status,
+    transition(
+        payment,
+        to_status,
         actor=refund.requested_by,
         reason=refund.reason,
         payload={
@@ -553,8 +525,39 @@ def _refund_record_result(*, refund: Refund, result: RefundResult) -> Refund:
             "reference": refund.reference,
             "amount": f"{refund.amount:.2f}",
         },
-        update_fields=("refunded_amount",),
+        fields=("refunded_amount",),
     )
     refund.payment = payment
     refund_succeeded.send(sender=Refund, refund=refund)
     return refund
+
+
+# --- The sandbox gateway ------------------------------------------------------------------
+SANDBOX_NOTIFY = "payments.sandbox_notify"  # outbox kind, handled in outbox.py
+
+
+def sandbox_payment_simulate(*, payment: Payment, outcome: str) -> None:
+    """The sandbox cashier's click: the "gateway" now owes us a signed notify.
+
+    Recorded in the outbox (one per payment) and delivered after the commit; a refused broker
+    or an unreachable notify URL delays the notify, it never loses it or fails the click.
+    """
+    outbox_message_record(
+        kind=SANDBOX_NOTIFY,
+        payload={"payment_id": payment.pk, "outcome": outcome},
+        key=f"{SANDBOX_NOTIFY}:{payment.pk}",
+    )
+
+
+def sandbox_notify_send(*, payment_id: int, outcome: str) -> int:
+    """POST the signed notify for a sandbox payment to our notify URL; its HTTP status.
+
+    Raises ProviderError when it did not arrive (unreachable, or a 5xx), so the outbox tries
+    again later with a freshly signed nonce, as a real gateway's retries do. A repeated notify
+    of a payment already handled is answered without changing anything.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    status, _body = get_provider("sandbox").send_notification(payment, outcome)
+    if status >= 500:
+        raise ProviderError(f"notify endpoint answered HTTP {status}")
+    return status

@@ -14,7 +14,6 @@ from apps.payments.errors import PaymentErrorCode
 from apps.payments.models import Payment
 from apps.payments.providers import enabled_providers
 from apps.payments.providers.sandbox import OUTCOMES
-from apps.payments.tasks import sandbox_notify_task
 
 
 def _payment_order_or_404(request: HttpRequest, number: str) -> PaymentOrder:
@@ -67,7 +66,7 @@ def sandbox_cashier_view(request: HttpRequest, out_trade_no: str) -> HttpRespons
             messages.info(request, _("这笔支付已经处理过了。"))
         else:
             # The click only queues the "gateway"; the signed notify is what changes the payment.
-            sandbox_notify_task.delay(payment.pk, outcome)
+            services.sandbox_payment_simulate(payment=payment, outcome=outcome)
             return redirect("payments:result", number=payment.payment_order.number)
     return render(request, "payments/sandbox_cashier.html", {"payment": payment})
 

@@ -12,26 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# AppendOnlyError is re-exported: callers catch a refused ledger change from here.
+from apps.core.models import AppendOnlyError as AppendOnlyError
+from apps.core.models import AppendOnlyModel, StatusEvent
+from apps.settlement.errors import SettlementErrorCode
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
-
-
-class AppendOnlyError(Exception):
-    """A ledger entry was about to be changed or deleted."""
-
-
-class LedgerEntryQuerySet(models.QuerySet):
-    # The only column a set-based write may touch is the statement an entry was collected
-    # into (statement generation); amounts, types and keys never change once booked.
-    UPDATABLE = frozenset({"statement", "statement_id"})
-
-    def update(self, **kwargs):
-        if not set(kwargs) <= self.UPDATABLE:
-            raise AppendOnlyError("ledger entries are append-only")
-        return super().update(**kwargs)
-
-    def delete(self):
-        raise AppendOnlyError("ledger entries are append-only")
 
 
 class SettlementStatement(models.Model):
@@ -53,6 +40,8 @@ class SettlementStatement(models.Model):
         Status.CONFIRMED: {Status.PAID_OUT},
         Status.PAID_OUT: set(),
     }
+    TRANSITION_ERROR_CODE = SettlementErrorCode.INVALID_TRANSITION
+    STATUS_TIMESTAMPS = {Status.CONFIRMED: "confirmed_at", Status.PAID_OUT: "paid_out_at"}
 
     store = models.ForeignKey(
         "stores.Store",
@@ -70,6 +59,7 @@ class SettlementStatement(models.Model):
     refunds = models.DecimalField(_("退款"), **MONEY, default=ZERO)
     commission_reversals = models.DecimalField(_("退款退佣"), **MONEY, default=ZERO)
     adjustments = models.DecimalField(_("调账"), **MONEY, default=ZERO)
+    distribution_commission = models.DecimalField(_("分销佣金"), **MONEY, default=ZERO)
     net_payable = models.DecimalField(_("应结金额"), **MONEY, default=ZERO)
     entry_count = models.PositiveIntegerField(_("流水笔数"), default=0)
     payout_reference = models.CharField(_("打款流水号"), max_length=64, blank=True)
@@ -96,7 +86,7 @@ class SettlementStatement(models.Model):
         return f"{self.store} {self.period_start:%Y-%m-%d}–{self.period_end:%m-%d}"
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnlyModel):
     """One movement of what the platform owes a store; never changed, never deleted.
 
     Positive amounts are owed to the store (order income, commission given back on a refund),
@@ -111,6 +101,9 @@ class LedgerEntry(models.Model):
         REFUND = "refund", _("退款")
         REFUND_COMMISSION_REVERSAL = "refund_commission_reversal", _("退款退佣")
         ADJUSTMENT = "adjustment", _("调账")
+        # Promoters' commission on the store's sales (negative when released to the promoter,
+        # positive when a refund claws it back); booked by the distribution app.
+        DISTRIBUTION_COMMISSION = "distribution_commission", _("分销佣金")
         PAYOUT = "payout", _("结算打款")
 
     store = models.ForeignKey(
@@ -150,7 +143,10 @@ class LedgerEntry(models.Model):
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
-    objects = LedgerEntryQuerySet.as_manager()
+    # The only column a set-based write may touch is the statement an entry was collected
+    # into (statement generation); amounts, types and keys never change once booked.
+    APPEND_ONLY_UPDATABLE = ("statement", "statement_id")
+    APPEND_ONLY_MESSAGE = _("结算流水只能追加，不能修改或删除；更正请登记调账。")
 
     class Meta:
         verbose_name = _("结算流水")
@@ -170,7 +166,7 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(type__in=["order_income", "refund_commission_reversal"], amount__gt=0)
                 | Q(type__in=["platform_commission", "refund"], amount__lt=0)
-                | Q(type__in=["adjustment", "payout"]),
+                | Q(type__in=["adjustment", "payout", "distribution_commission"]),
                 name="ledger_sign_matches_type",
             ),
             models.CheckConstraint(
@@ -183,40 +179,17 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.amount}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("ledger entries are append-only")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("ledger entries are append-only")
-
-
-class StatementEvent(models.Model):
+class StatementEvent(StatusEvent):
     """Every change of a statement: generated, confirmed, paid out; who, when, with what."""
 
     statement = models.ForeignKey(
         SettlementStatement, on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("事件"), max_length=20)
-    from_status = models.CharField(_("原状态"), max_length=12, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=12, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    reason = models.CharField(_("说明"), max_length=300, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("结算单记录")
         verbose_name_plural = _("结算单记录")
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.statement_id}: {self.kind}"

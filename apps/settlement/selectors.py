@@ -24,6 +24,7 @@ FIGURE_TYPES: dict[str, str] = {
     "refunds": Type.REFUND,
     "commission_reversals": Type.REFUND_COMMISSION_REVERSAL,
     "adjustments": Type.ADJUSTMENT,
+    "distribution_commission": Type.DISTRIBUTION_COMMISSION,
 }
 FIGURES = [*FIGURE_TYPES, "net_payable", "entry_count"]
 CONFIRM_PERMISSION = "settlement.confirm_settlementstatement"

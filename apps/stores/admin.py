@@ -205,6 +205,7 @@ class StoreEventInline(ScopedHistoryInline):
     parent_permission = "stores.view_store"
     fields = ["event_time", "from_label", "to_label", "actor_name", "reason_text"]
     readonly_fields = fields
+    ordering = ["-created_at", "-id"]  # newest first (the event rows' own order is by time)
     verbose_name_plural = _("状态变更记录")
 
     def get_queryset(self, request):

@@ -6,7 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import StatusEvent, TimeStampedModel
+from apps.stores.errors import StoreErrorCode
 
 
 def _default_commission_rate() -> Decimal:
@@ -33,13 +34,14 @@ class Store(TimeStampedModel):
         SUSPENDED = "suspended", _("已暂停")
         CLOSED = "closed", _("已关闭")
 
-    # Allowed moves of the status machine (services.store_change_status checks them).
+    # Allowed moves of the status machine (services.store_change_status applies them).
     TRANSITIONS = {
         Status.PENDING: {Status.ACTIVE, Status.CLOSED},
         Status.ACTIVE: {Status.SUSPENDED, Status.CLOSED},
         Status.SUSPENDED: {Status.ACTIVE, Status.CLOSED},
         Status.CLOSED: set(),
     }
+    TRANSITION_ERROR_CODE = StoreErrorCode.INVALID_TRANSITION
 
     name = models.CharField(_("店铺名称"), max_length=60, unique=True)
     slug = models.SlugField(_("标识"), max_length=80, unique=True)
@@ -93,22 +95,14 @@ class Store(TimeStampedModel):
         return self.status == self.Status.ACTIVE
 
 
-class StoreEvent(models.Model):
+class StoreEvent(StatusEvent):
     """Every status change of a store, with who did it and why."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("店铺状态记录")
         verbose_name_plural = _("店铺状态记录")
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.store_id}: {self.from_status} → {self.to_status}"

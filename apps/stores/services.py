@@ -19,13 +19,13 @@ from apps.accounts.services import notification_send
 from apps.core.errors import ApplicationError
 from apps.core.images import image_clean
 from apps.core.roles import MERCHANT
+from apps.core.transitions import event_record, transition
 from apps.stores.divisions import division_name, is_county_code
 from apps.stores.errors import StoreErrorCode
 from apps.stores.models import (
     APPLICABLE_STORE_TYPES,
     Store,
     StoreApplication,
-    StoreEvent,
     StoreMember,
 )
 from apps.stores.validators import normalize_contact_phone, normalize_uscc
@@ -195,13 +195,7 @@ def store_application_approve(*, application: StoreApplication, actor: User) -> 
         raise ApplicationError(
             _("该店铺名称已被使用，请驳回并请申请人更换名称。"), code=StoreErrorCode.NAME_TAKEN
         ) from exc
-    StoreEvent.objects.create(
-        store=store,
-        from_status="",
-        to_status=store.status,
-        actor=actor,
-        reason=_("入驻申请通过"),
-    )
+    event_record(store, kind="status", from_status="", actor=actor, reason=_("入驻申请通过"))
     store_member_add(store=store, user=application.applicant, role=StoreMember.Role.OWNER)
     application.status = StoreApplication.Status.APPROVED
     application.reviewed_by = actor
@@ -273,18 +267,7 @@ def store_change_status(
     selector requires an active store.
     """
     store = Store.objects.select_for_update().get(pk=store.pk)
-    if to_status not in Store.TRANSITIONS.get(store.status, set()):
-        raise ApplicationError(
-            _("店铺状态不能从「%(from)s」变为「%(to)s」。")
-            % {"from": store.get_status_display(), "to": Store.Status(to_status).label},
-            code=StoreErrorCode.INVALID_TRANSITION,
-        )
-    from_status = store.status
-    store.status = to_status
-    store.save(update_fields=["status", "updated_at"])
-    StoreEvent.objects.create(
-        store=store, from_status=from_status, to_status=to_status, actor=actor, reason=reason
-    )
+    transition(store, to_status, actor=actor, reason=reason)
     return store
 
 

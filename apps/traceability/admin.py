@@ -8,6 +8,7 @@ are added, never changed; corrections are new records.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.forms.models import construct_instance
@@ -39,7 +40,7 @@ from apps.traceability.models import (
     TraceEvent,
     TraceEventLot,
 )
-from apps.traceability.selectors import lot_primary_code, trace_url
+from apps.traceability.selectors import lot_primary_code, lots_near_expiry, trace_url
 from apps.traceability.services.certificates import certificate_issue
 from apps.traceability.services.codes import trace_codes_generate
 from apps.traceability.services.events import (
@@ -294,6 +295,7 @@ class LotStatusChangeInline(StoreScopedAdminMixin, admin.TabularInline):
     store_field = "lot__store"
     fields = ["created_at", "from_status", "to_status", "reason", "actor"]
     readonly_fields = fields
+    ordering = ["-created_at", "-id"]  # newest first (the event rows' own order is by time)
     extra = 0
     can_delete = False
     verbose_name_plural = _("状态记录")
@@ -316,6 +318,21 @@ class CodeCountForm(forms.Form):
     )
 
 
+class NearExpiryFilter(admin.SimpleListFilter):
+    """在售 lots whose shelf life ends within TRACE_EXPIRY_WARNING_DAYS (linked from the
+    workbench)."""
+
+    title = _("保质期")
+    parameter_name = "near_expiry"
+
+    def lookups(self, request, model_admin):
+        days = settings.TRACE_EXPIRY_WARNING_DAYS
+        return [("yes", _("%(days)d 天内到期") % {"days": days})]
+
+    def queryset(self, request, queryset):
+        return lots_near_expiry(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(Lot)
 class LotAdmin(ServiceFormAdmin):
     list_display = [
@@ -327,7 +344,7 @@ class LotAdmin(ServiceFormAdmin):
         "is_safety_flagged",
         "store",
     ]
-    list_filter = ["status", "is_safety_flagged", "store"]
+    list_filter = ["status", NearExpiryFilter, "is_safety_flagged", "store"]
     list_select_related = ["store", "product"]
     search_fields = ["lot_number", "product__title"]
     date_hierarchy = "harvest_date"
@@ -372,7 +389,16 @@ class LotAdmin(ServiceFormAdmin):
             kwargs["queryset"] = self.scoped_choices(request, Location).filter(
                 kind__in=Location.GROWING_KINDS
             )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "producer" and field is not None and not field.queryset.exists():
+            # An empty list says nothing: tell a first-time merchant where producers come from.
+            field.help_text = format_html(
+                '{} <a href="{}">{}</a>',
+                _("还没有生产者（追溯主体），批次需要先有生产者。"),
+                reverse("admin:traceability_party_add"),
+                _("先添加生产者"),
+            )
+        return field
 
     def has_delete_permission(self, request, obj=None):
         return False

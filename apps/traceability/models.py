@@ -13,8 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.errors import ApplicationError
-from apps.core.models import TimeStampedModel
+from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
 from apps.traceability.errors import TraceErrorCode
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
@@ -146,7 +145,7 @@ class Lot(TimeStampedModel):
         EXPIRED = "expired", _("已过期")
         CONSUMED = "consumed", _("已售罄/已用完")
 
-    # Allowed moves (services.lots.lot_change_status checks them). A recall must stay possible
+    # Allowed moves (services.lots.lot_change_status applies them). A recall must stay possible
     # after a lot has sold out or expired: that is when the buyers still hold the goods.
     TRANSITIONS = {
         Status.ACTIVE: {Status.ON_HOLD, Status.RECALLED, Status.EXPIRED, Status.CONSUMED},
@@ -155,6 +154,9 @@ class Lot(TimeStampedModel):
         Status.CONSUMED: {Status.RECALLED},
         Status.RECALLED: set(),
     }
+    TRANSITION_ERROR_CODE = TraceErrorCode.INVALID_TRANSITION
+    # Its StatusEvent rows are `status_changes`: in this app "event" means the EPCIS log.
+    EVENTS_RELATED_NAME = "status_changes"
     # Statuses that stop a lot's SKUs from selling (unless another active lot supplies them).
     BLOCKING_STATUSES = (Status.ON_HOLD, Status.RECALLED)
 
@@ -226,26 +228,17 @@ class Lot(TimeStampedModel):
         return self.status in self.BLOCKING_STATUSES
 
 
-class LotStatusChange(models.Model):
+class LotStatusChange(StatusEvent):
     """Every status move of a lot, with who did it and why.
 
     Named apart from TraceEvent: in this app "event" means the EPCIS log.
     """
 
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(max_length=300, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("批次状态记录")
         verbose_name_plural = _("批次状态记录")
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.lot_id}: {self.from_status} → {self.to_status}"
@@ -431,51 +424,17 @@ class Certificate(models.Model):
         return self.number
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk updates and deletes of the event log are refused in code.
+class ChainRecord(AppendOnlyModel):
+    """A row of the trace chain: the core append-only base with the chain's own error.
 
     Raw SQL can still change rows; services.chain.chain_verify is what detects that.
     """
 
-    # Forgetting a deleted account (SET_NULL on `actor`) is the one in-place change allowed:
-    # the hash covers the `actor_ref` snapshot, not the foreign key.
-    FORGETTABLE = {"actor": None}
-
-    def update(self, **kwargs):
-        if kwargs == self.FORGETTABLE:
-            return super().update(**kwargs)
-        raise ApplicationError(
-            _("追溯事件只能追加，不能修改。"), code=TraceErrorCode.EVENT_IMMUTABLE
-        )
-
-    def delete(self):
-        raise ApplicationError(
-            _("追溯事件只能追加，不能删除。"), code=TraceErrorCode.EVENT_IMMUTABLE
-        )
-
-    update.queryset_only = True
-    delete.queryset_only = True
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+    APPEND_ONLY_MESSAGE = _("追溯事件只能追加，不能修改或删除；请记录一条更正事件。")
+    APPEND_ONLY_CODE = TraceErrorCode.EVENT_IMMUTABLE
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ApplicationError(
-                _("追溯事件只能追加，不能修改；请记录一条更正事件。"),
-                code=TraceErrorCode.EVENT_IMMUTABLE,
-            )
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ApplicationError(
-            _("追溯事件只能追加，不能删除。"), code=TraceErrorCode.EVENT_IMMUTABLE
-        )
 
 
 class ChainHead(models.Model):
@@ -496,7 +455,7 @@ class ChainHead(models.Model):
         return f"{self.store_id}#{self.last_sequence}"
 
 
-class TraceEvent(AppendOnlyModel):
+class TraceEvent(ChainRecord):
     """An EPCIS-style event. Append-only: a correction is a new event pointing at this one.
 
     `event_hash` is SHA-256 of the canonical JSON of the event (apps.traceability.hashing);
@@ -574,6 +533,10 @@ class TraceEvent(AppendOnlyModel):
     previous_hash = models.CharField(max_length=HASH_LENGTH)
     chain_hash = models.CharField(max_length=HASH_LENGTH)
 
+    # Forgetting a deleted account (SET_NULL on `actor`) is the one in-place change allowed:
+    # the hash covers the `actor_ref` snapshot, not the foreign key.
+    APPEND_ONLY_UPDATABLE = ("actor",)
+
     class Meta:
         verbose_name = _("追溯事件")
         verbose_name_plural = _("追溯事件")
@@ -587,7 +550,7 @@ class TraceEvent(AppendOnlyModel):
         return f"#{self.sequence} {self.get_business_step_display()}"
 
 
-class TraceEventLot(AppendOnlyModel):
+class TraceEventLot(ChainRecord):
     """A lot taking part in an event: the subject, or an input/output of a transformation."""
 
     class Role(models.TextChoices):

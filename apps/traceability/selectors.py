@@ -4,7 +4,7 @@ questions other apps ask (which lot fills this SKU, may this SKU still sell)."""
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -25,6 +25,7 @@ from apps.traceability.models import (
     InspectionItem,
     Location,
     Lot,
+    LotStatusChange,
     Party,
     TraceCode,
     TraceCodeBatch,
@@ -488,3 +489,20 @@ def anchors_on(*, dates: list[date]) -> QuerySet[ChainAnchor]:
 
 def lots_supplying_sku(*, sku: Sku) -> QuerySet[Lot]:
     return Lot.objects.filter(skus=sku).order_by("expiry_date", "harvest_date", "pk")
+
+
+def lots_near_expiry(queryset: QuerySet[Lot], *, today: date | None = None) -> QuerySet[Lot]:
+    """Lots still on sale whose shelf life ends within TRACE_EXPIRY_WARNING_DAYS (or already
+    has): the merchant should sell them first or take them off."""
+    today = today or timezone.localdate()
+    last_day = today + timedelta(days=settings.TRACE_EXPIRY_WARNING_DAYS)
+    return queryset.filter(status=Lot.Status.ACTIVE, expiry_date__lte=last_day)
+
+
+def lots_recalled_recently(queryset: QuerySet[Lot], *, days: int = 30) -> QuerySet[Lot]:
+    """Lots recalled within the last `days` days: recalls staff are still following up."""
+    since = timezone.now() - timedelta(days=days)
+    recalled = LotStatusChange.objects.filter(
+        lot=OuterRef("pk"), to_status=Lot.Status.RECALLED, created_at__gte=since
+    )
+    return queryset.filter(Exists(recalled), status=Lot.Status.RECALLED)

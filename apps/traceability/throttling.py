@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage, is_ratelimited
 
+from apps.core.http import client_ip
+
 LOOKUP_GROUP = "traceability.lookup"
 MISS_GROUP = "traceability.miss"
 
@@ -38,4 +40,4 @@ def trace_lookup_missed(request: HttpRequest) -> None:
 
 def visitor_key(request: HttpRequest) -> str:
     """Who is scanning, for counting a scan once per visitor and window (not stored)."""
-    return request.META.get("REMOTE_ADDR", "") + "|" + request.headers.get("User-Agent", "")[:80]
+    return client_ip(request) + "|" + request.headers.get("User-Agent", "")[:80]

@@ -72,6 +72,7 @@ class BuyerOrganisationEventInline(ReadOnlyTabularInline):
     model = BuyerOrganisationEvent
     fields = ["created_at", "kind", "change", "actor", "reason"]
     readonly_fields = fields
+    ordering = ["-created_at", "-id"]  # newest first (the event rows' own order is by time)
     verbose_name_plural = _("审核与授信记录")
 
     def get_queryset(self, request):

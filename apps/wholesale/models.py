@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
+from apps.wholesale.errors import WholesaleErrorCode
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -36,6 +37,8 @@ class BuyerOrganisation(TimeStampedModel):
         Status.VERIFIED: set(),
         Status.REJECTED: {Status.PENDING},
     }
+    # Reviewing an organisation that is not pending answers "not pending" (the API's code).
+    TRANSITION_ERROR_CODE = WholesaleErrorCode.NOT_PENDING
 
     name = models.CharField(_("单位名称"), max_length=80)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
@@ -117,7 +120,7 @@ class BuyerMember(models.Model):
         return f"{self.user} @ {self.organisation}"
 
 
-class BuyerOrganisationEvent(models.Model):
+class BuyerOrganisationEvent(StatusEvent):
     """Every status and credit-limit change of an organisation, with who did it and why."""
 
     class Kind(models.TextChoices):
@@ -127,26 +130,16 @@ class BuyerOrganisationEvent(models.Model):
     organisation = models.ForeignKey(
         BuyerOrganisation, on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
-    from_status = models.CharField(_("原状态"), max_length=10, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=10, blank=True)
+    # The base's `kind`, with this model's kinds as choices (same type and length).
+    kind = models.CharField(
+        _("类型"), max_length=StatusEvent.KIND_LENGTH, choices=Kind.choices, default=Kind.STATUS
+    )
     from_credit_limit = models.DecimalField(_("原额度"), **MONEY, null=True, blank=True)
     to_credit_limit = models.DecimalField(_("新额度"), **MONEY, null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    reason = models.CharField(_("原因"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("采购单位变更记录")
         verbose_name_plural = _("采购单位变更记录")
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         if self.kind == self.Kind.CREDIT_LIMIT:
@@ -154,7 +147,7 @@ class BuyerOrganisationEvent(models.Model):
         return f"{self.organisation_id}: {self.from_status} → {self.to_status}"
 
 
-class CreditEntry(models.Model):
+class CreditEntry(AppendOnlyModel):
     """Append-only credit ledger of an organisation: the balance owed is the sum of amounts.
 
     A charge (order on account) is positive, a release (cancelled order), a refund or a
@@ -186,6 +179,8 @@ class CreditEntry(models.Model):
         verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    APPEND_ONLY_MESSAGE = _("账期流水只能追加，不能修改或删除；更正请登记一笔调整。")
 
     class Meta:
         verbose_name = _("账期流水")

@@ -20,7 +20,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Tianjian's site (branding, the workbench first page).
+    "apps.backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +48,9 @@ INSTALLED_APPS = [
     "apps.aftersales",
     "apps.settlement",
     "apps.logistics",
+    "apps.customer_service",
+    "apps.analytics",
+    "apps.distribution",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.RateLimitedMiddleware",
+    "apps.core.middleware.DatabaseUnavailableMiddleware",
+    "apps.distribution.middleware.ReferralMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -87,15 +93,33 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Bounded waits on PostgreSQL (milliseconds, 0 = none): a row lock not granted within
+# DB_LOCK_TIMEOUT_MS, or a statement running past DB_STATEMENT_TIMEOUT_MS, is an error that
+# the web answers with 503 + Retry-After (apps/core/middleware.py). Keep the statement timeout
+# below gunicorn's --timeout so the database gives up first; a worker running long batch jobs
+# may raise it (docs/operations.md).
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that serves as an empty cache (and logs) while Redis is
+            # unreachable, so no page fails because of it (docs/operations.md).
+            "BACKEND": "apps.core.cache.FailSafeRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="tianjian"),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5),
+                "RETRY_AFTER": env.float("CACHE_RETRY_AFTER_SECONDS", default=5),
+            },
         }
     }
 else:
@@ -150,12 +174,36 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Every task is idempotent (each says why in its docstring), so a task is acknowledged only
+# once it has finished and one whose worker died is handed to another worker.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task running longer than the hard limit is killed (the soft limit raises in it first), so
+# no task outlives the visibility timeout and gets redelivered while still running.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=540)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task (its worker killed) comes back after this long: longer than the
+    # time limit and any countdown in use (none: retries wait in the outbox, not in Redis),
+    # shorter than ORDER_PAYMENT_TIMEOUT_MINUTES.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=900),
+    # Publishing tries the broker once (within CELERY_BROKER_CONNECTION_TIMEOUT): a web request
+    # whose broker is down goes on at once, its work waits in the outbox.
+    "max_retries": env.int("CELERY_BROKER_PUBLISH_RETRIES", default=0),
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT_SECONDS", default=2)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
     # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
+    # Delivers side effects recorded in the outbox (apps/core/outbox.py) that are due.
+    "core-outbox-dispatch": {
+        "task": "apps.core.tasks.outbox_dispatch_task",
+        "seconds": env.int("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=15),
+        "enabled": env.bool("OUTBOX_DISPATCH_ENABLED", default=True),
+    },
     "orders-cancel-expired-payment-orders": {
         "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
         "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
@@ -202,6 +250,18 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("LOGISTICS_OVERDUE_INTERVAL_SECONDS", default=900),
         "enabled": env.bool("LOGISTICS_OVERDUE_ENABLED", default=True),
     },
+    # Approves after-sale requests the store left unanswered past AFTERSALE_RESPONSE_HOURS.
+    "aftersales-approve-lapsed": {
+        "task": "apps.aftersales.tasks.aftersales_approve_lapsed_task",
+        "seconds": env.int("AFTERSALE_LAPSE_INTERVAL_SECONDS", default=600),
+        "enabled": env.bool("AFTERSALE_LAPSE_ENABLED", default=True),
+    },
+    # Releases frozen promoter commissions whose orders were received N (config) days ago.
+    "distribution-release-commissions": {
+        "task": "apps.distribution.tasks.commissions_release_due_task",
+        "seconds": env.int("DISTRIBUTION_RELEASE_INTERVAL_SECONDS", default=3600),
+        "enabled": env.bool("DISTRIBUTION_RELEASE_ENABLED", default=True),
+    },
     # Weekly merchant settlement statements (结算单) for the period that has just ended.
     "settlement-statements": {
         "task": "apps.settlement.tasks.settlement_statements_generate_task",
@@ -211,6 +271,34 @@ PERIODIC_TASKS: dict[str, dict] = {
             "minute": env("SETTLEMENT_STATEMENTS_MINUTE", default="0"),
         },
         "enabled": env.bool("SETTLEMENT_STATEMENTS_ENABLED", default=True),
+    },
+    # Raises the escalation level of customer-service cases past their SLA due times.
+    "customer-service-sla-monitor": {
+        "task": "apps.customer_service.tasks.cases_escalate_breached_task",
+        "seconds": env.int("CUSTOMER_SERVICE_SLA_INTERVAL_SECONDS", default=300),
+        "enabled": env.bool("CUSTOMER_SERVICE_SLA_ENABLED", default=True),
+    },
+    # Customer tiers A/B/C, the key-account and president visits they need, overdue flags.
+    "customer-service-tiers": {
+        "task": "apps.customer_service.tasks.customer_tiers_refresh_task",
+        "crontab": {
+            "day_of_month": env("CUSTOMER_SERVICE_TIERS_DAY", default="1"),
+            "hour": env("CUSTOMER_SERVICE_TIERS_HOUR", default="3"),
+            "minute": "0",
+        },
+        "enabled": env.bool("CUSTOMER_SERVICE_TIERS_ENABLED", default=True),
+    },
+    # Market quotes → PriceDaily / PricePeriod, and paid orders → SalesDaily: incremental runs
+    # (only the days touched since the last run), cheap enough to run often.
+    "analytics-prices": {
+        "task": "apps.analytics.tasks.prices_aggregate_task",
+        "seconds": env.int("ANALYTICS_PRICES_INTERVAL_SECONDS", default=1800),
+        "enabled": env.bool("ANALYTICS_PRICES_ENABLED", default=True),
+    },
+    "analytics-sales": {
+        "task": "apps.analytics.tasks.sales_aggregate_task",
+        "seconds": env.int("ANALYTICS_SALES_INTERVAL_SECONDS", default=900),
+        "enabled": env.bool("ANALYTICS_SALES_ENABLED", default=True),
     },
 }
 
@@ -226,8 +314,31 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # apps/core/throttling.py: DRF throttles counting in django-ratelimit's cache counters.
+    # Every view is limited per client address (anonymous) or per user; a view that names a
+    # throttle_scope is limited by that scope's rate too. Rates: "<n>/<period>", period
+    # s, m, h, d with an optional multiplier ("10/5m"). README "Security" lists them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.throttling.AnonRateThrottle",
+        "apps.core.throttling.UserRateThrottle",
+        "apps.core.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_RATE_ANON", default="120/m"),
+        "user": env("API_RATE_USER", default="600/m"),
+        "search": env("API_RATE_SEARCH", default="30/m"),
+        "checkout": env("API_RATE_CHECKOUT", default="10/m"),
+        "auth_token": env("API_RATE_AUTH_TOKEN", default="10/m"),
+        "payment_notify": env("API_RATE_PAYMENT_NOTIFY", default="60/m"),
+        "webhook": env("API_RATE_WEBHOOK", default="60/m"),
+    },
 }
+# Proxies (IPs or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed when they are
+# the socket's peer; empty: the client address is always the socket's (apps/core/http.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# django-ratelimit (trace and parcel lookups, pickup codes, the API throttles) counts per the
+# same client address.
+RATELIMIT_IP_META_KEY = "apps.core.http.client_ip_for_ratelimit"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tianjian (田间) API",
     "DESCRIPTION": "County B2B2C marketplace for farm produce.",
@@ -255,6 +366,19 @@ SPECTACULAR_SETTINGS = {
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
+        "CaseStatusEnum": "apps.customer_service.models.Case.Status",
+        "CaseChannelEnum": "apps.customer_service.models.Case.Channel",
+        "CaseCategoryEnum": "apps.customer_service.models.Case.Category",
+        "CasePriorityEnum": "apps.customer_service.models.Priority",
+        "CaseEntryKindEnum": "apps.customer_service.models.CaseEntry.Kind",
+        "PriceScopeEnum": "apps.analytics.models.Scope",
+        "CertificateScopeEnum": "apps.traceability.models.Certificate.Scope",
+        "PromoterStatusEnum": "apps.distribution.models.Promoter.Status",
+        "PromoterSourceEnum": "apps.distribution.models.Promoter.Source",
+        "CommissionStatusEnum": "apps.distribution.models.CommissionRecord.Status",
+        "CommissionLevelEnum": "apps.distribution.models.CommissionRecord.LEVEL_CHOICES",
+        "WithdrawalStatusEnum": "apps.distribution.models.Withdrawal.Status",
+        "WithdrawalMethodEnum": "apps.distribution.models.Withdrawal.Method",
     },
 }
 
@@ -310,6 +434,13 @@ SMS_SENDER = env("SMS_SENDER", default="apps.accounts.sms.LogSmsSender")
 # 0 turns it off.
 STOREFRONT_PAGE_CACHE_SECONDS = env.int("STOREFRONT_PAGE_CACHE_SECONDS", default=60)
 
+# --- Outbox (apps/core/outbox.py) -------------------------------------------------------
+# A side effect not delivered is retried after this many seconds, doubling per attempt up to
+# the maximum; the dispatcher delivers at most OUTBOX_DISPATCH_BATCH messages per run.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_DISPATCH_BATCH = env.int("OUTBOX_DISPATCH_BATCH", default=200)
+
 # --- Orders -----------------------------------------------------------------------------
 # An unpaid checkout holds its stock this long, then the beat job cancels it.
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
@@ -318,6 +449,8 @@ ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=9999)
 # --- Logistics --------------------------------------------------------------------------
 # A delivered order the buyer has not confirmed is confirmed this many days after delivery.
 LOGISTICS_AUTO_RECEIPT_DAYS = env.int("LOGISTICS_AUTO_RECEIPT_DAYS", default=10)
+# A store must answer an after-sale request within this many hours, or it is approved for it.
+AFTERSALE_RESPONSE_HOURS = env.int("AFTERSALE_RESPONSE_HOURS", default=48)
 # Overdue: a parcel not collected this long after payment, or without any scan this long.
 LOGISTICS_COLLECT_DEADLINE_HOURS = env.int("LOGISTICS_COLLECT_DEADLINE_HOURS", default=48)
 LOGISTICS_SILENCE_HOURS = env.int("LOGISTICS_SILENCE_HOURS", default=72)
@@ -344,6 +477,8 @@ TRACKING_WEBHOOK_MAX_EVENTS = env.int("TRACKING_WEBHOOK_MAX_EVENTS", default=100
 TRACE_CERTIFICATE_RETENTION_DAYS = env.int("TRACE_CERTIFICATE_RETENTION_DAYS", default=730)
 # Farm records this far before a harvest count as "inputs used on the lot".
 TRACE_INPUT_LOOKBACK_DAYS = env.int("TRACE_INPUT_LOOKBACK_DAYS", default=180)
+# The merchant's workbench warns of lots on sale whose shelf life ends within this many days.
+TRACE_EXPIRY_WARNING_DAYS = env.int("TRACE_EXPIRY_WARNING_DAYS", default=7)
 TRACE_REPORT_MAX_BYTES = env.int("TRACE_REPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # /t/<code> per client IP: every lookup, and stricter, lookups of codes that do not exist.
 TRACE_PAGE_RATE_LIMIT = env("TRACE_PAGE_RATE_LIMIT", default="60/m")
@@ -360,6 +495,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PAYMENT_SANDBOX_SECRET = env("PAYMENT_SANDBOX_SECRET", default="sandbox-secret-change-me")
 # A sandbox notify older (or further in the future) than this is refused as a replay.
 PAYMENT_NOTIFY_MAX_AGE_SECONDS = env.int("PAYMENT_NOTIFY_MAX_AGE_SECONDS", default=300)
+# What one notify may store: real ones are a few KB; a longer body is kept cut and refused.
+PAYMENT_NOTIFY_MAX_BYTES = env.int("PAYMENT_NOTIFY_MAX_BYTES", default=8 * 1024)
 ALIPAY_APP_ID = env("ALIPAY_APP_ID", default="")
 ALIPAY_APP_PRIVATE_KEY = env("ALIPAY_APP_PRIVATE_KEY", default="")
 ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", default="")
@@ -388,11 +525,36 @@ PAYMENT_PROVIDERS: dict[str, dict] = {
 # --- After-sales ------------------------------------------------------------------------
 # `type` and `status` are field names of other apps' choices too: name the after-sale enums.
 
+# --- Customer service -------------------------------------------------------------------
+# Working hours of the business calendar the SLA clocks run on (Asia/Shanghai, HH:MM).
+CUSTOMER_SERVICE_WORKDAY_START = env("CUSTOMER_SERVICE_WORKDAY_START", default="09:00")
+CUSTOMER_SERVICE_WORKDAY_END = env("CUSTOMER_SERVICE_WORKDAY_END", default="18:00")
+# A resolution this many minutes overdue escalates to the director (level 3).
+CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES = env.int(
+    "CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES", default=24 * 60
+)
+CUSTOMER_SERVICE_BATCH_SIZE = env.int("CUSTOMER_SERVICE_BATCH_SIZE", default=5000)
+# Monthly tiers from 12-month paid purchases: the top share are A, the next share B.
+CUSTOMER_SERVICE_TIER_A_SHARE = env.float("CUSTOMER_SERVICE_TIER_A_SHARE", default=0.10)
+CUSTOMER_SERVICE_TIER_B_SHARE = env.float("CUSTOMER_SERVICE_TIER_B_SHARE", default=0.20)
+# How long the SMS code of an anonymous complaint stays valid.
+CUSTOMER_SERVICE_CODE_TTL_SECONDS = env.int("CUSTOMER_SERVICE_CODE_TTL_SECONDS", default=600)
+# Code requests per client IP (each phone is limited separately: 1 a minute, 5 an hour).
+CUSTOMER_SERVICE_CODE_RATE = env("CUSTOMER_SERVICE_CODE_RATE", default="10/h")
+
 # --- Settlement -------------------------------------------------------------------------
 # Statement periods are SETTLEMENT_PERIOD_DAYS long, counted (Asia/Shanghai dates) from the
 # anchor date; a Monday anchor with 7 days gives Monday–Sunday weeks.
 SETTLEMENT_PERIOD_DAYS = env.int("SETTLEMENT_PERIOD_DAYS", default=7)
 SETTLEMENT_PERIOD_ANCHOR = env("SETTLEMENT_PERIOD_ANCHOR", default="2024-01-01")  # ISO date
+
+# --- Analytics (大数据) -----------------------------------------------------------------
+# Imported quotes outside this range (元/公斤, after unit conversion) are refused as absurd.
+ANALYTICS_PRICE_MIN = env("ANALYTICS_PRICE_MIN", default="0.01")
+ANALYTICS_PRICE_MAX = env("ANALYTICS_PRICE_MAX", default="10000")
+# A day's price is a spike when |price − MA30| / SD30 reaches this (DOMAIN.md: 3).
+ANALYTICS_SPIKE_Z = env.float("ANALYTICS_SPIKE_Z", default=3.0)
+ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

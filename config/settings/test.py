@@ -8,7 +8,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Page tests see every render; tests/catalog/test_page_cache.py turns the page cache on.
 STOREFRONT_PAGE_CACHE_SECONDS = 0
 # Tasks run in-process in tests so their real code is exercised without a worker; the broker
-# URL still points at Redis when REDIS_URL is set, which /healthz checks.
+# URL still points at Redis when REDIS_URL is set, which /readyz checks.
 CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = BASE_DIR / ".pytest_media"  # noqa: F405
 STORAGES = {

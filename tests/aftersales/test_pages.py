@@ -279,3 +279,20 @@ def test_review_page_of_an_order_not_completed(shopper_client, shipped_order):
     assert "发布评价" not in page.content.decode()
     assert post.status_code == 400
     assert Review.objects.count() == 0
+
+
+def test_unshipped_order_offers_only_refund_and_has_it_chosen(shopper_client, paid_order):
+    (line, *_) = lines_of(paid_order)
+    url = f"/aftersales/new/?order={paid_order.number}&line={line.pk}"
+
+    html = shopper_client.get(url).content.decode()
+
+    assert 'value="return_and_refund"' not in html
+    radio = html[html.index('value="refund_only"') :].split(">", 1)[0]
+    assert "checked" in radio
+    # What the browser then sends (the preselected radio) is accepted as it stands.
+    response = shopper_client.post(
+        url, {"type": "refund_only", "reason": "no_longer_needed", f"line_{line.pk}": "1"}
+    )
+    assert response.status_code == 302
+    assert AfterSale.objects.get(order=paid_order).type == AfterSale.Type.REFUND_ONLY

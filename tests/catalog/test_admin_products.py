@@ -158,6 +158,7 @@ def test_merchant_edits_wholesale_tiers_on_the_sku_page(client, merchant_a, stor
             "spec": sku.spec,
             "retail_price": "50.00",
             "stock": "80",
+            "low_stock_threshold": "10",
             "weight_grams": "5000",
             "min_wholesale_quantity": "10",
             "sort_order": "0",

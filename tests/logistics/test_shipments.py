@@ -458,3 +458,24 @@ def test_the_order_page_of_an_unshipped_order_has_no_parcel_panel(client, order_
     html = client.get(reverse("orders:order_detail", args=[order_a.number])).content.decode()
 
     assert "物流包裹" not in html
+
+
+def test_the_order_page_names_each_waybill_once_in_its_parcel(client, order_a, merchant_a, shopper):
+    rice, oil = lines_of(order_a)
+    for carrier, number, line in (("sf", "SF123456789012", rice), ("zto", "731234567890", oil)):
+        shipment_create(
+            order=order_a,
+            actor=merchant_a,
+            carrier_code=carrier,
+            tracking_number=number,
+            lines={line.pk: line.quantity},
+        )
+    client.force_login(shopper)
+
+    html = client.get(order_a.get_absolute_url()).content.decode()
+
+    # The order keeps the last parcel's waybill, but the page shows it only in the parcel list.
+    assert html.count("731234567890") == html.count("SF123456789012")
+    parcels = html.index("物流包裹")
+    assert html.index("731234567890") > parcels
+    assert html.index("SF123456789012") > parcels

@@ -608,3 +608,29 @@ def test_order_pages_for_merchant_and_api_show_the_pickup_point(
         "pickup",
         "08:00–20:00",
     )
+
+
+def test_slots_listed_in_arrival_order_with_the_earliest_open_one_chosen(
+    client, shopper, store_a, address, county, monkeypatch
+):
+    # Given a morning slot (cut-off 08:00, so tomorrow by now) and tonight's slot still open
+    _option, morning = county
+    evening = DeliverySlot.objects.create(
+        store=store_a, start_time=time(18), end_time=time(20), cutoff_time=time(16)
+    )
+    fill_cart(shopper, (make_sku(store_a), 1))
+    client.force_login(shopper)
+    # 14:00 in Shanghai on 2026-03-10
+    monkeypatch.setattr(
+        "django.utils.timezone.now", lambda: datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    )
+
+    html = client.get(reverse("orders:checkout")).content.decode()
+
+    select = html[html.index(f'name="delivery-{store_a.pk}-slot"') :].split("</select>")[0]
+    options = select.split("<option")[1:]
+    assert [o.split('"')[1] for o in options] == [str(evening.pk), str(morning.pk)]
+    assert "3月10日 18:00–20:00" in options[0]
+    assert "selected" in options[0]
+    assert "3月11日 09:00–12:00" in options[1]
+    assert "selected" not in options[1]

@@ -218,3 +218,19 @@ def test_order_detail_links_each_line_to_its_lot_trace_page(
     for lot in (rice_lot, beans_lot):
         assert f'href="{trace_url(lot_primary_code(lot=lot).code)}"' in page
         assert lot.lot_number in page
+
+
+@pytest.mark.parametrize("reason", ["农残超标。", "农残超标"])
+def test_recall_message_ends_the_reason_with_one_full_stop(
+    reason, shopper, address, store_a, merchant_a, django_capture_on_commit_callbacks
+):
+    sku = make_sku(store_a, stock=10)
+    lot = make_lot(store_a, sku, "WC-2026-008")
+    ship(paid_order(shopper, address, sku, key="lots-key-0003"), merchant_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lot_recall(lot=lot, actor=merchant_a, reason=reason)
+
+    body = Notification.objects.get(user=shopper, title="您购买的商品已被召回").body
+    assert "原因：农残超标。请停止食用" in body
+    assert "。。" not in body

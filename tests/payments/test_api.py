@@ -124,7 +124,7 @@ def test_the_schema_documents_payments_and_the_notify_endpoint_without_warnings(
         "application/json",
         "application/x-www-form-urlencoded",
     }
-    assert set(notify["responses"]) == {"200", "400", "404"}
+    assert set(notify["responses"]) == {"200", "400", "404", "429"}
     assert set(notify["responses"]["200"]["content"]) == {"application/json", "text/plain"}
     assert notify.get("security", []) in ([], [{}])
     assert {p["name"] for p in notify["parameters"]} == {

@@ -4,8 +4,10 @@ import urllib.request
 
 import pytest
 
+from apps.core.models import OutboxMessage
+from apps.core.outbox import outbox_message_deliver
 from apps.payments.models import Payment, PaymentNotification
-from apps.payments.tasks import sandbox_notify_task
+from apps.payments.services import sandbox_payment_simulate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,21 +41,25 @@ def test_the_cashier_click_reaches_the_server_as_a_signed_http_notify(
     assert len(notification.headers["x-sandbox-signature"]) == 64
 
 
-def test_the_task_reports_http_status_and_an_unreachable_server_changes_nothing(
+def test_an_unreachable_server_changes_nothing_and_the_notify_is_retried_until_it_arrives(
     server, settings, payment_order, make_payment, caplog
 ):
     payment = make_payment(payment_order)
     settings.SITE_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 
-    unreachable = sandbox_notify_task.delay(payment.pk, "paid").get()
+    sandbox_payment_simulate(payment=payment, outcome="failed")
 
-    assert unreachable is None
+    message = OutboxMessage.objects.get()
+    assert (message.attempts, message.is_delivered) == (1, False)
     assert "not delivered" in caplog.text
     assert Payment.objects.get().status == "created"
     assert PaymentNotification.objects.count() == 0
 
     settings.SITE_URL = server.url
-    delivered = sandbox_notify_task.delay(payment.pk, "failed").get()
+    assert outbox_message_deliver(message_id=message.pk) is True
 
-    assert delivered == 200
+    message.refresh_from_db()
+    assert (message.attempts, message.is_delivered) == (2, True)
     assert Payment.objects.get().status == "failed"
+    assert outbox_message_deliver(message_id=message.pk) is False  # delivered once only
+    assert PaymentNotification.objects.count() == 1

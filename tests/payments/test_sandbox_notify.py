@@ -288,11 +288,80 @@ def test_a_second_attempt_paid_after_the_first_is_refunded_in_full(
     assert Order.objects.filter(status="paid").count() == 2
 
 
-def test_a_notify_for_a_provider_that_is_not_enabled_is_recorded_and_answered_404(client):
-    response = client.post("/payments/notify/alipay/", data="a=1", content_type="text/plain")
+@pytest.mark.parametrize("provider", ["alipay", "no-such-provider"])
+def test_a_notify_for_a_provider_that_is_not_enabled_is_refused_before_anything_is_stored(
+    client, provider
+):
+    response = client.post(
+        f"/payments/notify/{provider}/", data="a=1" * 20_000, content_type="text/plain"
+    )
 
     assert response.status_code == 404
-    assert PaymentNotification.objects.get().result == "invalid"
+    assert response.json()["code"] == "payment_provider_unknown"
+    assert set(response.json()) == {"code", "message", "fields"}
+    assert not PaymentNotification.objects.exists()
+
+
+def test_an_oversized_notify_is_stored_cut_to_the_bound_and_refused(
+    payment_order, make_payment, client, settings
+):
+    settings.PAYMENT_NOTIFY_MAX_BYTES = 1024
+    payment = make_payment(payment_order)
+    body = canonical_body(
+        {
+            "out_trade_no": payment.out_trade_no,
+            "amount": "1.00",
+            "status": "paid",
+            "pad": "x" * 5000,
+        }
+    )
+
+    response = send_raw(client, body, signed_headers(secret=SECRET, body=body))
+
+    assert response.status_code == 400
+    notification = PaymentNotification.objects.get()
+    assert notification.result == "invalid"
+    assert len(notification.body.encode()) == 1024
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CREATED
+
+
+def test_a_refused_notify_keeps_the_trade_number_it_named(payment_order, make_payment, client):
+    payment = make_payment(payment_order)
+    body = canonical_body(
+        {"out_trade_no": payment.out_trade_no, "amount": "0.01", "status": "paid", "paid_at": None}
+    )
+
+    response = send_raw(client, body, signed_headers(secret="forged", body=body))
+
+    assert response.status_code == 400
+    notification = PaymentNotification.objects.get()
+    assert (notification.result, notification.out_trade_no) == (
+        "bad_signature",
+        payment.out_trade_no,
+    )
+    assert notification.payment is None
+
+
+def test_junk_posts_to_the_notify_endpoint_are_bounded_and_rate_limited(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "payment_notify": "20/m",
+        },
+    }
+    junk = b"x" * 60_000
+
+    answers = [
+        client.post("/payments/notify/sandbox/", junk, content_type="application/json")
+        for _ in range(30)
+    ]
+
+    assert [a.status_code for a in answers].count(429) == 10
+    assert PaymentNotification.objects.count() == 20
+    stored = sum(len(n.body.encode()) for n in PaymentNotification.objects.all())
+    assert stored <= 20 * settings.PAYMENT_NOTIFY_MAX_BYTES
 
 
 def test_the_notify_endpoint_needs_no_csrf_token(payment_order, make_payment):

@@ -5,6 +5,7 @@ import io
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from PIL import Image
 
 from apps.stores.validators import uscc_check_character
@@ -81,8 +82,15 @@ def local(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> d
 
 
 def backdate(entry: CreditEntry, when: dt.datetime) -> CreditEntry:
-    """Ledger times come from the database clock; tests move an entry into another month."""
-    CreditEntry.objects.filter(pk=entry.pk).update(created_at=when)
+    """Ledger times come from the database clock; tests move an entry into another month.
+
+    The ledger is append-only (the ORM refuses updates), so the test writes under it in SQL.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CreditEntry._meta.db_table} SET created_at = %s WHERE id = %s",
+            [when, entry.pk],
+        )
     entry.refresh_from_db()
     return entry
 

@@ -151,7 +151,7 @@ def test_verifying_twice_is_refused_with_a_message(client, staff, organisation):
 
     assert response.status_code == 302
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert any("不能执行此操作" in m for m in messages)
+    assert any("不能从「已认证」变为「已认证」" in m for m in messages)
     assert organisation.events.count() == events_before
 
 

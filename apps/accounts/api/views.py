@@ -28,6 +28,7 @@ class TokenObtainApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_scope = "auth_token"
 
     @extend_schema(
         tags=[TAG_ACCOUNTS],

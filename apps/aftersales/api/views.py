@@ -54,7 +54,7 @@ from apps.aftersales.services import (
     review_reply,
 )
 from apps.catalog.selectors import products_sellable
-from apps.core.api import error_responses
+from apps.core.api import error_responses, query_bool, query_choice
 from apps.core.errors import NotFoundError
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
@@ -86,8 +86,7 @@ class SignedInApi(APIView):
 
 
 def _status_filter(request: Request) -> str | None:
-    value = request.query_params.get("status") or None
-    return value if value in AfterSale.Status.values else None
+    return query_choice(request, "status", AfterSale.Status.values)
 
 
 # --- shopper: after-sales -------------------------------------------------------------------
@@ -408,10 +407,8 @@ class MerchantReviewListApi(MerchantApi, ListAPIView):
     serializer_class = MerchantReviewSerializer
 
     def get_queryset(self) -> QuerySet[Review]:
-        replied = self.request.query_params.get("replied")
         return selectors.review_list_for_merchant(
-            user=self.request.user,
-            has_reply={"true": True, "false": False}.get(replied or ""),
+            user=self.request.user, has_reply=query_bool(self.request, "replied")
         )
 
 

@@ -3,8 +3,9 @@
 requested → approved → (returned → received) → refunded; requested → rejected → disputed →
 approved / rejected by staff; requested (or an approved return not yet sent) → withdrawn.
 
-Every verb locks the after-sale, checks the move against AfterSale.TRANSITIONS, saves with
-update_fields, writes an AfterSaleEvent and tells the other side in the site inbox. Money goes
+Every verb locks the after-sale, moves it with apps.core.transitions.transition (checks
+AfterSale.TRANSITIONS, saves with update_fields, writes an AfterSaleEvent) and tells the other
+side in the site inbox. Money goes
 back through payments.refund_create (reference "aftersale:<id>"); the order books it
 (orders.order_record_refund) only when payments announces refund_succeeded.
 """
@@ -12,6 +13,7 @@ back through payments.refund_create (reference "aftersale:<id>"); the order book
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.files.uploadedfile import UploadedFile
@@ -24,16 +26,19 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.aftersales.errors import AfterSaleErrorCode as Code
-from apps.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine, AfterSalePhoto
+from apps.aftersales.models import AfterSale, AfterSaleLine, AfterSalePhoto
 from apps.aftersales.selectors import (
     ELIGIBLE_ORDER_STATUSES,
     LineAllowance,
+    aftersale_response_deadline,
     order_line_allowances,
+    response_hours,
 )
 from apps.aftersales.services.photos import photos_clean, photos_store
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import CENT
 from apps.core.roles import PLATFORM_OPERATIONS
+from apps.core.transitions import event_record, transition
 from apps.orders.models import Order, PaymentOrder
 from apps.orders.services.lifecycle import order_record_refund
 from apps.payments.services import refund_create
@@ -88,7 +93,7 @@ def _locked_for_merchant(aftersale: AfterSale, actor: User) -> AfterSale:
     return locked
 
 
-def _move(
+def _aftersale_transition(
     aftersale: AfterSale,
     *,
     to: str,
@@ -97,23 +102,12 @@ def _move(
     payload: dict | None = None,
     fields: Sequence[str] = (),
 ) -> None:
-    """Check and save one status change with its event row; keep the lines' open flag."""
-    from_status = aftersale.status
-    if to not in AfterSale.TRANSITIONS[Status(from_status)]:
-        _require_status(aftersale)  # raises with the current status in the message
-    aftersale.status = to
-    aftersale.save(update_fields=["status", "updated_at", *fields])
-    was_open, is_open = from_status in AfterSale.OPEN_STATUSES, to in AfterSale.OPEN_STATUSES
-    if was_open != is_open:
-        AfterSaleLine.objects.filter(aftersale=aftersale).update(is_open=is_open)
-    AfterSaleEvent.objects.create(
-        aftersale=aftersale,
-        from_status=from_status,
-        to_status=to,
-        actor=actor,
-        reason=reason[:500],
-        payload=payload or {},
-    )
+    """transition() the after-sale, then keep its lines' open flag (open lines count against
+    what may still be claimed on the order lines)."""
+    was_open = aftersale.status in AfterSale.OPEN_STATUSES
+    transition(aftersale, to, actor=actor, reason=reason, payload=payload, fields=fields)
+    if was_open != (to in AfterSale.OPEN_STATUSES):
+        AfterSaleLine.objects.filter(aftersale=aftersale).update(is_open=not was_open)
 
 
 def _require_status(aftersale: AfterSale, *allowed: str) -> None:
@@ -320,9 +314,10 @@ def aftersale_create(
     except IntegrityError:
         # The order row lock makes this unreachable in practice; the constraint is the backstop.
         raise _refuse(_("所选商品已有进行中的售后。"), Code.LINE_ALREADY_OPEN, status=409) from None
-    AfterSaleEvent.objects.create(
-        aftersale=aftersale,
-        to_status=Status.REQUESTED,
+    event_record(
+        aftersale,
+        kind="status",
+        from_status="",
         actor=buyer,
         reason=reason_text,
         payload={
@@ -382,7 +377,7 @@ def _approve(
     aftersale.amount_approved = approved
     aftersale.approved_at = timezone.now()
     aftersale.is_arbitrated = aftersale.is_arbitrated or arbitrated
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.APPROVED,
         actor=actor,
@@ -424,6 +419,21 @@ def aftersale_approve(
 
 
 @transaction.atomic
+def aftersale_approve_lapsed(
+    *, aftersale: AfterSale, now: datetime | None = None
+) -> AfterSale | None:
+    """The merchant let the response deadline pass: the platform agrees in its name (actor
+    None, shown as 系统), for the full amount asked. None if it was answered meanwhile or is
+    not yet due (see services/lapse.py for the rule)."""
+    aftersale = _lock(aftersale)
+    now = now or timezone.now()
+    if aftersale.status != Status.REQUESTED or aftersale_response_deadline(aftersale) > now:
+        return None
+    note = _("商家超过 %(hours)d 小时未处理，系统自动同意") % {"hours": response_hours()}
+    return _approve(aftersale, actor=None, amount=None, note=note, arbitrated=False)
+
+
+@transaction.atomic
 def aftersale_reject(*, aftersale: AfterSale, actor: User, reason: str) -> AfterSale:
     """The merchant refuses, and must say why (the buyer may take it to the platform)."""
     aftersale = _locked_for_merchant(aftersale, actor)
@@ -437,7 +447,7 @@ def aftersale_reject(*, aftersale: AfterSale, actor: User, reason: str) -> After
     _require_status(aftersale, Status.REQUESTED)  # a dispute is decided by staff
     aftersale.reject_reason = reason
     aftersale.rejected_at = timezone.now()
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.REJECTED,
         actor=actor,
@@ -457,7 +467,7 @@ def aftersale_mark_received(*, aftersale: AfterSale, actor: User) -> AfterSale:
     """The merchant has the returned goods back: the refund starts (stock returns with it)."""
     aftersale = _locked_for_merchant(aftersale, actor)
     aftersale.received_at = timezone.now()
-    _move(aftersale, to=Status.RECEIVED, actor=actor, fields=["received_at"])
+    _aftersale_transition(aftersale, to=Status.RECEIVED, actor=actor, fields=["received_at"])
     _notify_buyer(
         aftersale,
         _("商家已收到退货，售后 %(number)s 正在退款") % {"number": aftersale.number},
@@ -494,7 +504,7 @@ def aftersale_ship_back(
     aftersale.return_carrier = carrier_name
     aftersale.return_tracking_number = tracking_number
     aftersale.returned_at = timezone.now()
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.RETURNED,
         actor=actor,
@@ -533,7 +543,9 @@ def aftersale_escalate(*, aftersale: AfterSale, actor: User, reason: str) -> Aft
             exclude_aftersale_id=aftersale.pk,
         )
     aftersale.dispute_reason = reason
-    _move(aftersale, to=Status.DISPUTED, actor=actor, reason=reason, fields=["dispute_reason"])
+    _aftersale_transition(
+        aftersale, to=Status.DISPUTED, actor=actor, reason=reason, fields=["dispute_reason"]
+    )
     title = _("售后 %(number)s 申请平台介入") % {"number": aftersale.number}
     _notify_merchants(aftersale, title, reason)
     _notify_staff(aftersale, title, reason)
@@ -546,7 +558,9 @@ def aftersale_withdraw(*, aftersale: AfterSale, actor: User, reason: str = "") -
     aftersale = _locked_for_buyer(aftersale, actor)
     if aftersale.status == Status.APPROVED and not aftersale.is_return:
         raise _refuse(_("退款已在处理中，不能撤销。"), Code.INVALID_TRANSITION, status=409)
-    _move(aftersale, to=Status.WITHDRAWN, actor=actor, reason=(reason or "").strip())
+    _aftersale_transition(
+        aftersale, to=Status.WITHDRAWN, actor=actor, reason=(reason or "").strip()
+    )
     _notify_merchants(aftersale, _("售后 %(number)s 已被买家撤销") % {"number": aftersale.number})
     return aftersale
 
@@ -586,7 +600,7 @@ def aftersale_arbitrate(
     aftersale.reject_reason = reason
     aftersale.rejected_at = timezone.now()
     aftersale.is_arbitrated = True
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.REJECTED,
         actor=actor,
@@ -656,7 +670,7 @@ def _mark_refunded(
 ) -> AfterSale:
     lines = {line.order_line_id: line.quantity for line in aftersale.lines.all()}
     aftersale.refunded_at = timezone.now()
-    _move(
+    _aftersale_transition(
         aftersale,
         to=Status.REFUNDED,
         actor=actor,

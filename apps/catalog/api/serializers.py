@@ -348,3 +348,23 @@ class ProductImageInputSerializer(serializers.Serializer):
     # valid image is (Pillow check, size and pixel limits), with its own error codes.
     image = serializers.FileField()
     sort_order = serializers.IntegerField(min_value=0, max_value=SMALL_INT_MAX, default=0)
+
+
+# --- Search suggestions ---
+
+
+class SearchSuggestQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, allow_blank=True, label=_("已输入的搜索词"))
+    limit = serializers.IntegerField(min_value=1, max_value=10, default=6)
+
+
+class SuggestItemSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    url = serializers.CharField()
+
+
+class SearchSuggestSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    products = SuggestItemSerializer(many=True)
+    categories = SuggestItemSerializer(many=True)
+    stores = SuggestItemSerializer(many=True)

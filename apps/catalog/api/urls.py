@@ -9,6 +9,7 @@ router.register("products", views.ProductViewSet, basename="api-product")
 
 urlpatterns = [
     *router.urls,
+    path("search/suggest/", views.SearchSuggestApi.as_view(), name="api-search-suggest"),
     path(
         "merchant/products/",
         views.MerchantProductListCreateApi.as_view(),

@@ -6,6 +6,7 @@ simply not found (404), and every write is a call to apps.catalog.services.
 """
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -32,6 +33,8 @@ from apps.catalog.api.serializers import (
     ProductInputSerializer,
     ProductSerializer,
     ProductStatusInputSerializer,
+    SearchSuggestQuerySerializer,
+    SearchSuggestSerializer,
     SkuCreateInputSerializer,
     SkuUpdateInputSerializer,
     sku_service_kwargs,
@@ -41,6 +44,7 @@ from apps.catalog.selectors import (
     product_get_for_storefront,
     product_list_for_merchant,
     products_sellable,
+    search_suggestions,
 )
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
@@ -131,7 +135,13 @@ def _with_active_skus(queryset: QuerySet[Product]) -> QuerySet[Product]:
 
 @extend_schema_view(
     list=extend_schema(
-        summary=_("在售商品列表：筛选、搜索、排序、分页"), responses={200: ProductSerializer}
+        summary=_("在售商品列表：筛选、搜索、排序、分页"),
+        description=_(
+            "search 支持中文分词、同义词、繁体、全拼与拼音首字母；结果按相关度排序"
+            "（见 docs/architecture.md「搜索排序」）。带 search 时响应另有 did_you_mean："
+            "原词没有结果而同音词有结果时为纠正后的词（如 五长大米 → 五常大米），否则为空。"
+        ),
+        responses={200: ProductSerializer},
     ),
     retrieve=extend_schema(
         summary=_("在售商品详情"), responses={200: ProductDetailSerializer, **_errors(404)}
@@ -144,6 +154,10 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = ProductFilter
     lookup_value_regex = r"\d+"
 
+    def get_throttle_scope(self, request: Request) -> str | None:
+        # A full-text search costs far more than a listing: it has its own, tighter limit.
+        return "search" if request.query_params.get("search", "").strip() else None
+
     def get_queryset(self) -> QuerySet[Product]:
         return products_sellable()
 
@@ -153,11 +167,56 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
         return _with_active_skus(super().filter_queryset(queryset))
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        if request.query_params.get("search"):
+            response.data["did_you_mean"] = getattr(request, "search_did_you_mean", "")
+        return response
+
     def get_object(self) -> Product:
         product = product_get_for_storefront(pk=int(self.kwargs["pk"]))
         if product is None:
             raise NotFound()
         return product
+
+
+# --- Search suggestions ------------------------------------------------------------------
+
+
+@extend_schema(tags=[TAG_CATALOG])
+class SearchSuggestApi(APIView):
+    """Suggestions for the search box as the shopper types (same index and ranking as the
+    search: product titles, then categories and stores of the best matches)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        summary=_("搜索联想：边输入边提示商品、分类、店铺"),
+        parameters=[SearchSuggestQuerySerializer],
+        responses={200: SearchSuggestSerializer, **_errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        params = SearchSuggestQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data["q"]
+        found = search_suggestions(query, limit=params.validated_data["limit"])
+        data = {
+            "query": query,
+            "products": [
+                {"text": title, "url": reverse("catalog:product_detail", kwargs={"pk": pk})}
+                for pk, title in found.products
+            ],
+            "categories": [
+                {"text": name, "url": reverse("catalog:category", kwargs={"slug": slug})}
+                for slug, name in found.categories
+            ],
+            "stores": [
+                {"text": name, "url": reverse("catalog:store_detail", kwargs={"slug": slug})}
+                for slug, name in found.stores
+            ],
+        }
+        return Response(SearchSuggestSerializer(data).data)
 
 
 # --- Products: merchant -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.errors import CatalogErrorCode
 from apps.catalog.models import Product, Sku
-from apps.catalog.services.search import product_reindex
+from apps.catalog.services.search import SEARCH_FIELDS, product_reindex
 from apps.core.errors import ApplicationError
 from apps.stores.divisions import division_short_name, is_county_code
 
@@ -54,7 +54,7 @@ def product_save(*, product: Product, skus: list[dict] | None = None) -> Product
     An on-sale product needs at least one active SKU.
     """
     product_validate_origin(product=product)
-    product.full_clean(exclude=["search_document"])
+    product.full_clean(exclude=SEARCH_FIELDS)
     product.save()
     if skus is not None:
         for data in skus:

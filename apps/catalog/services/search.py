@@ -2,34 +2,50 @@ from django.db import transaction
 from django.db.models import Q
 
 from apps.catalog.models import Category, Product
-from apps.catalog.search import build_search_document
+from apps.catalog.search import product_search_fields
 from apps.stores.divisions import division_name
 
 REINDEX_BATCH = 500
+SEARCH_FIELDS = [
+    "search_document",
+    "search_title",
+    "search_category",
+    "search_detail",
+    "search_store",
+]
 
 
-def product_search_document(product: Product) -> str:
+def product_set_search_fields(product: Product) -> None:
+    """Fill the product's search text from its title, category, details, description and store
+    (apps/catalog/search.py says what each holds); saves nothing."""
     category = product.category
     parent_name = category.parent.name if category.parent_id else ""
     origin_full = division_name(product.origin_code) if product.origin_code else ""
-    return build_search_document(
-        product.title,
-        product.subtitle,
-        product.store.name,
-        product.origin_name,
-        origin_full or "",
-        category.name,
-        parent_name,
-        product.grade,
-        " ".join(product.certification_labels),
+    fields = product_search_fields(
+        title=product.title,
+        category=[category.name, parent_name],
+        detail=[
+            product.subtitle,
+            product.origin_name,
+            origin_full or "",
+            product.grade,
+            " ".join(product.certification_labels),
+        ],
+        description=product.description,
+        store=product.store.name,
     )
+    product.search_document = fields.document
+    product.search_title = fields.title
+    product.search_category = fields.category
+    product.search_detail = fields.detail
+    product.search_store = fields.store
+    product.is_search_stale = False
 
 
 def product_reindex(*, product: Product) -> None:
-    product.search_document = product_search_document(product)
-    product.is_search_stale = False
+    product_set_search_fields(product)
     Product.objects.filter(pk=product.pk).update(
-        search_document=product.search_document, is_search_stale=False
+        **{name: getattr(product, name) for name in SEARCH_FIELDS}, is_search_stale=False
     )
 
 
@@ -57,9 +73,8 @@ def products_reindex_stale(*, limit: int | None = None) -> int:
         if not batch:
             break
         for product in batch:
-            product.search_document = product_search_document(product)
-            product.is_search_stale = False
+            product_set_search_fields(product)
         with transaction.atomic():
-            Product.objects.bulk_update(batch, ["search_document", "is_search_stale"])
+            Product.objects.bulk_update(batch, [*SEARCH_FIELDS, "is_search_stale"])
         done += len(batch)
     return done

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import error_responses
 from apps.core.errors import ApplicationError
+from apps.core.throttling import ScopedIpRateThrottle
 from apps.logistics.api.serializers import TemperatureReadingSerializer, TrackingEventSerializer
 from apps.logistics.api.views import MerchantApi
 from apps.logistics.models import Shipment, TrackingEvent, TrackingFeed
@@ -265,7 +266,9 @@ class TrackingWebhookApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    # Carriers push from a few addresses, often: only the webhook's own per-address limit.
+    throttle_classes = [ScopedIpRateThrottle]
+    throttle_scope = "webhook"
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(

@@ -17,8 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
-from apps.core.errors import ApplicationError
+from apps.core.api import error_responses, query_choice
 from apps.logistics.api.serializers import (
     CarrierSerializer,
     ShipmentDetailSerializer,
@@ -79,11 +78,7 @@ class ShipmentListCreateApi(MerchantApi, GenericAPIView):
     def get_queryset(self) -> QuerySet[Shipment]:
         if getattr(self, "swagger_fake_view", False):
             return Shipment.objects.none()
-        wanted = self.request.query_params.get("status") or None
-        if wanted and wanted not in Shipment.Status.values:
-            raise ApplicationError(
-                _("未知的包裹状态。"), code="invalid", fields={"status": _("无效。")}
-            )
+        wanted = query_choice(self.request, "status", Shipment.Status.values)
         order = (self.request.query_params.get("order") or "").strip()[:32] or None
         return shipment_list_for_user(user=self.request.user, status=wanted, order_number=order)
 

@@ -17,8 +17,9 @@ from django_ratelimit.core import get_usage
 
 from apps.accounts.services import notification_send
 from apps.core.errors import ApplicationError
+from apps.core.transitions import event_record
 from apps.logistics.errors import LogisticsErrorCode
-from apps.logistics.models import Shipment, ShipmentEvent
+from apps.logistics.models import Shipment
 from apps.logistics.services.status import shipment_lock, shipment_move
 from apps.logistics.throttling import fixed_key, limit_reached
 from apps.orders.models import DeliveryMethod, PickupPoint
@@ -142,10 +143,8 @@ def pickup_arrival_record(*, shipment: Shipment, actor) -> Shipment:
         # A carrier's "arrived at the pickup point" scan got here first: the parcel is already
         # waiting, only the code (and the shopper's notice) is missing.
         shipment.save(update_fields=["pickup_code", "updated_at"])
-        ShipmentEvent.objects.create(
-            shipment=shipment,
-            from_status=shipment.status,
-            to_status=shipment.status,
+        event_record(
+            shipment,
             kind="pickup_arrival",
             actor=actor,
             reason=reason,

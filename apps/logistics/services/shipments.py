@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
+from apps.core.transitions import event_record
 from apps.logistics.errors import LogisticsErrorCode
-from apps.logistics.models import Carrier, Shipment, ShipmentEvent, ShipmentLine
+from apps.logistics.models import Carrier, Shipment, ShipmentLine
 from apps.orders.models import DeliveryMethod, Order, OrderLine
 from apps.orders.services.lifecycle import order_lines_ship
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -179,12 +180,11 @@ def shipment_create(
         )
         for line_id, quantity in sorted(shipped.items())
     )
-    ShipmentEvent.objects.create(
-        shipment=shipment,
-        from_status="",
-        to_status=Shipment.Status.CREATED,
+    event_record(
+        shipment,
         kind="created",
-        actor=actor if getattr(actor, "pk", None) else None,
+        from_status="",
+        actor=actor,
         reason=_("商家发货：%(carrier)s %(number)s") % {"carrier": carrier.name, "number": number},
         payload={
             "order": order.number,

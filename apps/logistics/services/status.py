@@ -1,25 +1,16 @@
 """The shipment state machine: the one place a shipment's status changes.
 
-Every move is checked against Shipment.TRANSITIONS and leaves a ShipmentEvent. When a parcel is
-delivered and it was the order's last one out, the order becomes delivered too.
+Every move goes through apps.core.transitions.transition (Shipment.TRANSITIONS, a
+ShipmentEvent). When a parcel is delivered and it was the order's last one out, the order
+becomes delivered too.
 """
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from apps.core.errors import ApplicationError
-from apps.logistics.errors import LogisticsErrorCode
+from apps.core.transitions import transition, transition_allowed, transition_check
 from apps.logistics.models import Shipment, ShipmentEvent
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import order_mark_delivered
-
-# Timestamps a move stamps on the shipment (first time only).
-STAMPS = {
-    Shipment.Status.COLLECTED: "collected_at",
-    Shipment.Status.AT_PICKUP_POINT: "arrived_at_point_at",
-    Shipment.Status.DELIVERED: "delivered_at",
-}
 
 
 def shipment_lock(shipment: Shipment) -> Shipment:
@@ -27,7 +18,7 @@ def shipment_lock(shipment: Shipment) -> Shipment:
 
 
 def shipment_can_move(shipment: Shipment, to_status: str) -> bool:
-    return to_status in Shipment.TRANSITIONS[Shipment.Status(shipment.status)]
+    return transition_allowed(shipment, to_status)
 
 
 @transaction.atomic
@@ -42,42 +33,27 @@ def shipment_move(
     at=None,
     fields: tuple[str, ...] = (),
 ) -> ShipmentEvent:
-    """Move a (locked) shipment to `to_status`, stamping its time and logging the event.
+    """Move a (locked) shipment to `to_status` (transition() stamps its time the first time,
+    Shipment.STATUS_TIMESTAMPS), clear the exception flag on delivery, and deliver the order
+    when it was its last parcel out.
 
     `at` is when it happened (a scan's time; now by default). `fields` are other fields the
     caller already set on the shipment and wants saved with the move.
     """
-    if not shipment_can_move(shipment, to_status):
-        raise ApplicationError(
-            _("包裹%(number)s当前为「%(status)s」，不能变为「%(to)s」。")
-            % {
-                "number": shipment.tracking_number,
-                "status": shipment.get_status_display(),
-                "to": Shipment.Status(to_status).label,
-            },
-            code=LogisticsErrorCode.INVALID_TRANSITION,
-            status_code=409,
-        )
-    at = at or timezone.now()
-    from_status = shipment.status
-    shipment.status = to_status
-    update = {"status", "updated_at", *fields}
-    stamp = STAMPS.get(to_status)
-    if stamp and getattr(shipment, stamp) is None:
-        setattr(shipment, stamp, at)
-        update.add(stamp)
+    fields = set(fields)
     if to_status == Shipment.Status.DELIVERED and shipment.has_exception:
+        transition_check(shipment, to_status)
         shipment.has_exception = False
-        update.add("has_exception")
-    shipment.save(update_fields=sorted(update))
-    event = ShipmentEvent.objects.create(
-        shipment=shipment,
-        from_status=from_status,
-        to_status=to_status,
+        fields.add("has_exception")
+    event = transition(
+        shipment,
+        to_status,
+        actor=actor,
+        reason=reason,
         kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        reason=reason[:300],
-        payload=payload or {},
+        payload=payload,
+        fields=fields,
+        at=at,
     )
     if to_status == Shipment.Status.DELIVERED:
         order_deliver_if_complete(order_id=shipment.order_id)

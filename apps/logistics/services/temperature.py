@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from apps.accounts.services import notification_send
 from apps.catalog.models import Product
 from apps.core.errors import ApplicationError
+from apps.core.transitions import event_record
 from apps.logistics.errors import LogisticsErrorCode
-from apps.logistics.models import Shipment, ShipmentEvent, TemperatureReading
+from apps.logistics.models import Shipment, TemperatureReading
 from apps.logistics.services.status import shipment_lock
 from apps.logistics.services.tracking import event_time_error
 from apps.stores.models import StoreMember
@@ -128,12 +129,10 @@ def temperature_readings_record(
         shipment.has_temperature_alert = True
         shipment.save(update_fields=["has_temperature_alert", "updated_at"])
         first = bad[0]
-        ShipmentEvent.objects.create(
-            shipment=shipment,
-            from_status=shipment.status,
-            to_status=shipment.status,
+        event_record(
+            shipment,
             kind="temperature_alert",
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=actor,
             reason=_("温度超出范围：%(celsius)s °C（要求 %(range)s）")
             % {"celsius": first.celsius, "range": allowed},
             payload={"measured_at": first.measured_at.isoformat(), "celsius": str(first.celsius)},

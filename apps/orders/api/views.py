@@ -17,8 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
-from apps.core.errors import ApplicationError
+from apps.core.api import error_responses, query_choice
 from apps.orders.api.serializers import (
     AddressInputSerializer,
     AddressSerializer,
@@ -304,6 +303,8 @@ class CheckoutPreviewApi(CartMixin, ShopperApi):
 
 @extend_schema(tags=[TAG_CART])
 class CheckoutApi(ShopperApi):
+    throttle_scope = "checkout"
+
     @extend_schema(
         summary=_("提交订单：整车结算，按店铺拆单；同一 Idempotency-Key 重复提交返回同一支付单"),
         parameters=[
@@ -365,9 +366,8 @@ class OrderListApi(ShopperApi, GenericAPIView):
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        return order_list_for_buyer(
-            user=self.request.user, tab=self.request.query_params.get("tab")
-        )
+        tab = query_choice(self.request, "tab", [t.key for t in ORDER_TABS if t.key])
+        return order_list_for_buyer(user=self.request.user, tab=tab)
 
     @extend_schema(
         summary=_("我的订单"),
@@ -464,11 +464,7 @@ class MerchantOrderListApi(MerchantApi, GenericAPIView):
     def get_queryset(self) -> QuerySet[Order]:
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
-        wanted = self.request.query_params.get("status") or None
-        if wanted and wanted not in Order.Status.values:
-            raise ApplicationError(
-                _("未知的订单状态。"), code="invalid", fields={"status": _("无效。")}
-            )
+        wanted = query_choice(self.request, "status", Order.Status.values)
         return order_list_for_merchant(user=self.request.user, status=wanted)
 
     @extend_schema(

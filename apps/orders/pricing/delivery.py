@@ -320,10 +320,15 @@ def delivery_offers(
     for option in setup.options:
         offer = DeliveryOffer(option=option)
         if option.method == DeliveryMethod.COUNTY:
-            offer.slots = [
-                SlotOffer(slot=slot, delivery_date=delivery_date_for_slot(slot, now))
-                for slot in setup.slots
-            ]
+            # In the order they will arrive: tonight's slot before tomorrow morning's, so the
+            # first one (which checkout preselects) is the earliest still open.
+            offer.slots = sorted(
+                (
+                    SlotOffer(slot=slot, delivery_date=delivery_date_for_slot(slot, now))
+                    for slot in setup.slots
+                ),
+                key=lambda item: (item.delivery_date, item.slot.start_time),
+            )
         elif option.method == DeliveryMethod.PICKUP:
             offer.pickup_points = list(setup.pickup_points)
             if cold_titles:

@@ -271,10 +271,14 @@ def _items_locked(
     lines: list[CartLine], *, organisation: BuyerOrganisation | None
 ) -> list[CartItem]:
     """Lock the SKUs (id order: no deadlock), price each line from them (step 1 of pricing,
-    never from the request) and refuse any line that cannot be bought as it stands."""
+    never from the request) and refuse any line that cannot be bought as it stands.
+
+    FOR NO KEY UPDATE: it excludes other checkouts of these SKUs but not the key-share locks
+    of rows that merely point at them, so other shoppers can still add them to their carts.
+    Waits at most DB_LOCK_TIMEOUT_MS (the page then answers 503, apps/core/middleware.py)."""
     skus = {
         sku.pk: sku
-        for sku in Sku.objects.select_for_update(of=("self",))
+        for sku in Sku.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk__in=[line.sku_id for line in lines])
         .select_related("product__store")
         .prefetch_related(

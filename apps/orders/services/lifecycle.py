@@ -1,8 +1,8 @@
 """Order state changes, one service per verb (docs/orders-design.md).
 
 Each locks its rows (payment order → orders by id → SKUs by id, the same order everywhere, so
-no two services deadlock), checks the move against Order.TRANSITIONS, saves with
-update_fields, writes an OrderEvent and sends its signal inside the transaction.
+no two services deadlock), moves it with apps.core.transitions.transition (Order.TRANSITIONS,
+update_fields, an OrderEvent) and sends its signal inside the transaction.
 """
 
 import logging
@@ -20,8 +20,9 @@ from apps.catalog.models import Sku
 from apps.catalog.services.products import products_record_sales
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
+from apps.core.transitions import event_record, transition, transition_check
 from apps.orders.errors import OrderErrorCode
-from apps.orders.models import ZERO, Order, OrderEvent, OrderLine, PaymentOrder
+from apps.orders.models import ZERO, Order, OrderLine, PaymentOrder
 from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
 from apps.promotions.services import discounts_release
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -40,46 +41,6 @@ EXPIRED_BATCH = 200
 
 def _lock_order(order: Order) -> Order:
     return Order.objects.select_for_update().select_related("store").get(pk=order.pk)
-
-
-def _move(
-    order: Order,
-    to_status: str,
-    *,
-    actor,
-    reason: str,
-    kind: str = "status",
-    payload: dict | None = None,
-    fields: Iterable[str] = (),
-) -> OrderEvent:
-    """Check the move, save status (+ `fields` already set on the order) and log the event."""
-    _check_move(order, to_status)
-    from_status = order.status
-    order.status = to_status
-    order.save(update_fields=["status", "updated_at", *fields])
-    return OrderEvent.objects.create(
-        order=order,
-        from_status=from_status,
-        to_status=to_status,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        reason=reason[:300],
-        payload=payload or {},
-    )
-
-
-def _check_move(order: Order, to_status: str) -> None:
-    if to_status not in Order.TRANSITIONS[Order.Status(order.status)]:
-        raise ApplicationError(
-            _("订单%(number)s当前为「%(status)s」，不能变为「%(to)s」。")
-            % {
-                "number": order.number,
-                "status": order.get_status_display(),
-                "to": Order.Status(to_status).label,
-            },
-            code=OrderErrorCode.INVALID_TRANSITION,
-            status_code=409,
-        )
 
 
 def _is_buyer_or_staff(order: Order, actor) -> bool:
@@ -149,7 +110,7 @@ def payment_order_mark_paid(
     )
     for order in orders:
         order.paid_at = paid_at
-        _move(
+        transition(
             order,
             Order.Status.PAID,
             actor=actor,
@@ -187,7 +148,7 @@ def _payment_order_cancel(payment_order: PaymentOrder, *, actor, reason: str, ki
     discounts_release(reference=payment_order.number)
     for order in orders:
         order.cancelled_at = now
-        _move(
+        transition(
             order,
             Order.Status.CANCELLED,
             actor=actor,
@@ -385,7 +346,7 @@ def order_lines_ship(
     order = _lock_order(order)
     if not _is_merchant_or_staff(order, actor):
         raise _not_allowed()
-    _check_move(order, Order.Status.SHIPPED)
+    transition_check(order, Order.Status.SHIPPED)
     lines = {
         line.pk: line
         for line in order.lines.select_for_update(of=("self",))
@@ -415,23 +376,19 @@ def order_lines_ship(
     shipped_lines = {str(line.pk): quantity for line, quantity in to_ship}
     carrier_name = str(payload.get("carrier_name", ""))[:40]
     tracking_number = str(payload.get("tracking_number", ""))[:40]
-    OrderEvent.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
+    event_record(
+        order,
         kind="shipment",
-        actor=actor if getattr(actor, "pk", None) else None,
-        reason=(
-            _("商家发货：%(carrier)s %(number)s")
-            % {"carrier": carrier_name, "number": tracking_number}
-        )[:300],
+        actor=actor,
+        reason=_("商家发货：%(carrier)s %(number)s")
+        % {"carrier": carrier_name, "number": tracking_number},
         payload={**payload, "reference": reference, "lines": shipped_lines},
     )
     if _lines_fully_shipped(lines.values()):
         order.carrier_name = carrier_name
         order.tracking_number = tracking_number
         order.shipped_at = timezone.now()
-        _move(
+        transition(
             order,
             Order.Status.SHIPPED,
             actor=actor,
@@ -461,7 +418,7 @@ def order_mark_delivered(*, order: Order, actor=None, at: datetime | None = None
         raise _not_allowed()
     now = timezone.now()
     order.delivered_at = min(at, now) if at is not None else now
-    _move(
+    transition(
         order,
         Order.Status.DELIVERED,
         actor=actor,
@@ -481,7 +438,7 @@ def order_confirm_receipt(*, order: Order, actor=None) -> Order:
     order.completed_at = timezone.now()
     if order.status == Order.Status.SHIPPED and order.delivered_at is None:
         order.delivered_at = order.completed_at
-    _move(
+    transition(
         order,
         Order.Status.COMPLETED,
         actor=actor,
@@ -552,10 +509,8 @@ def order_record_refund(
             Sku.objects.filter(pk=sku_id).update(stock=F("stock") + quantity)
     order.refunded_amount += amount
     order.save(update_fields=["refunded_amount", "updated_at"])
-    OrderEvent.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
+    event_record(
+        order,
         kind="refund",
         actor=actor,
         reason=_("退款 ¥%(amount)s") % {"amount": amount},
@@ -574,7 +529,7 @@ def order_record_refund(
     ):
         # Partly shipped, and the rest was refunded: the order is now completely shipped.
         order.shipped_at = timezone.now()
-        _move(
+        transition(
             order,
             Order.Status.SHIPPED,
             actor=actor,
@@ -589,7 +544,7 @@ def order_record_refund(
         and order.refunded_amount == order.total_amount
     ):
         order.cancelled_at = timezone.now()
-        _move(
+        transition(
             order,
             Order.Status.CANCELLED,
             actor=actor,

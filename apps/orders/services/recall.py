@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.accounts.services import notification_send
+from apps.core.text import as_sentence
 from apps.orders.models import OrderEvent, OrderLine
 from apps.orders.selectors import RECALL_NOTIFIED_EVENT, order_lines_for_lots
 
@@ -28,8 +29,8 @@ def recall_notify_buyers(*, lot_ids: list[int], reason: str) -> int:
         notice = notification_send(
             user=lines[0].order.buyer,
             title=_("您购买的商品已被召回"),
-            body=_("您购买的%(items)s已被召回，原因：%(reason)s。请停止食用并联系商家处理。")
-            % {"items": "、".join(items), "reason": reason},
+            body=_("您购买的%(items)s已被召回，原因：%(reason)s请停止食用并联系商家处理。")
+            % {"items": "、".join(items), "reason": as_sentence(reason)},
             url=lines[0].order.get_absolute_url(),
         )
         for line in lines:

@@ -2,6 +2,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
+from apps.orders.selectors import address_default_for_user
 from apps.orders.services.cart import CART_COUNT_SESSION_KEY
 
 register = template.Library()
@@ -31,3 +32,9 @@ def shanghai(value):
     from zoneinfo import ZoneInfo
 
     return timezone.localtime(value, ZoneInfo("Asia/Shanghai"))
+
+
+@register.inclusion_tag("orders/_default_address.html")
+def default_address(user):
+    """The shopper's default address (or the newest one) as a card, for the profile page."""
+    return {"address": address_default_for_user(user=user)}

@@ -1,6 +1,7 @@
 """Payments API: start a payment, read its status, and the providers' notify endpoint."""
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -8,7 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import error_responses
 from apps.core.errors import NotFoundError
+from apps.core.http import client_ip
+from apps.core.throttling import ScopedIpRateThrottle
 from apps.payments import selectors, services
 from apps.payments.api.serializers import (
     AlipayNotificationSerializer,
@@ -65,14 +69,18 @@ class PaymentDetailApi(APIView):
 class PaymentNotifyApi(APIView):
     """Asynchronous payment notifications, called by the payment providers (not by people).
 
-    Every call is stored with its verification result. Sandbox: canonical JSON signed with
+    Every call to an enabled provider is stored (at most PAYMENT_NOTIFY_MAX_BYTES of it) with
+    its verification result and the trade number it names; a call for a provider that does not
+    exist is refused before anything is stored. Sandbox: canonical JSON signed with
     HMAC-SHA256 in X-Sandbox-Timestamp / X-Sandbox-Nonce / X-Sandbox-Signature. Alipay: the
     signed form Alipay posts (RSA2); answered with the text `success` once taken.
     """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    # Providers call from a few addresses, often: only the notify's own per-address limit.
+    throttle_classes = [ScopedIpRateThrottle]
+    throttle_scope = "payment_notify"
 
     def perform_content_negotiation(self, request: Request, force: bool = False):
         # A provider's Accept header must never turn its notification into a 406.
@@ -119,9 +127,7 @@ class PaymentNotifyApi(APIView):
                 description="refused: bad signature, replay, unknown trade, amount mismatch",
             ),
             (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="alipay: `fail`"),
-            (404, "application/json"): OpenApiResponse(
-                NotificationAckSerializer, description="provider not enabled"
-            ),
+            **error_responses(404, 429, texts={404: _("支付渠道不存在或未启用（不保存）")}),
         },
     )
     def post(self, request: Request, provider: str) -> HttpResponse:
@@ -129,10 +135,6 @@ class PaymentNotifyApi(APIView):
             provider=provider,
             raw=request.body,
             headers=dict(request.headers),
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_ip(request),
         )
-        gateway = enabled_providers().get(provider)
-        if gateway is None:
-            body = {"accepted": False, "result": notification.result}
-            return JsonResponse(body, status=404)
-        return gateway.acknowledge(notification)
+        return enabled_providers()[provider].acknowledge(notification)

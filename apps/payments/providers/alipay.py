@@ -241,6 +241,12 @@ class AlipayProvider(PaymentProvider):
             raise ValueError("a parameter appears twice")
         return params
 
+    def claimed_out_trade_no(self, raw: bytes) -> str:
+        try:
+            return self.parse_notification(raw).get("out_trade_no", "")
+        except (ValueError, LookupError):
+            return ""
+
     def verify_notification(self, raw: bytes, headers: dict[str, str]) -> VerifiedNotification:
         try:
             params = self.parse_notification(raw)

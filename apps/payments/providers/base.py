@@ -76,6 +76,11 @@ class PaymentProvider:
         """The URL (absolute, or a path on this site) to send the shopper to for paying."""
         raise NotImplementedError
 
+    def claimed_out_trade_no(self, raw: bytes) -> str:
+        """The trade number an (unverified) notify body names, kept with it for the audit
+        trail whatever the verdict; "" when it names none or cannot be read."""
+        return ""
+
     def verify_notification(self, raw: bytes, headers: dict[str, str]) -> VerifiedNotification:
         """Check the signature and parse the notify request, or raise NotificationRejected."""
         raise NotImplementedError

@@ -138,6 +138,14 @@ class SandboxProvider(PaymentProvider):
 
     # --- the merchant side: what our server checks -------------------------------------------
 
+    def claimed_out_trade_no(self, raw: bytes) -> str:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return ""
+        value = data.get("out_trade_no") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else ""
+
     def verify_notification(self, raw: bytes, headers: dict[str, str]) -> VerifiedNotification:
         timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
         nonce = headers.get(NONCE_HEADER.lower(), "")

@@ -56,6 +56,7 @@ class SettlementStatementSerializer(serializers.ModelSerializer):
     refunds = serializers.DecimalField(**MONEY)
     commission_reversals = serializers.DecimalField(**MONEY)
     adjustments = serializers.DecimalField(**MONEY)
+    distribution_commission = serializers.DecimalField(**MONEY)
     net_payable = serializers.DecimalField(**MONEY)
 
     class Meta:
@@ -73,6 +74,7 @@ class SettlementStatementSerializer(serializers.ModelSerializer):
             "refunds",
             "commission_reversals",
             "adjustments",
+            "distribution_commission",
             "net_payable",
             "entry_count",
             "payout_reference",

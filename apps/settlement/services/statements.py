@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.services import notification_send
 from apps.core.errors import ApplicationError
+from apps.core.transitions import event_record, transition
 from apps.settlement.errors import SettlementErrorCode
-from apps.settlement.models import LedgerEntry, SettlementStatement, StatementEvent
+from apps.settlement.models import LedgerEntry, SettlementStatement
 from apps.settlement.periods import period_bounds, previous_period_start
 from apps.settlement.selectors import (
     FIGURES,
@@ -100,10 +101,10 @@ def settlement_statement_generate(
     for name, value in statement_figures(statement=statement).items():
         setattr(statement, name, value)
     statement.save(update_fields=[*FIGURES, "updated_at"])
-    StatementEvent.objects.create(
-        statement=statement,
+    event_record(
+        statement,
         kind="generated" if is_new else "collected",
-        to_status=statement.status,
+        from_status="",
         reason=_("生成结算单") if is_new else _("补入 %(count)d 笔流水") % {"count": collected},
         payload={"collected": collected, **_figures_payload(statement)},
     )
@@ -160,37 +161,6 @@ def settlement_statements_generate(
 # --- confirming and paying out ----------------------------------------------------------------
 
 
-def _move(
-    statement: SettlementStatement,
-    to_status: str,
-    *,
-    actor,
-    kind: str,
-    reason: str,
-    fields: list[str],
-    payload: dict | None = None,
-) -> None:
-    if to_status not in SettlementStatement.TRANSITIONS[Status(statement.status)]:
-        raise ApplicationError(
-            _("结算单当前为「%(status)s」，不能变为「%(to)s」。")
-            % {"status": statement.get_status_display(), "to": Status(to_status).label},
-            code=SettlementErrorCode.INVALID_TRANSITION,
-            status_code=409,
-        )
-    from_status = statement.status
-    statement.status = to_status
-    statement.save(update_fields=["status", "updated_at", *fields])
-    StatementEvent.objects.create(
-        statement=statement,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=reason[:300],
-        payload=payload or {},
-    )
-
-
 def _refuse_unless_consistent(statement: SettlementStatement) -> None:
     check = statement_verify(statement=statement)
     if not check.is_consistent:
@@ -209,14 +179,12 @@ def settlement_statement_confirm(*, statement: SettlementStatement, actor) -> Se
         raise _not_allowed()
     statement = SettlementStatement.objects.select_for_update().get(pk=statement.pk)
     _refuse_unless_consistent(statement)
-    statement.confirmed_at = timezone.now()
-    _move(
+    transition(
         statement,
         Status.CONFIRMED,
         actor=actor,
         kind="confirmed",
         reason=_("财务确认"),
-        fields=["confirmed_at"],
         payload=_figures_payload(statement),
     )
     return statement
@@ -259,14 +227,13 @@ def settlement_statement_mark_paid_out(
             statement=statement,
         )
     statement.payout_reference = reference
-    statement.paid_out_at = timezone.now()
-    _move(
+    transition(
         statement,
         Status.PAID_OUT,
         actor=actor,
         kind="paid_out",
         reason=_("已打款，流水号 %(ref)s") % {"ref": reference},
-        fields=["payout_reference", "paid_out_at"],
+        fields=["payout_reference"],
         payload={"payment_reference": reference, "amount": str(statement.net_payable)},
     )
     _notify_store(

@@ -14,11 +14,14 @@ from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.catalog.models import Product, Sku
 from apps.core.errors import ApplicationError
+from apps.core.outbox import outbox_message_record
+from apps.core.text import as_sentence
+from apps.core.transitions import event_record, transition
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store, StoreMember
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
 from apps.traceability.errors import TraceErrorCode
-from apps.traceability.models import Location, Lot, LotStatusChange, Party, TraceEvent, Unit
+from apps.traceability.models import Location, Lot, Party, TraceEvent, Unit
 from apps.traceability.rules import derived_lots, inputs_used, lot_lineage, safety_violations
 from apps.traceability.services.codes import trace_code_for_lot
 from apps.traceability.services.common import (
@@ -29,7 +32,7 @@ from apps.traceability.services.common import (
 )
 from apps.traceability.services.events import EventLotInput, trace_event_append
 from apps.traceability.services.holds import lot_sku_ids, skus_hold_refresh, skus_lock
-from apps.traceability.signals import lot_recalled
+from apps.traceability.signals import LOT_RECALLED
 
 Status = Lot.Status
 Step = TraceEvent.BusinessStep
@@ -161,7 +164,7 @@ def lot_create(
         # A new active lot may put a held SKU back on sale (before the chain head: lock order).
         skus_hold_refresh(sku_ids=[sku.pk for sku in skus])
     lot_safety_refresh(lot=lot)
-    LotStatusChange.objects.create(lot=lot, to_status=lot.status, actor=actor, reason=_("采收入批"))
+    event_record(lot, kind="status", from_status="", actor=actor, reason=_("采收入批"))
     trace_event_append(
         store=store,
         event_type=TraceEvent.EventType.OBJECT,
@@ -234,33 +237,18 @@ def lot_change_status(
     """Move a lot along Lot.TRANSITIONS with a LotStatusChange row (no event: callers add it)
     and refresh its SKUs' is_held (callers append their event after: SKUs before chain head)."""
     store_access_check(actor=actor, store_id=lot.store_id)
-    _status_move(lot=lot, to_status=to_status, actor=actor, reason=reason, payload=payload)
+    _lot_transition(lot=lot, to_status=to_status, actor=actor, reason=reason, payload=payload)
     skus_hold_refresh(sku_ids=lot_sku_ids([lot.pk]))
     return lot
 
 
-def _status_move(
+def _lot_transition(
     *, lot: Lot, to_status: str, actor: User | None, reason: str, payload: dict | None
 ) -> Lot:
     locked = _locked(lot)
-    if to_status not in Lot.TRANSITIONS[locked.status]:
-        raise ApplicationError(
-            _("批次状态不能从「%(from)s」改为「%(to)s」。")
-            % {"from": locked.get_status_display(), "to": Status(to_status).label},
-            code=TraceErrorCode.INVALID_TRANSITION,
-            status_code=409,
-        )
-    from_status = locked.status
-    locked.status = to_status
     locked.status_reason = (reason or "")[:300]
-    locked.save(update_fields=["status", "status_reason", "updated_at"])
-    LotStatusChange.objects.create(
-        lot=locked,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=(reason or "")[:300],
-        payload=payload or {},
+    transition(
+        locked, to_status, actor=actor, reason=reason, payload=payload, fields=["status_reason"]
     )
     lot.status, lot.status_reason = locked.status, locked.status_reason
     return lot
@@ -333,7 +321,8 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
 
     Returns the lots recalled. Their SKUs stop selling unless another active lot supplies them
     (selectors.sku_is_sellable_by_lots). `lot_recalled` is sent after commit so the orders app
-    can list and notify the buyers of order lines filled from these lots.
+    can list and notify the buyers of order lines filled from these lots (an outbox message:
+    apps/traceability/outbox.py).
     """
     reason = _reason_required(reason)
     _recall_permission_check(actor, lot)
@@ -343,7 +332,7 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
     for target in targets:
         if target.status == Status.RECALLED:
             continue
-        _status_move(
+        _lot_transition(
             lot=target,
             to_status=Status.RECALLED,
             actor=actor,
@@ -369,15 +358,20 @@ def lot_recall(*, lot: Lot, actor: User | None, reason: str) -> list[Lot]:
             notification_send(
                 user=member.user,
                 title=_("批次 %(lot)s 已被召回") % {"lot": lot.lot_number},
-                body=_("平台已召回该批次：%(reason)s。请立即停止销售并处理库存。")
-                % {"reason": reason},
+                body=_("平台已召回该批次：%(reason)s请立即停止销售并处理库存。")
+                % {"reason": as_sentence(reason)},
             )
-    lot_ids = [target.pk for target in recalled]
-    transaction.on_commit(
-        lambda: lot_recalled.send(
-            sender=Lot, lot_ids=lot_ids, reason=reason, actor_id=actor.pk if actor else None
+    if recalled:
+        # Through the outbox: recorded with the recall, announced after the commit, retried
+        # until the receivers (the buyers' notices) have run; never lost, never twice.
+        outbox_message_record(
+            kind=LOT_RECALLED,
+            payload={
+                "lot_ids": [target.pk for target in recalled],
+                "reason": reason,
+                "actor_id": actor.pk if actor else None,
+            },
         )
-    )
     return recalled
 
 
@@ -480,8 +474,8 @@ def lot_transform(
     if skus:
         lot.skus.set(skus)
     lot_safety_refresh(lot=lot)
-    LotStatusChange.objects.create(
-        lot=lot, to_status=lot.status, actor=actor, reason=_("由其他批次混合/分装而来")
+    event_record(
+        lot, kind="status", from_status="", actor=actor, reason=_("由其他批次混合/分装而来")
     )
     trace_event_append(
         store=store,
@@ -504,7 +498,7 @@ def lot_transform(
         remaining = source.quantity - used
         Lot.objects.filter(pk=source.pk).update(quantity=F("quantity") - used)
         if remaining == 0:
-            _status_move(
+            _lot_transition(
                 lot=source,
                 to_status=Status.CONSUMED,
                 actor=actor,
@@ -527,7 +521,7 @@ def lots_expire_due(*, today: date | None = None) -> int:
         status__in=[Status.ACTIVE, Status.ON_HOLD], expiry_date__lt=today
     ).order_by("pk")
     for lot in due:
-        _status_move(
+        _lot_transition(
             lot=lot, to_status=Status.EXPIRED, actor=None, reason=_("已过保质期"), payload=None
         )
         count += 1

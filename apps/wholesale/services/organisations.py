@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.core.images import image_clean
+from apps.core.transitions import event_record, transition
 from apps.stores.validators import normalize_contact_phone, normalize_uscc
 from apps.wholesale.errors import WholesaleErrorCode
 from apps.wholesale.models import BuyerMember, BuyerOrganisation, BuyerOrganisationEvent
 from apps.wholesale.services.notify import members_notify
 
 Status = BuyerOrganisation.Status
+EventKind = BuyerOrganisationEvent.Kind
 
 
 def _field_error(field: str, message: str, code: str) -> ApplicationError:
@@ -84,17 +86,6 @@ def _ensure_licence_free(licence_number: str, *, exclude_pk: int | None = None) 
         )
 
 
-def _event(organisation, *, actor, from_status: str, reason: str = "") -> None:
-    BuyerOrganisationEvent.objects.create(
-        organisation=organisation,
-        kind=BuyerOrganisationEvent.Kind.STATUS,
-        from_status=from_status,
-        to_status=organisation.status,
-        actor=actor,
-        reason=reason,
-    )
-
-
 @transaction.atomic
 def buyer_organisation_apply(
     *,
@@ -156,34 +147,32 @@ def buyer_organisation_apply(
             code=WholesaleErrorCode.ALREADY_MEMBER,
             status_code=409,
         ) from None
-    _event(organisation, actor=user, from_status=from_status)
+    event_record(organisation, kind=EventKind.STATUS, from_status=from_status, actor=user)
     return organisation
 
 
-def _lock_for_move(organisation: BuyerOrganisation, to_status: str) -> BuyerOrganisation:
-    locked = BuyerOrganisation.objects.select_for_update().get(pk=organisation.pk)
-    if to_status not in BuyerOrganisation.TRANSITIONS[Status(locked.status)]:
-        raise ApplicationError(
-            _("采购单位当前状态为「%(status)s」，不能执行此操作。")
-            % {"status": locked.get_status_display()},
-            code=WholesaleErrorCode.NOT_PENDING,
-        )
-    return locked
+def _review(
+    organisation: BuyerOrganisation, to_status: str, *, actor: User, reason: str = ""
+) -> BuyerOrganisation:
+    """Lock the organisation and move it to verified or rejected, with who reviewed it."""
+    organisation = BuyerOrganisation.objects.select_for_update().get(pk=organisation.pk)
+    organisation.reject_reason = reason
+    organisation.reviewed_by = actor
+    organisation.reviewed_at = timezone.now()
+    transition(
+        organisation,
+        to_status,
+        actor=actor,
+        reason=reason,
+        fields=["reject_reason", "reviewed_by", "reviewed_at"],
+    )
+    return organisation
 
 
 @transaction.atomic
 def buyer_organisation_verify(*, organisation: BuyerOrganisation, actor: User) -> BuyerOrganisation:
     """Staff confirm the licence: the buyer sees wholesale prices from now on."""
-    organisation = _lock_for_move(organisation, Status.VERIFIED)
-    from_status = organisation.status
-    organisation.status = Status.VERIFIED
-    organisation.reject_reason = ""
-    organisation.reviewed_by = actor
-    organisation.reviewed_at = timezone.now()
-    organisation.save(
-        update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at", "updated_at"]
-    )
-    _event(organisation, actor=actor, from_status=from_status)
+    organisation = _review(organisation, Status.VERIFIED, actor=actor)
     members_notify(
         organisation,
         title=_("批发采购认证已通过"),
@@ -200,16 +189,7 @@ def buyer_organisation_reject(
     reason = (reason or "").strip()[:300]
     if not reason:
         raise _field_error("reason", _("驳回时必须填写原因。"), WholesaleErrorCode.REASON_REQUIRED)
-    organisation = _lock_for_move(organisation, Status.REJECTED)
-    from_status = organisation.status
-    organisation.status = Status.REJECTED
-    organisation.reject_reason = reason
-    organisation.reviewed_by = actor
-    organisation.reviewed_at = timezone.now()
-    organisation.save(
-        update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at", "updated_at"]
-    )
-    _event(organisation, actor=actor, from_status=from_status, reason=reason)
+    organisation = _review(organisation, Status.REJECTED, actor=actor, reason=reason)
     members_notify(
         organisation,
         title=_("批发采购认证未通过"),

@@ -1,0 +1,10 @@
+"""Accounts' outbox handlers (found by apps.core.outbox's autodiscovery)."""
+
+from apps.accounts.services import NOTIFICATION_EMAIL, notification_email_deliver
+from apps.core.models import OutboxMessage
+from apps.core.outbox import outbox_handler
+
+
+@outbox_handler(NOTIFICATION_EMAIL)
+def notification_email(message: OutboxMessage) -> None:
+    notification_email_deliver(notification_id=message.payload["notification_id"])

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from apps.analytics.services.prices import prices_aggregate
+from apps.analytics.services.sales import sales_aggregate
+
+JOBS = {"prices": prices_aggregate, "sales": sales_aggregate}
+
+
+class Command(BaseCommand):
+    help = "运行统计任务（默认增量；--full 全量重建）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="drop and rebuild everything")
+        parser.add_argument("--only", choices=sorted(JOBS), action="append", help="run only these")
+
+    def handle(self, *args, full: bool, only: list[str] | None, **options):
+        for name in only or JOBS:
+            run = JOBS[name](full=full)
+            seconds = (run.finished_at - run.started_at).total_seconds()
+            self.stdout.write(
+                f"{name}: {run.rows} rows from {run.date_from or '-'} in {seconds:.2f} s"
+            )

@@ -1,0 +1,422 @@
+"""Market quotes (行情), the aggregates the Celery jobs compute, and the record of each run.
+
+Raw rows (PriceObservation) come from CSV imports or the synthetic generator; every other
+table here is derived and may be dropped and rebuilt by `manage.py analytics_rebuild --full`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PRICE = {"max_digits": 10, "decimal_places": 2}
+RATIO = {"max_digits": 12, "decimal_places": 4, "null": True, "blank": True}
+
+
+class Market(models.Model):
+    """A wholesale market (批发市场) that publishes daily quotes."""
+
+    name = models.CharField(_("市场"), max_length=60, unique=True)
+    province = models.CharField(_("省份"), max_length=20)
+    county = models.CharField(_("区县"), max_length=30, blank=True)
+    is_synthetic = models.BooleanField(_("合成数据"), default=False)
+
+    class Meta:
+        verbose_name = _("批发市场")
+        verbose_name_plural = _("批发市场")
+        ordering = ["province", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Commodity(models.Model):
+    """A traded commodity (品种) with its three-level category and the unit of its prices."""
+
+    name = models.CharField(_("品名"), max_length=40, unique=True)
+    category_l1 = models.CharField(_("一级分类"), max_length=20)
+    category_l2 = models.CharField(_("二级分类"), max_length=20, blank=True)
+    category_l3 = models.CharField(_("三级分类"), max_length=20, blank=True)
+    unit = models.CharField(_("计价单位"), max_length=10, default="元/公斤")
+    # Merchants whose products sit in this shop category (or below it) see its prices and alerts.
+    catalog_category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("对应商品类目"),
+    )
+    is_synthetic = models.BooleanField(_("合成数据"), default=False)
+
+    class Meta:
+        verbose_name = _("品种")
+        verbose_name_plural = _("品种")
+        ordering = ["category_l1", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommodityAlias(models.Model):
+    """Another name a market uses for a commodity (大白菜 → 白菜); one alias, one commodity."""
+
+    commodity = models.ForeignKey(Commodity, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(_("别名"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("品种别名")
+        verbose_name_plural = _("品种别名")
+        ordering = ["alias"]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.commodity_id}"
+
+
+class PriceImport(models.Model):
+    """One CSV import: what came in, what was added, and every refused row with its line."""
+
+    file_name = models.CharField(_("文件名"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    encoding = models.CharField(_("编码"), max_length=20, blank=True)
+    rows_total = models.PositiveIntegerField(_("数据行"), default=0)
+    rows_added = models.PositiveIntegerField(_("新增"), default=0)
+    rows_duplicate = models.PositiveIntegerField(_("重复(已存在)"), default=0)
+    # [{"line": 7, "message": "..."}], line numbers as a spreadsheet shows them (header = 1).
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("行情导入")
+        verbose_name_plural = _("行情导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.errors)
+
+
+class PriceObservation(models.Model):
+    """One published quote (Xinfadi-style), its prices normalised to 元/公斤."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="observations", verbose_name=_("市场")
+    )
+    commodity = models.ForeignKey(
+        Commodity, on_delete=models.PROTECT, related_name="observations", verbose_name=_("品种")
+    )
+    spec = models.CharField(_("规格"), max_length=40, blank=True, default="")
+    origin = models.CharField(_("产地"), max_length=40, blank=True, default="")
+    date = models.DateField(_("日期"))
+    low_price = models.DecimalField(_("最低价(元/公斤)"), **PRICE)
+    avg_price = models.DecimalField(_("平均价(元/公斤)"), **PRICE)
+    high_price = models.DecimalField(_("最高价(元/公斤)"), **PRICE)
+    volume_kg = models.DecimalField(
+        _("成交量(公斤)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # The unit the source used (元/斤...), kept for audit; the prices above are per 公斤.
+    source_unit = models.CharField(_("原始单位"), max_length=10)
+    price_import = models.ForeignKey(
+        PriceImport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="observations",
+        verbose_name=_("导入批次"),
+    )
+    is_synthetic = models.BooleanField(_("合成数据"), default=False)
+
+    class Meta:
+        verbose_name = _("行情报价")
+        verbose_name_plural = _("行情报价")
+        ordering = ["-date", "market", "commodity"]
+        constraints = [
+            # Re-importing a file adds nothing: one quote per market, commodity, spec, origin, day.
+            models.UniqueConstraint(
+                fields=["market", "commodity", "spec", "origin", "date"],
+                name="price_observation_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(low_price__gt=0)
+                & models.Q(low_price__lte=models.F("avg_price"))
+                & models.Q(avg_price__lte=models.F("high_price")),
+                name="price_observation_prices_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "commodity"], name="price_obs_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.market_id} {self.commodity_id} {self.avg_price}"
+
+
+class Scope(models.TextChoices):
+    MARKET = "market", _("市场")
+    COUNTY = "county", _("区县")
+    PROVINCE = "province", _("省")
+    NATIONAL = "national", _("全国")
+
+
+class PriceDaily(models.Model):
+    """Daily prices of a commodity in one scope (a market, a county, a province, the nation).
+
+    `area` names the scope's member: the market's name, the county, the province, or "全国".
+    MA7 / MA30 are over calendar days ending on `date` and stay empty unless at least 60 % of
+    those days have quotes; changes compare with t−1, t−7, t−30 and t−364 (same weekday);
+    `zscore30` is (avg − MA30) / SD30 over the same 30 days.
+    """
+
+    commodity = models.ForeignKey(Commodity, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices)
+    area = models.CharField(_("地区/市场"), max_length=60)
+    date = models.DateField(_("日期"))
+    low_price = models.DecimalField(_("最低价"), **PRICE)
+    high_price = models.DecimalField(_("最高价"), **PRICE)
+    avg_price = models.DecimalField(_("平均价"), **PRICE)
+    weighted_avg_price = models.DecimalField(_("加权均价"), **PRICE, null=True, blank=True)
+    observations = models.PositiveIntegerField(_("报价数"))
+    volume_kg = models.DecimalField(
+        _("成交量(公斤)"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    ma7 = models.DecimalField(_("7日均价"), **PRICE, null=True, blank=True)
+    ma30 = models.DecimalField(_("30日均价"), **PRICE, null=True, blank=True)
+    sd30 = models.DecimalField(_("30日标准差"), **RATIO)
+    change_day = models.DecimalField(_("日环比"), **RATIO)
+    change_week = models.DecimalField(_("周环比"), **RATIO)
+    change_month = models.DecimalField(_("月环比"), **RATIO)
+    change_year = models.DecimalField(_("同比"), **RATIO)
+    zscore30 = models.DecimalField(_("30日Z值"), **RATIO)
+
+    class Meta:
+        verbose_name = _("每日价格")
+        verbose_name_plural = _("每日价格")
+        ordering = ["commodity", "scope", "area", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commodity", "scope", "area", "date"], name="price_daily_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["date", "scope"], name="price_daily_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.commodity_id} {self.scope}:{self.area} {self.avg_price}"
+
+
+class Period(models.TextChoices):
+    WEEK = "week", _("周")
+    XUN = "xun", _("旬")
+    MONTH = "month", _("月")
+
+
+class PricePeriod(models.Model):
+    """Prices of a commodity in one scope over a week (Mon–Sun), a 旬 or a month.
+
+    `avg_price` is the mean of the daily averages of the days with quotes; `change` compares it
+    with the previous period of the same kind.
+    """
+
+    commodity = models.ForeignKey(Commodity, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices)
+    area = models.CharField(_("地区/市场"), max_length=60)
+    period = models.CharField(_("周期"), max_length=5, choices=Period.choices)
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    low_price = models.DecimalField(_("最低价"), **PRICE)
+    high_price = models.DecimalField(_("最高价"), **PRICE)
+    avg_price = models.DecimalField(_("平均价"), **PRICE)
+    days = models.PositiveSmallIntegerField(_("有报价天数"))
+    change = models.DecimalField(_("环比"), **RATIO)
+
+    class Meta:
+        verbose_name = _("周期价格")
+        verbose_name_plural = _("周期价格")
+        ordering = ["commodity", "scope", "area", "period", "start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commodity", "scope", "area", "period", "start"],
+                name="price_period_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commodity_id} {self.period} {self.start} {self.avg_price}"
+
+
+class SalesDaily(models.Model):
+    """Own trade per paid day, store, category, product and buyer county, net of refunds.
+
+    quantity = bought − refunded pieces; gmv = the lines' paid amounts less each order's
+    refunds shared pro rata over its lines; orders and buyers are distinct counts in this cell.
+    """
+
+    date = models.DateField(_("日期"))
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺")
+    )
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("类目"),
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("商品"),
+    )
+    region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
+    region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
+    quantity = models.IntegerField(_("净销量"))
+    gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
+    orders = models.PositiveIntegerField(_("订单数"))
+    buyers = models.PositiveIntegerField(_("买家数"))
+
+    class Meta:
+        verbose_name = _("每日销售")
+        verbose_name_plural = _("每日销售")
+        ordering = ["-date", "store"]
+        permissions = [("view_figures", _("查看平台数据看板"))]
+        indexes = [
+            models.Index(fields=["date"], name="sales_daily_date_idx"),
+            models.Index(fields=["store", "date"], name="sales_daily_store_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.store_id} {self.product_id} {self.gmv}"
+
+
+class SalesDailyTotal(models.Model):
+    """Per paid day and store (and, with store empty, the whole platform): distinct orders and
+    buyers, which the cells above cannot sum."""
+
+    date = models.DateField(_("日期"))
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("店铺"),
+    )
+    quantity = models.IntegerField(_("净销量"))
+    gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
+    orders = models.PositiveIntegerField(_("订单数"))
+    buyers = models.PositiveIntegerField(_("买家数"))
+
+    class Meta:
+        verbose_name = _("店铺每日销售")
+        verbose_name_plural = _("店铺每日销售")
+        ordering = ["-date", "store"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "store"], name="sales_daily_total_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.store_id} {self.gmv}"
+
+
+class JobRun(models.Model):
+    """One run of an aggregation job: when, what range, how many rows, and any error."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+
+    job = models.CharField(_("任务"), max_length=40, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    is_full = models.BooleanField(_("全量重建"), default=False)
+    date_from = models.DateField(_("重算起始日"), null=True, blank=True)
+    # What the next incremental run starts after: the highest observation id, or a time.
+    watermark = models.CharField(_("水位"), max_length=40, blank=True)
+    rows = models.PositiveIntegerField(_("写入行数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("任务运行记录")
+        verbose_name_plural = _("任务运行记录")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class AlertThreshold(models.Model):
+    """旬-change thresholds of a commodity group (DOMAIN.md: vegetables 10 / 15 %, pork 5 / 10 %,
+    grain 2 / 5 %, eggs 3 / 5 %), editable by operations. `match` is a commodity's name, its
+    second-level or its first-level category; the most specific match wins."""
+
+    match = models.CharField(_("品名或分类"), max_length=20, unique=True)
+    yellow_pct = models.DecimalField(_("黄色预警(%)"), max_digits=5, decimal_places=2)
+    red_pct = models.DecimalField(_("红色预警(%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("预警阈值")
+        verbose_name_plural = _("预警阈值")
+        ordering = ["match"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(yellow_pct__gt=0)
+                & models.Q(red_pct__gte=models.F("yellow_pct")),
+                name="alert_threshold_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.match} {self.yellow_pct}/{self.red_pct}%"
+
+
+class PriceAlert(models.Model):
+    """A price signal computed by the price job: a spike (|z30| ≥ 3) or a 旬 change past its
+    threshold. Derived: rebuilt with the prices."""
+
+    class Kind(models.TextChoices):
+        SPIKE = "spike", _("价格异动")
+        XUN = "xun", _("旬环比")
+
+    class Level(models.TextChoices):
+        YELLOW = "yellow", _("黄色")
+        RED = "red", _("红色")
+
+    commodity = models.ForeignKey(
+        Commodity, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("品种")
+    )
+    scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices)
+    area = models.CharField(_("地区/市场"), max_length=60)
+    # The day of a spike; the first day of the 旬 of a 旬 change.
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
+    # The z-score of a spike, the change (0.15 = +15 %) of a 旬 signal.
+    value = models.DecimalField(_("数值"), max_digits=12, decimal_places=4)
+    price = models.DecimalField(_("价格"), **PRICE)
+
+    class Meta:
+        verbose_name = _("价格预警")
+        verbose_name_plural = _("价格预警")
+        ordering = ["-date", "commodity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commodity", "scope", "area", "date", "kind"], name="price_alert_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.commodity_id} {self.get_kind_display()} {self.value}"

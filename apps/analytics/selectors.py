@@ -1,0 +1,224 @@
+"""Reads of the analytics app for the dashboards, the 行情 pages and the API.
+
+They read the aggregate tables only, never raw orders. Which stores' figures a user sees is
+decided here once (`figures_store_ids`): platform staff with analytics.view_figures see the
+whole platform, a merchant only the stores they belong to (through apps.stores.selectors).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, Max, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from apps.analytics.models import (
+    Commodity,
+    Market,
+    PriceAlert,
+    PriceDaily,
+    PriceObservation,
+    SalesDaily,
+    SalesDailyTotal,
+    Scope,
+)
+from apps.catalog.models import Category, Product
+from apps.core.money import to_money
+from apps.stores.selectors import store_ids_for_user
+
+FIGURES_PERMISSION = "analytics.view_figures"
+GRAINS = ("day", "week", "month")
+TOP_DIMENSIONS = ("category", "store", "product", "region")
+NATIONAL = "全国"
+
+
+def user_sees_platform_figures(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(FIGURES_PERMISSION))
+
+
+def figures_store_ids(user) -> list[int] | None:
+    """None: the whole platform (staff); otherwise the ids of the user's own stores."""
+    if user_sees_platform_figures(user):
+        return None
+    return store_ids_for_user(user)
+
+
+def user_may_see_figures(user) -> bool:
+    return user_sees_platform_figures(user) or bool(store_ids_for_user(user))
+
+
+def default_range(days: int = 30) -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    return today - dt.timedelta(days=days - 1), today
+
+
+@dataclass(frozen=True)
+class SalesPoint:
+    period: dt.date
+    quantity: int
+    gmv: Decimal
+    orders: int
+    buyers: int
+
+    @property
+    def average_order_value(self) -> Decimal:
+        return to_money(self.gmv / self.orders) if self.orders else Decimal("0.00")
+
+
+def sales_series(
+    *, user, date_from: dt.date, date_to: dt.date, grain: str = "day"
+) -> list[SalesPoint]:
+    """GMV, orders, buyers and pieces per day / week / month, for what `user` may see.
+
+    Buyers of a week or month (and of several stores) are the sum of the daily distinct buyers.
+    """
+    store_ids = figures_store_ids(user)
+    rows = SalesDailyTotal.objects.filter(date__gte=date_from, date__lte=date_to)
+    if store_ids is None:
+        rows = rows.filter(store__isnull=True)
+    else:
+        rows = rows.filter(store_id__in=store_ids)
+    period = {"day": F("date"), "week": TruncWeek("date"), "month": TruncMonth("date")}[grain]
+    rows = (
+        rows.annotate(period=period)
+        .values("period")
+        .annotate(
+            quantity_sum=Sum("quantity"),
+            gmv_sum=Sum("gmv"),
+            orders_sum=Sum("orders"),
+            buyers_sum=Sum("buyers"),
+        )
+        .order_by("period")
+    )
+    return [
+        SalesPoint(
+            period=row["period"] if isinstance(row["period"], dt.date) else row["period"].date(),
+            quantity=row["quantity_sum"],
+            gmv=to_money(row["gmv_sum"]),
+            orders=row["orders_sum"],
+            buyers=row["buyers_sum"],
+        )
+        for row in rows
+    ]
+
+
+def sales_cells_for_user(*, user) -> QuerySet[SalesDaily]:
+    store_ids = figures_store_ids(user)
+    cells = SalesDaily.objects.all()
+    return cells if store_ids is None else cells.filter(store_id__in=store_ids)
+
+
+_TOP_KEYS = {
+    "category": ("category_id", "category__name"),
+    "store": ("store_id", "store__name"),
+    "product": ("product_id", "product__title"),
+    "region": ("region_code", "region_name"),
+}
+
+
+def sales_top(
+    *, user, by: str, date_from: dt.date, date_to: dt.date, limit: int = 10
+) -> list[dict]:
+    """The best-selling categories / stores / products / buyer counties by GMV."""
+    key, label = _TOP_KEYS[by]
+    rows = (
+        sales_cells_for_user(user=user)
+        .filter(date__gte=date_from, date__lte=date_to)
+        .values(key)
+        .annotate(name=Max(label), gmv=Sum("gmv"), quantity=Sum("quantity"))
+        .order_by("-gmv", key)[:limit]
+    )
+    return [
+        {
+            "key": row[key],
+            "name": row["name"] or "—",
+            "gmv": to_money(row["gmv"]),
+            "quantity": row["quantity"],
+        }
+        for row in rows
+    ]
+
+
+def commodities_for_user(user) -> QuerySet[Commodity] | None:
+    """Commodities matching a merchant's products (their categories or the parents of those);
+    None for staff (all of them)."""
+    store_ids = figures_store_ids(user)
+    if store_ids is None:
+        return None
+    category_ids = set(
+        Product.objects.filter(store_id__in=store_ids).values_list("category_id", flat=True)
+    )
+    parent_ids = set(
+        Category.objects.filter(id__in=category_ids, parent__isnull=False).values_list(
+            "parent_id", flat=True
+        )
+    )
+    return Commodity.objects.filter(catalog_category_id__in=category_ids | parent_ids)
+
+
+def alerts_for_user(*, user, since: dt.date, limit: int = 50) -> list[PriceAlert]:
+    """National and provincial alerts since `since`: all for staff, a merchant's commodities."""
+    alerts = PriceAlert.objects.filter(
+        date__gte=since, scope__in=[Scope.NATIONAL, Scope.PROVINCE]
+    ).select_related("commodity")
+    commodities = commodities_for_user(user)
+    if commodities is not None:
+        alerts = alerts.filter(commodity__in=commodities)
+    return list(alerts.order_by("-date", "-level", "commodity__name")[:limit])
+
+
+# --- market quotes (public) ------------------------------------------------------------------
+
+
+def commodity_list() -> QuerySet[Commodity]:
+    return Commodity.objects.order_by("category_l1", "name")
+
+
+def price_series(
+    *, commodity: Commodity, days: int, scope: str = Scope.NATIONAL, area: str = NATIONAL
+) -> list[PriceDaily]:
+    """The last `days` days of one commodity's daily prices (up to its latest quote)."""
+    rows = PriceDaily.objects.filter(commodity=commodity, scope=scope, area=area)
+    latest = rows.aggregate(latest=Max("date"))["latest"]
+    if latest is None:
+        return []
+    return list(rows.filter(date__gt=latest - dt.timedelta(days=days)).order_by("date"))
+
+
+def quotes_latest(*, scope: str = Scope.NATIONAL, area: str = NATIONAL) -> list[PriceDaily]:
+    """Every commodity's price on the latest day with quotes in this scope."""
+    rows = PriceDaily.objects.filter(scope=scope, area=area)
+    latest = rows.aggregate(latest=Max("date"))["latest"]
+    if latest is None:
+        return []
+    return list(
+        rows.filter(date=latest)
+        .select_related("commodity")
+        .order_by("commodity__category_l1", "commodity__name")
+    )
+
+
+def movers(quotes: list[PriceDaily], *, limit: int = 5) -> tuple[list, list]:
+    """Risers and fallers of the day among `quotes` (by day-on-day change)."""
+    changed = [q for q in quotes if q.change_day is not None]
+    risers = sorted((q for q in changed if q.change_day > 0), key=lambda q: -q.change_day)
+    fallers = sorted((q for q in changed if q.change_day < 0), key=lambda q: q.change_day)
+    return risers[:limit], fallers[:limit]
+
+
+def market_areas() -> list[tuple[str, str]]:
+    """(scope, area) pairs that have prices, for the quote page's scope picker."""
+    return list(
+        PriceDaily.objects.filter(scope__in=[Scope.NATIONAL, Scope.PROVINCE, Scope.MARKET])
+        .values_list("scope", "area")
+        .distinct()
+        .order_by("scope", "area")
+    )
+
+
+def has_synthetic_quotes(*, commodity: Commodity | None = None) -> bool:
+    """True when synthetic quotes feed the prices on show (the page then says so)."""
+    if commodity is None:
+        return Market.objects.filter(is_synthetic=True).exists()
+    return PriceObservation.objects.filter(commodity=commodity, is_synthetic=True).exists()

@@ -1,0 +1,236 @@
+"""Price aggregation: PriceDaily (per commodity × scope × day) and PricePeriod (week, 旬, month).
+
+Set-based SQL on PostgreSQL: one INSERT … SELECT … GROUP BY per scope, one UPDATE with window
+functions for the moving averages, changes and z-scores, one INSERT … SELECT per period kind.
+Incremental runs recompute every day from the earliest day of the quotes added since the last
+run (watermark: the highest PriceObservation id seen), reading the year before it for the
+windows; `full=True` drops and rebuilds everything.
+"""
+
+import datetime as dt
+import math
+
+from django.conf import settings
+from django.db import connection
+
+from apps.analytics.models import PriceObservation
+from apps.analytics.services.runs import JobResult, job_run, last_watermark
+
+PRICES_JOB = "prices_daily"
+# A moving average needs quotes on at least this share of its days (DOMAIN.md: ≥ 60 %).
+MA_MIN_COVERAGE = 0.6
+MA7_MIN_DAYS = math.ceil(7 * MA_MIN_COVERAGE)  # 5
+MA30_MIN_DAYS = math.ceil(30 * MA_MIN_COVERAGE)  # 18
+NATIONAL = "全国"
+
+# scope → (area expression, extra condition) over observation o joined to market m.
+_SCOPES = {
+    "market": ("m.name", "TRUE"),
+    "county": ("m.county", "m.county <> ''"),
+    "province": ("m.province", "TRUE"),
+    "national": (f"'{NATIONAL}'", "TRUE"),
+}
+
+_INSERT_DAILY = """
+INSERT INTO analytics_pricedaily (
+    commodity_id, scope, area, date, low_price, high_price, avg_price, weighted_avg_price,
+    observations, volume_kg
+)
+SELECT o.commodity_id, %(scope)s, {area}, o.date,
+       MIN(o.low_price), MAX(o.high_price), ROUND(AVG(o.avg_price), 2),
+       ROUND(SUM(o.avg_price * o.volume_kg) FILTER (WHERE o.volume_kg > 0)
+             / NULLIF(SUM(o.volume_kg) FILTER (WHERE o.volume_kg > 0), 0), 2),
+       COUNT(*), SUM(o.volume_kg)
+FROM analytics_priceobservation o
+JOIN analytics_market m ON m.id = o.market_id
+WHERE o.date >= %(date_from)s AND {condition}
+GROUP BY o.commodity_id, 3, o.date  -- 3: the area
+"""
+
+# Moving windows over calendar days (RANGE with an interval): a missing day is simply absent,
+# and the count of present days decides whether the average is shown.
+_UPDATE_WINDOWS = """
+WITH w AS (
+    SELECT id,
+           AVG(avg_price) OVER w7 AS ma7, COUNT(*) OVER w7 AS n7,
+           AVG(avg_price) OVER w30 AS ma30, COUNT(*) OVER w30 AS n30,
+           STDDEV_SAMP(avg_price) OVER w30 AS sd30
+    FROM analytics_pricedaily
+    WHERE date >= %(window_from)s
+    WINDOW w7 AS (PARTITION BY commodity_id, scope, area ORDER BY date
+                  RANGE BETWEEN INTERVAL '6 days' PRECEDING AND CURRENT ROW),
+           w30 AS (PARTITION BY commodity_id, scope, area ORDER BY date
+                   RANGE BETWEEN INTERVAL '29 days' PRECEDING AND CURRENT ROW)
+)
+UPDATE analytics_pricedaily d
+SET ma7 = CASE WHEN w.n7 >= %(ma7_min)s THEN ROUND(w.ma7, 2) END,
+    ma30 = CASE WHEN w.n30 >= %(ma30_min)s THEN ROUND(w.ma30, 2) END,
+    sd30 = CASE WHEN w.n30 >= %(ma30_min)s THEN ROUND(w.sd30, 4) END,
+    zscore30 = CASE WHEN w.n30 >= %(ma30_min)s AND w.sd30 > 0
+                    THEN ROUND((d.avg_price - w.ma30) / w.sd30, 4) END
+FROM w
+WHERE d.id = w.id AND d.date >= %(date_from)s
+"""
+
+# Changes against the same series t−1, t−7, t−30 and t−364 days (364: the same weekday a year
+# before); empty when that day has no quote.
+_UPDATE_CHANGES = """
+UPDATE analytics_pricedaily d
+SET change_day = ROUND(d.avg_price / NULLIF(p1.avg_price, 0) - 1, 4),
+    change_week = ROUND(d.avg_price / NULLIF(p7.avg_price, 0) - 1, 4),
+    change_month = ROUND(d.avg_price / NULLIF(p30.avg_price, 0) - 1, 4),
+    change_year = ROUND(d.avg_price / NULLIF(p364.avg_price, 0) - 1, 4)
+FROM analytics_pricedaily s
+LEFT JOIN analytics_pricedaily p1 ON p1.commodity_id = s.commodity_id AND p1.scope = s.scope
+     AND p1.area = s.area AND p1.date = s.date - 1
+LEFT JOIN analytics_pricedaily p7 ON p7.commodity_id = s.commodity_id AND p7.scope = s.scope
+     AND p7.area = s.area AND p7.date = s.date - 7
+LEFT JOIN analytics_pricedaily p30 ON p30.commodity_id = s.commodity_id AND p30.scope = s.scope
+     AND p30.area = s.area AND p30.date = s.date - 30
+LEFT JOIN analytics_pricedaily p364 ON p364.commodity_id = s.commodity_id
+     AND p364.scope = s.scope AND p364.area = s.area AND p364.date = s.date - 364
+WHERE d.id = s.id AND s.date >= %(date_from)s
+"""
+
+# Each period's first day, as SQL over a date column `date`.
+_PERIOD_START = {
+    "week": "date_trunc('week', date)::date",
+    "xun": (
+        "make_date(extract(year FROM date)::int, extract(month FROM date)::int,"
+        " CASE WHEN extract(day FROM date) <= 10 THEN 1"
+        " WHEN extract(day FROM date) <= 20 THEN 11 ELSE 21 END)"
+    ),
+    "month": "date_trunc('month', date)::date",
+}
+# Its last day, from its first day `start`.
+_PERIOD_END = {
+    "week": "start + 6",
+    "xun": (
+        "CASE WHEN extract(day FROM start) < 21 THEN start + 9"
+        " ELSE (date_trunc('month', start) + INTERVAL '1 month - 1 day')::date END"
+    ),
+    "month": "(date_trunc('month', start) + INTERVAL '1 month - 1 day')::date",
+}
+
+_INSERT_PERIODS = """
+INSERT INTO analytics_priceperiod (
+    commodity_id, scope, area, period, start, "end", low_price, high_price, avg_price, days
+)
+SELECT commodity_id, scope, area, %(period)s, start, {end},
+       MIN(low_price), MAX(high_price), ROUND(AVG(avg_price), 2), COUNT(*)
+FROM (SELECT *, {start} AS start FROM analytics_pricedaily WHERE date >= %(period_from)s) d
+WHERE start >= %(period_from)s
+GROUP BY commodity_id, scope, area, start
+"""
+
+# A period's change is against the period of the same kind that ends the day before it starts.
+_UPDATE_PERIOD_CHANGES = """
+UPDATE analytics_priceperiod p
+SET change = ROUND(p.avg_price / NULLIF(prev.avg_price, 0) - 1, 4)
+FROM analytics_priceperiod prev
+WHERE prev.commodity_id = p.commodity_id AND prev.scope = p.scope AND prev.area = p.area
+  AND prev.period = p.period AND prev."end" = p.start - 1 AND p.start >= %(period_from)s
+"""
+
+
+# Spikes: |z30| at or past the setting. 旬 signals: |change| against the most specific
+# threshold (commodity name, then its second-, then its first-level category).
+_INSERT_SPIKES = """
+INSERT INTO analytics_pricealert (commodity_id, scope, area, date, kind, level, value, price)
+SELECT commodity_id, scope, area, date, 'spike', 'red', zscore30, avg_price
+FROM analytics_pricedaily
+WHERE date >= %(date_from)s AND ABS(zscore30) >= %(spike_z)s
+"""
+_INSERT_XUN_ALERTS = """
+INSERT INTO analytics_pricealert (commodity_id, scope, area, date, kind, level, value, price)
+SELECT p.commodity_id, p.scope, p.area, p.start, 'xun',
+       CASE WHEN ABS(p.change) * 100 >= t.red_pct THEN 'red' ELSE 'yellow' END,
+       p.change, p.avg_price
+FROM analytics_priceperiod p
+JOIN analytics_commodity c ON c.id = p.commodity_id
+JOIN LATERAL (
+    SELECT yellow_pct, red_pct FROM analytics_alertthreshold t
+    WHERE t.match IN (c.name, c.category_l2, c.category_l1)
+    ORDER BY CASE t.match WHEN c.name THEN 1 WHEN c.category_l2 THEN 2 ELSE 3 END
+    LIMIT 1
+) t ON TRUE
+WHERE p.period = 'xun' AND p.start >= %(period_from)s AND ABS(p.change) * 100 >= t.yellow_pct
+"""
+
+
+def period_start(day: dt.date, period: str) -> dt.date:
+    """The first day of the week (Monday), 旬 (1st, 11th, 21st) or month that holds `day`."""
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "xun":
+        return day.replace(day=1 if day.day <= 10 else 11 if day.day <= 20 else 21)
+    return day.replace(day=1)
+
+
+def prices_recompute(*, date_from: dt.date) -> int:
+    """Rebuild PriceDaily from `date_from` on and PricePeriod from the periods holding it.
+
+    Runs inside the caller's transaction (job_run); returns the number of rows written.
+    """
+    params = {
+        "date_from": date_from,
+        "window_from": date_from - dt.timedelta(days=29),
+        "ma7_min": MA7_MIN_DAYS,
+        "ma30_min": MA30_MIN_DAYS,
+    }
+    rows = 0
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM analytics_pricedaily WHERE date >= %s", [date_from])
+        for scope, (area, condition) in _SCOPES.items():
+            cursor.execute(
+                _INSERT_DAILY.format(area=area, condition=condition), {**params, "scope": scope}
+            )
+            rows += cursor.rowcount
+        cursor.execute(_UPDATE_WINDOWS, params)
+        cursor.execute(_UPDATE_CHANGES, params)
+        # Every period that holds a recomputed day is rebuilt whole (a week may start in the
+        # month before).
+        period_from = min(period_start(date_from, "week"), period_start(date_from, "month"))
+        cursor.execute("DELETE FROM analytics_priceperiod WHERE start >= %s", [period_from])
+        for period in _PERIOD_START:
+            cursor.execute(
+                _INSERT_PERIODS.format(start=_PERIOD_START[period], end=_PERIOD_END[period]),
+                {"period": period, "period_from": period_from},
+            )
+            rows += cursor.rowcount
+        cursor.execute(_UPDATE_PERIOD_CHANGES, {"period_from": period_from})
+        cursor.execute(
+            "DELETE FROM analytics_pricealert WHERE (kind = 'spike' AND date >= %s)"
+            " OR (kind = 'xun' AND date >= %s)",
+            [date_from, period_from],
+        )
+        cursor.execute(
+            _INSERT_SPIKES, {"date_from": date_from, "spike_z": settings.ANALYTICS_SPIKE_Z}
+        )
+        rows += cursor.rowcount
+        cursor.execute(_INSERT_XUN_ALERTS, {"period_from": period_from})
+        rows += cursor.rowcount
+    return rows
+
+
+def prices_aggregate(*, full: bool = False):
+    """The price job: recompute what the quotes added since the last run touched (or all)."""
+
+    def work() -> JobResult:
+        watermark = None if full else last_watermark(PRICES_JOB)
+        newest = PriceObservation.objects.order_by("-id").values_list("id", flat=True).first()
+        added = PriceObservation.objects.all()
+        if watermark is not None:
+            added = added.filter(id__gt=int(watermark))
+        date_from = added.order_by("date").values_list("date", flat=True).first()
+        if full:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM analytics_pricealert")
+                cursor.execute("DELETE FROM analytics_priceperiod")
+                cursor.execute("DELETE FROM analytics_pricedaily")
+        if date_from is None:
+            return JobResult(rows=0, watermark=str(newest or watermark or 0))
+        rows = prices_recompute(date_from=date_from)
+        return JobResult(rows=rows, watermark=str(newest), date_from=date_from)
+
+    return job_run(job=PRICES_JOB, is_full=full, work=work)

@@ -1,0 +1,74 @@
+"""Running an aggregation job: one transaction, one lock per job, one JobRun row per run.
+
+The job's work happens in a single transaction: when it fails, its deletes and inserts roll
+back, the previous aggregates stay as they were, and the JobRun row (saved outside that
+transaction) records the error. A PostgreSQL advisory lock keyed on the job's name makes a run
+that overlaps another of the same job wait for it instead of interleaving with it.
+"""
+
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.analytics.errors import AnalyticsErrorCode
+from apps.analytics.models import JobRun
+from apps.core.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    rows: int
+    watermark: str
+    date_from: object = None  # the first day recomputed, None when there was nothing to do
+
+
+def require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        raise ApplicationError(
+            _("统计任务需要 PostgreSQL 数据库。"), code=AnalyticsErrorCode.JOB_NEEDS_POSTGRES
+        )
+
+
+def last_watermark(job: str) -> str | None:
+    run = (
+        JobRun.objects.filter(job=job, status=JobRun.Status.SUCCEEDED)
+        .exclude(watermark="")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    return run.watermark if run else None
+
+
+def job_run(*, job: str, is_full: bool, work: Callable[[], JobResult]) -> JobRun:
+    """Run `work` for `job` under its lock and in one transaction; record the run.
+
+    Re-raises the job's exception after recording it, so Celery marks the task failed too.
+    """
+    require_postgres()
+    run = JobRun.objects.create(job=job, is_full=is_full)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(job.encode())])
+            result = work()
+    except Exception as exc:
+        logger.exception("analytics job %s failed", job)
+        run.status = JobRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:4000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    run.status = JobRun.Status.SUCCEEDED
+    run.rows = result.rows
+    run.watermark = result.watermark
+    run.date_from = result.date_from
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "rows", "watermark", "date_from", "finished_at"])
+    return run

@@ -1,0 +1,21 @@
+"""Celery entry points of the aggregation jobs (beat schedule: settings.PERIODIC_TASKS).
+
+Each returns the id of its JobRun; a failed run is recorded and the task fails with it.
+"""
+
+from celery import shared_task
+
+from apps.analytics.services.prices import prices_aggregate
+from apps.analytics.services.sales import sales_aggregate
+
+
+@shared_task
+def prices_aggregate_task(full: bool = False) -> int:
+    """PriceDaily and PricePeriod from the quotes added since the last run (or all)."""
+    return prices_aggregate(full=full).pk
+
+
+@shared_task
+def sales_aggregate_task(full: bool = False) -> int:
+    """SalesDaily and SalesDailyTotal from the orders changed since the last run (or all)."""
+    return sales_aggregate(full=full).pk

@@ -1,0 +1,319 @@
+"""Reads of customer service: who may see which case, queues, SLA settings and the calendar.
+
+The access selectors are the only way pages, admin and API fetch a case:
+`case_list_for_customer` (the shopper's own), `case_get_by_key` (an anonymous filer's link),
+`case_list_for_partner` (a merchant: cases about its own stores) and `case_list_for_staff`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.aftersales.models import AfterSale
+from apps.aftersales.selectors import aftersale_get_for_buyer
+from apps.customer_service.calendar import BusinessCalendar, calendar_years_missing
+from apps.customer_service.models import CalendarDay, Case, CaseEntry, Priority, SlaPolicy
+from apps.orders.models import Order, OrderLine
+from apps.orders.selectors import order_get_for_buyer, order_list_for_buyer
+from apps.stores.models import Store
+from apps.stores.selectors import store_ids_for_user
+from apps.traceability.models import Lot
+
+# DOMAIN.md defaults: P1 1 h / 24 h on the wall clock; P2 4 working hours / 3 working days;
+# P3 1 working day / 7 working days (a working day is the configured working hours).
+DEFAULT_POLICIES = {
+    Priority.P1: {
+        "first_response_minutes": 60,
+        "first_response_business": False,
+        "resolution_minutes": 24 * 60,
+        "resolution_business": False,
+    },
+    Priority.P2: {
+        "first_response_minutes": 4 * 60,
+        "first_response_business": True,
+        "resolution_minutes": 3 * 9 * 60,
+        "resolution_business": True,
+    },
+    Priority.P3: {
+        "first_response_minutes": 9 * 60,
+        "first_response_business": True,
+        "resolution_minutes": 7 * 9 * 60,
+        "resolution_business": True,
+    },
+}
+
+STAFF_PERMISSION = "customer_service.change_case"
+PARTNER_PERMISSION = "customer_service.reply_case_as_partner"
+
+
+def sla_policy_get(priority: str) -> SlaPolicy:
+    """The staff-edited policy, or DOMAIN.md's default when none is stored."""
+    policy = SlaPolicy.objects.filter(priority=priority).first()
+    if policy is None:
+        policy = SlaPolicy(priority=priority, callback_days=3, **DEFAULT_POLICIES[priority])
+    return policy
+
+
+def _parse_time(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def business_calendar() -> BusinessCalendar:
+    return BusinessCalendar(
+        overrides=dict(CalendarDay.objects.values_list("date", "is_workday")),
+        day_start=_parse_time(settings.CUSTOMER_SERVICE_WORKDAY_START),
+        day_end=_parse_time(settings.CUSTOMER_SERVICE_WORKDAY_END),
+    )
+
+
+def calendar_warnings(*, today=None) -> list[int]:
+    """This year and next, when neither chinesecalendar nor the staff table has their days."""
+    today = today or timezone.localdate()
+    years = [today.year, today.year + 1]
+    overridden = set(
+        CalendarDay.objects.filter(date__year__in=years).values_list("date__year", flat=True)
+    )
+    return calendar_years_missing(years, overridden_years=overridden)
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def _case_rows() -> QuerySet[Case]:
+    return Case.objects.select_related("store", "customer", "owner", "responsible")
+
+
+def user_is_service_staff(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(STAFF_PERMISSION))
+
+
+def case_list_for_customer(*, user: User) -> QuerySet[Case]:
+    if not user or not user.is_authenticated:
+        return Case.objects.none()
+    return _case_rows().filter(customer=user)
+
+
+def case_get_for_customer(*, user: User, number: str) -> Case | None:
+    return case_list_for_customer(user=user).filter(number=number).first()
+
+
+def case_get_by_key(*, key: str) -> Case | None:
+    if not key:
+        return None
+    return _case_rows().filter(public_key=key).first()
+
+
+def case_list_for_partner(*, user: User) -> QuerySet[Case]:
+    """A merchant's view: only cases about its own stores."""
+    if not user or not user.is_authenticated or not user.has_perm(PARTNER_PERMISSION):
+        return Case.objects.none()
+    return _case_rows().filter(store_id__in=store_ids_for_user(user))
+
+
+def case_list_for_staff(*, user: User) -> QuerySet[Case]:
+    if not user_is_service_staff(user):
+        return Case.objects.none()
+    return _case_rows()
+
+
+def case_list_for_user(*, user: User) -> QuerySet[Case]:
+    """Staff see every case; a merchant those of its stores (admin and API use this)."""
+    if user_is_service_staff(user):
+        return _case_rows()
+    return case_list_for_partner(user=user)
+
+
+def case_entries_for_customer(*, case: Case) -> QuerySet[CaseEntry]:
+    return (
+        case.entries.filter(is_public=True).select_related("author").prefetch_related("attachments")
+    )
+
+
+def case_entries_for_partner(*, case: Case, user: User) -> QuerySet[CaseEntry]:
+    """What a merchant reads: public entries and its own store's replies (not staff notes)."""
+    return case.entries.filter(Q(is_public=True) | Q(kind=CaseEntry.Kind.PARTNER)).select_related(
+        "author"
+    )
+
+
+# --- queues -------------------------------------------------------------------------------
+
+QUEUES = ("mine", "unassigned", "due_soon", "breached")
+
+
+def case_queue(*, user: User, queue: str, now: datetime | None = None) -> QuerySet[Case]:
+    """An agent's queue: mine, unassigned, due within the hour, breached."""
+    now = now or timezone.now()
+    cases = case_list_for_staff(user=user).filter(status__in=Case.OPEN_STATUSES)
+    if queue == "mine":
+        return cases.filter(owner=user)
+    if queue == "unassigned":
+        return cases.filter(owner__isnull=True)
+    due = Q(first_responded_at__isnull=True, first_response_due__lte=now + timedelta(hours=1)) | Q(
+        resolution_due__lte=now + timedelta(hours=1)
+    )
+    breached = Q(first_responded_at__isnull=True, first_response_due__lt=now) | Q(
+        resolution_due__lt=now
+    )
+    if queue == "due_soon":
+        return cases.filter(due).exclude(breached)
+    if queue == "breached":
+        return cases.filter(breached)
+    return cases
+
+
+def case_next_due(case: Case) -> datetime | None:
+    """The due time that matters now: first response until answered, then resolution."""
+    if case.status not in Case.OPEN_STATUSES:
+        return None
+    if case.first_responded_at is None and case.first_response_due:
+        return min(case.first_response_due, case.resolution_due or case.first_response_due)
+    return case.resolution_due
+
+
+def sla_colour(case: Case, *, now: datetime | None = None) -> str:
+    """red: breached; amber: due within the hour; green: more time left; "" when not running."""
+    due = case_next_due(case)
+    if due is None:
+        return ""
+    now = now or timezone.now()
+    if due < now:
+        return "red"
+    if due <= now + timedelta(hours=1):
+        return "amber"
+    return "green"
+
+
+def service_staff_users() -> QuerySet[User]:
+    """People who may handle cases (for assignment choices)."""
+    app_label, codename = STAFF_PERMISSION.split(".")
+    granted = Q(
+        groups__permissions__codename=codename,
+        groups__permissions__content_type__app_label=app_label,
+    )
+    return (
+        User.objects.filter(granted | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
+# --- what a complaint form is about -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplaintSubject:
+    """What the shopper's complaint is about, from the link they followed."""
+
+    channel: str
+    order: Order | None = None
+    order_line: OrderLine | None = None
+    lot: Lot | None = None
+    aftersale: AfterSale | None = None
+    store: Store | None = None
+
+    @property
+    def label(self) -> str:
+        if self.order_line is not None:
+            return f"{self.order_line.title} {self.order_line.spec}"
+        if self.aftersale is not None:
+            return str(self.aftersale.number)
+        if self.order is not None:
+            return str(self.order.number)
+        if self.lot is not None:
+            return f"{self.lot.product.title} · {self.lot.lot_number}"
+        return ""
+
+
+def complaint_subject_for(*, user: User, params) -> ComplaintSubject | None:
+    """Read ?lot=&store= (trace page), ?order=&line= (an order line) or ?aftersale= (an
+    after-sale). None when a link names something that does not exist or is not the user's."""
+    if params.get("aftersale"):
+        aftersale = aftersale_get_for_buyer(user=user, number=params["aftersale"])
+        if aftersale is None:
+            return None
+        return ComplaintSubject(
+            channel=Case.Channel.AFTERSALE,
+            aftersale=aftersale,
+            order=aftersale.order,
+            store=aftersale.store,
+        )
+    if params.get("order"):
+        order = order_get_for_buyer(user=user, number=params["order"])
+        if order is None:
+            return None
+        line = None
+        if str(params.get("line", "")).isdigit():
+            line = order.lines.filter(pk=int(params["line"])).select_related("lot").first()
+            if line is None:
+                return None
+        return ComplaintSubject(
+            channel=Case.Channel.IN_ORDER,
+            order=order,
+            order_line=line,
+            lot=line.lot if line is not None else None,
+            store=order.store,
+        )
+    if params.get("lot"):
+        store_id = str(params.get("store", ""))
+        if not store_id.isdigit():
+            return None
+        lot = (
+            Lot.objects.filter(lot_number=params["lot"], store_id=int(store_id))
+            .select_related("store", "product")
+            .first()
+        )
+        if lot is None:
+            return None
+        return ComplaintSubject(channel=Case.Channel.TRACE_PAGE, lot=lot, store=lot.store)
+    return ComplaintSubject(channel=Case.Channel.WEB)
+
+
+def survey_results(survey) -> list[dict]:
+    """Per question: the average of score questions, the answers of text ones."""
+    responses = list(survey.responses.values_list("answers", flat=True))
+    results = []
+    for index, question in enumerate(survey.questions):
+        answers = [r[index] for r in responses if index < len(r) and r[index] != ""]
+        row = {"text": question.get("text", ""), "kind": question.get("kind", "text")}
+        if row["kind"] == "score":
+            scores = [int(a) for a in answers if str(a).isdigit()]
+            row["average"] = round(sum(scores) / len(scores), 2) if scores else None
+            row["count"] = len(scores)
+        else:
+            row["answers"] = answers[:50]
+            row["count"] = len(answers)
+        results.append(row)
+    return results
+
+
+def callbacks_due(*, today=None) -> QuerySet:
+    """Scheduled callbacks due today or earlier (the agents' list for the day)."""
+    from apps.customer_service.models import CallbackVisit
+
+    today = today or timezone.localdate()
+    return CallbackVisit.objects.filter(
+        status=CallbackVisit.Status.SCHEDULED, due_date__lte=today
+    ).select_related("customer", "case", "assigned_to")
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    cases: list[Case]
+    orders: list[Order]
+
+
+def case_customer_history(*, case: Case, limit: int = 10) -> CustomerHistory:
+    """The customer's earlier cases and latest orders, beside the case in the back office
+    (two queries; orders through the orders app's own selector)."""
+    if case.customer_id is None:
+        earlier = Case.objects.filter(contact_phone=case.contact_phone).exclude(pk=case.pk)
+        return CustomerHistory(cases=list(earlier.order_by("-created_at")[:limit]), orders=[])
+    earlier = Case.objects.filter(customer_id=case.customer_id).exclude(pk=case.pk)
+    orders = order_list_for_buyer(user=case.customer).select_related("store")[:limit]
+    return CustomerHistory(cases=list(earlier.order_by("-created_at")[:limit]), orders=list(orders))

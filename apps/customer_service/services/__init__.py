@@ -1,0 +1,45 @@
+"""Writes of the customer_service app; import the verbs from here."""
+
+from apps.customer_service.services.cases import (
+    canned_reply_render,
+    case_acknowledge,
+    case_assign,
+    case_callback_done,
+    case_claim,
+    case_close,
+    case_confirm,
+    case_entry_publish,
+    case_lot_release,
+    case_merge,
+    case_open,
+    case_pend,
+    case_reject,
+    case_reopen,
+    case_reply,
+    case_resolve,
+    case_set_priority,
+    case_start,
+)
+from apps.customer_service.services.sla import cases_escalate_breached
+
+__all__ = [
+    "canned_reply_render",
+    "case_acknowledge",
+    "case_assign",
+    "case_callback_done",
+    "case_claim",
+    "case_close",
+    "case_confirm",
+    "case_entry_publish",
+    "case_lot_release",
+    "case_merge",
+    "case_open",
+    "case_pend",
+    "case_reject",
+    "case_reopen",
+    "case_reply",
+    "case_resolve",
+    "case_set_priority",
+    "case_start",
+    "cases_escalate_breached",
+]

@@ -1,0 +1,16 @@
+from celery import shared_task
+
+from apps.customer_service.services.callbacks import customer_tiers_refresh
+from apps.customer_service.services.sla import cases_escalate_breached
+
+
+@shared_task
+def cases_escalate_breached_task() -> int:
+    """Every few minutes (settings.PERIODIC_TASKS): escalate breached cases."""
+    return cases_escalate_breached().total
+
+
+@shared_task
+def customer_tiers_refresh_task() -> int:
+    """Monthly (settings.PERIODIC_TASKS): tiers, key-account visits, overdue flags."""
+    return customer_tiers_refresh().scheduled

@@ -1,0 +1,165 @@
+"""Reads for the promoter centre, the admin and the API (they own the joins and sums)."""
+
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from apps.core.money import to_money
+from apps.distribution.models import (
+    ZERO,
+    CommissionRecord,
+    Promoter,
+    ReferralBinding,
+    Withdrawal,
+)
+from apps.orders.models import Order
+
+
+def promoter_get_by_code(*, code: str) -> Promoter | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 12:
+        return None
+    return Promoter.objects.select_related("user").filter(code=code).first()
+
+
+def promoter_for_user(*, user) -> Promoter | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Promoter.objects.select_related("grade").filter(user=user).first()
+
+
+def user_paid_spend(*, user) -> Decimal:
+    """What the user has paid and kept: paid orders minus refunds (cancelled ones net 0)."""
+    total = Order.objects.filter(buyer=user, paid_at__isnull=False).aggregate(
+        paid=Sum("total_amount"), refunded=Sum("refunded_amount")
+    )
+    return to_money((total["paid"] or ZERO) - (total["refunded"] or ZERO))
+
+
+def active_upline(*, user_id: int, now=None) -> Promoter | None:
+    """The user's current level-1 upline if the binding is in force and the promoter active."""
+    now = now or timezone.now()
+    binding = (
+        ReferralBinding.objects.select_related("promoter", "promoter__grade")
+        .filter(user_id=user_id, promoter__status=Promoter.Status.ACTIVE)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+    return binding.promoter if binding else None
+
+
+def team_user_ids(*, promoter: Promoter) -> tuple[QuerySet, QuerySet]:
+    """(level-1 members, level-2 members) as user-id querysets."""
+    level1 = ReferralBinding.objects.filter(promoter=promoter).values("user_id")
+    level2 = ReferralBinding.objects.filter(promoter__user_id__in=level1).values("user_id")
+    return level1, level2
+
+
+# --- the promoter centre -------------------------------------------------------------------
+
+
+def promoter_summary(*, promoter: Promoter, now=None) -> dict[str, Decimal | int]:
+    """Frozen, available balance, withdrawn and total earned; today's and this month's
+    expected earnings; team sizes. A fixed handful of queries whatever the team size."""
+    now = timezone.localtime(now or timezone.now())
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    net = F("amount") - F("reversed_amount")
+    live = ~Q(status=CommissionRecord.Status.CANCELLED)
+    sums = CommissionRecord.objects.filter(promoter=promoter).aggregate(
+        frozen=Sum(net, filter=Q(status=CommissionRecord.Status.FROZEN)),
+        total=Sum(net, filter=live),
+        today=Sum(net, filter=live & Q(created_at__gte=day_start)),
+        month=Sum(net, filter=live & Q(created_at__gte=month_start)),
+    )
+    withdrawn = Withdrawal.objects.filter(
+        promoter=promoter, status=Withdrawal.Status.PAID
+    ).aggregate(total=Sum("amount"))["total"]
+    level1, level2 = team_user_ids(promoter=promoter)
+    return {
+        "balance": promoter.balance,
+        "frozen": to_money(sums["frozen"] or ZERO),
+        "total": to_money(sums["total"] or ZERO),
+        "today": to_money(sums["today"] or ZERO),
+        "month": to_money(sums["month"] or ZERO),
+        "withdrawn": to_money(withdrawn or ZERO),
+        "team_level1": level1.count(),
+        "team_level2": level2.count(),
+    }
+
+
+def commission_list_for_promoter(*, promoter: Promoter) -> QuerySet[CommissionRecord]:
+    """The promoter's records with the order's number, store and line title — never the buyer."""
+    return (
+        CommissionRecord.objects.filter(promoter=promoter)
+        .select_related("order", "line", "store")
+        .only(
+            "id",
+            "level",
+            "amount",
+            "reversed_amount",
+            "status",
+            "created_at",
+            "available_at",
+            "order__number",
+            "order__status",
+            "line__title",
+            "line__spec",
+            "line__paid_amount",
+            "store__name",
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def team_members(*, promoter: Promoter, level: int) -> QuerySet[ReferralBinding]:
+    level1, _level2 = team_user_ids(promoter=promoter)
+    if level == 1:
+        bindings = ReferralBinding.objects.filter(promoter=promoter)
+    else:
+        bindings = ReferralBinding.objects.filter(promoter__user_id__in=level1)
+    return bindings.select_related("user").order_by("-bound_at", "-id")
+
+
+def withdrawal_list_for_promoter(*, promoter: Promoter) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(promoter=promoter).order_by("-created_at", "-id")
+
+
+def promoter_ranking(*, by: str, limit: int = 10) -> list[Promoter]:
+    """Top active promoters by commission earned (not cancelled) or by invitations."""
+    promoters = Promoter.objects.filter(status=Promoter.Status.ACTIVE).select_related("user")
+    if by == "invitations":
+        promoters = promoters.annotate(score=Count("bindings"))
+    else:
+        promoters = promoters.annotate(
+            score=Sum(
+                F("commission_records__amount") - F("commission_records__reversed_amount"),
+                filter=~Q(commission_records__status=CommissionRecord.Status.CANCELLED),
+            )
+        )
+    return list(promoters.filter(score__gt=0).order_by("-score", "pk")[:limit])
+
+
+def mask_name(name: str) -> str:
+    """Team pages and rankings show people as 王** — never a full name or contact."""
+    name = str(name or "")
+    return (name[:1] + "**") if name else "**"
+
+
+def promoter_sales_by_product() -> QuerySet:
+    """Staff report: per product, the sales promoters brought (from level-1 records, so each
+    line counts once) and all commission on them, cancelled records left out."""
+    net = F("amount") - F("reversed_amount")
+    first = Q(level=1)
+    return (
+        CommissionRecord.objects.exclude(status=CommissionRecord.Status.CANCELLED)
+        .values("line__product_id", "line__title", "store__name")
+        .annotate(
+            orders=Count("order", distinct=True, filter=first),
+            quantity=Sum("line__quantity", filter=first),
+            paid=Sum("line__paid_amount", filter=first),
+            commission=Sum(net),
+        )
+        .order_by("-paid", "line__product_id")
+    )

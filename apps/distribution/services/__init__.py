@@ -1,0 +1,2 @@
+"""Distribution services: one module per topic (config, promoters, binding, commissions,
+ledger, withdrawals, store_ledger); import from the module."""

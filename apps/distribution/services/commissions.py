@@ -1,0 +1,333 @@
+"""The commission lifecycle: created frozen at payment, released after receipt and the freeze
+days, reduced pro rata or cancelled by refunds (clawed back from the balance once released).
+
+Never paid twice: one record per order line per level (a unique constraint), created under the
+order's row lock; release moves only frozen rows and books one balance entry per record under
+a unique key; a refund recomputes each record from its line's refunded amount, so the same
+refund delivered twice changes nothing the second time.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.aftersales.models import AfterSale
+from apps.core.money import to_money
+from apps.core.transitions import event_record, transition, transition_allowed
+from apps.distribution.models import (
+    BalanceEntry,
+    CommissionEvent,
+    CommissionOverride,
+    CommissionRecord,
+    DistributionConfig,
+    Promoter,
+)
+from apps.distribution.rules import commission_after_refund, commission_amount, commission_base
+from apps.distribution.selectors import active_upline
+from apps.distribution.services.config import config_current
+from apps.distribution.services.ledger import balance_entry_book
+from apps.distribution.services.store_ledger import store_commission_book
+from apps.orders.models import Order, OrderLine
+
+logger = logging.getLogger(__name__)
+
+Status = CommissionRecord.Status
+RELEASE_BATCH = 1000
+
+
+# --- at payment ---------------------------------------------------------------------------
+
+
+def _uplines(order: Order, config: DistributionConfig) -> tuple[Promoter | None, Promoter | None]:
+    """Who earns on this order: the snapshot if the order has one, else the buyer's uplines
+    now (the buyer themself first when self-purchase rebates are on)."""
+    if order.promoter_level1_id:
+        by_user = Promoter.objects.select_related("grade").in_bulk(
+            [order.promoter_level1_id, order.promoter_level2_id or 0], field_name="user_id"
+        )
+        return by_user.get(order.promoter_level1_id), by_user.get(order.promoter_level2_id)
+    own = Promoter.objects.select_related("grade").filter(user_id=order.buyer_id).first()
+    if config.is_self_purchase_rebate and own is not None and own.is_active:
+        level1 = own
+    else:
+        level1 = active_upline(user_id=order.buyer_id)
+    if level1 is None:
+        return None, None
+    level2 = active_upline(user_id=level1.user_id) if config.levels == 2 else None
+    if level2 is not None and level2.user_id in (order.buyer_id, level1.user_id):
+        level2 = None
+    return level1, level2
+
+
+def _overrides(lines: list[OrderLine]) -> dict[tuple[int, int | None], CommissionOverride]:
+    product_ids = {line.product_id for line in lines if line.product_id}
+    rows = CommissionOverride.objects.filter(product_id__in=product_ids)
+    return {(row.product_id, row.sku_id): row for row in rows}
+
+
+def _terms(
+    line: OrderLine,
+    level: int,
+    promoter: Promoter,
+    config: DistributionConfig,
+    overrides: dict,
+) -> tuple[Decimal | None, Decimal | None] | None:
+    """(rate %, fixed per piece) for this line and level, or None when it earns nothing.
+    Precedence: SKU fixed amount → product fixed amount → promoter grade rate → global rate."""
+    if line.product is None or not line.product.is_brokerage_enabled:
+        return None
+    field = f"level{level}_amount"
+    chain = [overrides.get((line.product_id, line.sku_id)), overrides.get((line.product_id, None))]
+    for override in filter(None, chain):
+        if override.is_disabled:
+            return None
+        if getattr(override, field) is not None:
+            return None, getattr(override, field)
+    grade = promoter.grade if promoter.grade and promoter.grade.is_active else None
+    rate = getattr(grade or config, f"level{level}_rate")
+    return rate, None
+
+
+@transaction.atomic
+def commissions_create_for_order(*, order: Order) -> list[CommissionRecord]:
+    """At payment: snapshot the order's level-1/2 uplines and create one frozen record per line
+    per level. Idempotent (a second call returns the records already there)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.paid_at is None:
+        return []
+    existing = list(CommissionRecord.objects.filter(order=order).order_by("pk"))
+    if existing:
+        return existing
+    config = config_current()
+    if not config.is_enabled or (order.is_wholesale and not config.is_wholesale_enabled):
+        return []
+    level1, level2 = _uplines(order, config)
+    if level1 is None:
+        return []
+    if order.promoter_level1_id is None:
+        order.promoter_level1_id = level1.user_id
+        order.promoter_level2_id = level2.user_id if level2 else None
+        Order.objects.filter(pk=order.pk, promoter_level1__isnull=True).update(
+            promoter_level1=level1.user_id, promoter_level2=order.promoter_level2_id
+        )
+    lines = list(order.lines.select_related("product", "sku").order_by("pk"))
+    overrides = _overrides(lines)
+    created = []
+    for line in lines:
+        base = commission_base(
+            kind=config.base,
+            paid_amount=line.paid_amount,
+            line_amount=line.line_amount,
+            quantity=line.quantity,
+            cost_price=line.sku.cost_price if line.sku else None,
+        )
+        for level, promoter in ((1, level1), (2, level2)):
+            if promoter is None:
+                continue
+            terms = _terms(line, level, promoter, config, overrides)
+            if terms is None:
+                continue
+            rate, fixed = terms
+            amount = commission_amount(
+                base=base, quantity=line.quantity, rate=rate, fixed_per_piece=fixed
+            )
+            if amount <= 0:
+                continue
+            record = CommissionRecord.objects.create(
+                order=order,
+                line=line,
+                store_id=order.store_id,
+                promoter=promoter,
+                level=level,
+                base=base,
+                rate=rate,
+                fixed_amount=fixed,
+                amount=amount,
+            )
+            event_record(
+                record,
+                kind="created",
+                from_status="",
+                to_status=Status.FROZEN,
+                reason=_("订单支付，佣金冻结中"),
+                payload={
+                    "order": order.number,
+                    "base": str(base),
+                    "rate": None if rate is None else str(rate),
+                    "fixed_per_piece": None if fixed is None else str(fixed),
+                },
+            )
+            created.append(record)
+    return created
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def commissions_apply_refund(*, order: Order, reference: str) -> list[CommissionRecord]:
+    """After a refund: bring each of the order's records to what its line is still worth
+    (pro rata to the paid amount kept; zero → cancelled). Money already released is clawed
+    back with a negative balance entry (and given back to the store's settlement)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    records = list(
+        CommissionRecord.objects.select_for_update(of=("self",))
+        .filter(order=order)
+        .exclude(status=Status.CANCELLED)
+        .select_related("line", "promoter")
+        .order_by("pk")
+    )
+    if not records:
+        return []
+    whole_order = order.status == Order.Status.CANCELLED or (
+        order.refunded_amount >= order.total_amount
+    )
+    changed = []
+    for record in records:
+        line = record.line
+        target = (
+            Decimal("0.00")
+            if whole_order
+            else commission_after_refund(
+                amount=record.amount,
+                paid_amount=line.paid_amount,
+                refunded_amount=line.refunded_amount,
+            )
+        )
+        reduction = to_money(record.net_amount - target)
+        if reduction <= 0:
+            continue
+        was_available = record.status == Status.AVAILABLE
+        record.reversed_amount += reduction
+        payload = {"reference": reference, "reduction": str(reduction), "order": order.number}
+        if target == 0:
+            transition(
+                record,
+                Status.CANCELLED,
+                reason=_("订单退款，佣金取消"),
+                payload=payload,
+                fields=["reversed_amount"],
+            )
+        else:
+            record.save(update_fields=["reversed_amount", "updated_at"])
+            event_record(
+                record, kind="reduced", reason=_("部分退款，佣金按比例扣减"), payload=payload
+            )
+        if was_available:
+            balance_entry_book(
+                promoter_id=record.promoter_id,
+                type=BalanceEntry.Type.CLAWBACK,
+                amount=-reduction,
+                idempotency_key=f"clawback:{record.pk}:{reference}"[:255],
+                commission=record,
+                reason=_("订单 %(number)s 退款扣回") % {"number": order.number},
+            )
+            store_commission_book(record=record, amount=reduction, reference=reference)
+        changed.append(record)
+    return changed
+
+
+# --- release ------------------------------------------------------------------------------
+
+
+def _due(now: datetime, freeze_days: int):
+    open_aftersale = AfterSale.objects.filter(
+        order=OuterRef("order"), status__in=AfterSale.OPEN_STATUSES
+    )
+    return CommissionRecord.objects.filter(
+        status=Status.FROZEN,
+        order__status=Order.Status.COMPLETED,
+        order__completed_at__lte=now - timedelta(days=freeze_days),
+    ).exclude(Exists(open_aftersale))
+
+
+def commissions_release_due(*, now: datetime | None = None, batch_size: int = RELEASE_BATCH) -> int:
+    """Make available every frozen record whose order was received at least the freeze days
+    ago and has no after-sale open; returns how many. Idempotent, in batches each committed on
+    its own, set-based (one UPDATE of the records, bulk inserts of events and balance entries,
+    one UPDATE per promoter). Orders a refund holds locked are skipped and picked up next run.
+
+    This is the one move of a commission not made by `transition` (one row at a time would
+    not meet the job's figure over a million records); the move is still checked against
+    CommissionRecord.TRANSITIONS and written as one event row per record."""
+    now = now or timezone.now()
+    freeze_days = config_current().freeze_days
+    assert transition_allowed(CommissionRecord(status=Status.FROZEN), Status.AVAILABLE)
+    released = 0
+    while True:
+        with transaction.atomic():
+            # Lock order rows before commission rows, as orders' refund path does (order →
+            # its lines → commission records): the other way round the two deadlock.
+            due = _due(now, freeze_days)
+            order_ids = list(
+                due.order_by("order_id").values_list("order_id", flat=True).distinct()[:batch_size]
+            )
+            if not order_ids:
+                return released
+            locked = list(
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=order_ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            if not locked:
+                return released  # all busy (a refund in progress): the next run takes them
+            ids = list(
+                due.filter(order_id__in=locked)
+                .select_for_update(of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            released += _release(ids, now)
+
+
+def _release(ids: list[int], now: datetime) -> int:
+    records = list(
+        CommissionRecord.objects.filter(pk__in=ids, status=Status.FROZEN)
+        .select_related("order", "promoter")
+        .order_by("pk")
+    )
+    CommissionRecord.objects.filter(pk__in=[r.pk for r in records]).update(
+        status=Status.AVAILABLE, available_at=now, updated_at=now
+    )
+    CommissionEvent.objects.bulk_create(
+        CommissionEvent(
+            commission=record,
+            from_status=Status.FROZEN,
+            to_status=Status.AVAILABLE,
+            kind="released",
+            reason=_("冻结期满，佣金入账"),
+            payload={"amount": str(record.net_amount)},
+        )
+        for record in records
+    )
+    BalanceEntry.objects.bulk_create(
+        BalanceEntry(
+            promoter_id=record.promoter_id,
+            type=BalanceEntry.Type.COMMISSION,
+            amount=record.net_amount,
+            commission=record,
+            idempotency_key=f"commission:{record.pk}",
+            reason=_("订单 %(number)s 佣金") % {"number": record.order.number},
+        )
+        for record in records
+    )
+    by_promoter: dict[int, Decimal] = defaultdict(Decimal)
+    for record in records:
+        by_promoter[record.promoter_id] += record.net_amount
+    for promoter_id in sorted(by_promoter):
+        Promoter.objects.filter(pk=promoter_id).update(
+            balance=F("balance") + by_promoter[promoter_id]
+        )
+    for record in records:
+        record.status = Status.AVAILABLE
+        store_commission_book(
+            record=record, amount=-record.net_amount, reference=record.order.number
+        )
+    return len(records)
