@@ -25,6 +25,7 @@ from apps.orders.models import (
     ShippingRule,
     ShippingTemplate,
 )
+from apps.orders.promotion_report import promotion_report_view
 from apps.orders.selectors import orders_ship_late
 from apps.orders.services.shipping import shipping_template_save
 from apps.stores.admin_mixins import ScopedHistoryInline, StoreScopedAdminMixin
@@ -192,6 +193,11 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 "recall-buyers/<int:lot_id>/",
                 self.admin_site.admin_view(recall_buyers_view),
                 name="orders_recall_buyers",
+            ),
+            path(
+                "promotion-report/",
+                self.admin_site.admin_view(promotion_report_view),
+                name="orders_promotion_report",
             ),
             *super().get_urls(),
         ]

@@ -16,6 +16,7 @@ from apps.catalog.models import Product, Sku
 from apps.core.admin import render_action_form
 from apps.core.errors import ApplicationError
 from apps.promotions.models import Coupon, FlashPrice, Promotion, PromotionTier, UserCoupon
+from apps.promotions.selectors import running_index_forget
 from apps.promotions.services import coupons_send
 from apps.stores.admin_mixins import StoreScopedAdminMixin
 from apps.stores.selectors import scope_to_user_stores
@@ -179,6 +180,7 @@ class PromotionAdmin(PlatformOrStoreMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        running_index_forget()
 
 
 @admin.register(FlashPrice)
@@ -208,6 +210,10 @@ class FlashPriceAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "is_new_customer_only",
         "is_active",
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        running_index_forget()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Sku:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -297,3 +298,53 @@ def promotions_for_user(*, user) -> QuerySet[Promotion]:
 def flash_prices_for_user(*, user) -> QuerySet[FlashPrice]:
     rows = FlashPrice.objects.select_related("sku__product__store")
     return scope_to_user_stores(rows, user, store_field="sku__product__store")
+
+
+@dataclass(frozen=True)
+class RunningIndex:
+    """What is running now, for badges: products and SKUs with a limited-time price, stores
+    with a spend-and-save offer, and whether a platform-wide one runs."""
+
+    flash_product_ids: frozenset[int] = frozenset()
+    flash_sku_ids: frozenset[int] = frozenset()
+    store_ids: frozenset[int] = frozenset()
+    platform_wide: bool = False
+
+
+def running_promotion_index(*, now=None) -> RunningIndex:
+    """2 queries, whatever the page shows."""
+    now = now or timezone.now()
+    flashes = list(
+        FlashPrice.objects.filter(is_active=True, starts_at__lte=now, ends_at__gt=now).values_list(
+            "sku_id", "sku__product_id"
+        )
+    )
+    stores = set(
+        Promotion.objects.filter(is_active=True, starts_at__lte=now, ends_at__gt=now)
+        .values_list("store_id", flat=True)
+        .distinct()
+    )
+    return RunningIndex(
+        flash_product_ids=frozenset(product_id for _sku, product_id in flashes),
+        flash_sku_ids=frozenset(sku_id for sku_id, _product in flashes),
+        store_ids=frozenset(s for s in stores if s is not None),
+        platform_wide=None in stores,
+    )
+
+
+INDEX_CACHE_KEY = "promotions:running-index"
+# Badges may lag a start or an end by this much; prices never do (pricing reads the rows).
+INDEX_CACHE_SECONDS = 30
+
+
+def running_index_cached() -> RunningIndex:
+    index = cache.get(INDEX_CACHE_KEY)
+    if index is None:
+        index = running_promotion_index()
+        cache.set(INDEX_CACHE_KEY, index, INDEX_CACHE_SECONDS)
+    return index
+
+
+def running_index_forget() -> None:
+    """After a promotion or flash price is saved, the badges read afresh."""
+    cache.delete(INDEX_CACHE_KEY)

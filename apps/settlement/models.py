@@ -60,6 +60,7 @@ class SettlementStatement(models.Model):
     commission_reversals = models.DecimalField(_("退款退佣"), **MONEY, default=ZERO)
     adjustments = models.DecimalField(_("调账"), **MONEY, default=ZERO)
     distribution_commission = models.DecimalField(_("分销佣金"), **MONEY, default=ZERO)
+    subsidies = models.DecimalField(_("平台优惠补贴"), **MONEY, default=ZERO)
     net_payable = models.DecimalField(_("应结金额"), **MONEY, default=ZERO)
     entry_count = models.PositiveIntegerField(_("流水笔数"), default=0)
     payout_reference = models.CharField(_("打款流水号"), max_length=64, blank=True)
@@ -100,6 +101,9 @@ class LedgerEntry(AppendOnlyModel):
         PLATFORM_COMMISSION = "platform_commission", _("平台佣金")
         REFUND = "refund", _("退款")
         REFUND_COMMISSION_REVERSAL = "refund_commission_reversal", _("退款退佣")
+        # The platform's share of the discounts on the store's orders (platform coupons and
+        # promotions), owed to the store; reduced again when the discounted goods are refunded.
+        PLATFORM_SUBSIDY = "platform_subsidy", _("平台优惠补贴")
         ADJUSTMENT = "adjustment", _("调账")
         # Promoters' commission on the store's sales (negative when released to the promoter,
         # positive when a refund claws it back); booked by the distribution app.
@@ -166,7 +170,14 @@ class LedgerEntry(AppendOnlyModel):
             models.CheckConstraint(
                 condition=Q(type__in=["order_income", "refund_commission_reversal"], amount__gt=0)
                 | Q(type__in=["platform_commission", "refund"], amount__lt=0)
-                | Q(type__in=["adjustment", "payout", "distribution_commission"]),
+                | Q(
+                    type__in=[
+                        "adjustment",
+                        "payout",
+                        "distribution_commission",
+                        "platform_subsidy",
+                    ]
+                ),
                 name="ledger_sign_matches_type",
             ),
             models.CheckConstraint(

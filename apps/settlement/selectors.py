@@ -25,6 +25,7 @@ FIGURE_TYPES: dict[str, str] = {
     "commission_reversals": Type.REFUND_COMMISSION_REVERSAL,
     "adjustments": Type.ADJUSTMENT,
     "distribution_commission": Type.DISTRIBUTION_COMMISSION,
+    "subsidies": Type.PLATFORM_SUBSIDY,
 }
 FIGURES = [*FIGURE_TYPES, "net_payable", "entry_count"]
 CONFIRM_PERMISSION = "settlement.confirm_settlementstatement"

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from apps.promotions.models import Coupon, FlashPrice, Promotion, UserCoupon
@@ -26,7 +27,7 @@ def make_coupon(*, store=None, amount="10.00", threshold="0.00", **kw) -> Coupon
 
 def give_coupon(user, coupon: Coupon) -> UserCoupon:
     """A coupon the shopper holds (as if claimed)."""
-    Coupon.objects.filter(pk=coupon.pk).update(issued_count=coupon.issued_count + 1)
+    Coupon.objects.filter(pk=coupon.pk).update(issued_count=F("issued_count") + 1)
     return UserCoupon.objects.create(coupon=coupon, user=user, source="claim")
 
 

@@ -57,6 +57,9 @@ class SettlementStatementSerializer(serializers.ModelSerializer):
     commission_reversals = serializers.DecimalField(**MONEY)
     adjustments = serializers.DecimalField(**MONEY)
     distribution_commission = serializers.DecimalField(**MONEY)
+    subsidies = serializers.DecimalField(
+        **MONEY, help_text=_("平台出资的优惠（平台券、平台满减）由平台补给店铺")
+    )
     net_payable = serializers.DecimalField(**MONEY)
 
     class Meta:
@@ -75,6 +78,7 @@ class SettlementStatementSerializer(serializers.ModelSerializer):
             "commission_reversals",
             "adjustments",
             "distribution_commission",
+            "subsidies",
             "net_payable",
             "entry_count",
             "payout_reference",

@@ -13,6 +13,12 @@ The rule, the same whatever order the facts arrive in:
   refund, with the same keys a later refund would use. A refund after completion is booked
   when it happens; once the statement holding the income was paid out it simply lands in the
   next period's statement (only unsettled entries are collected).
+* Platform-funded discounts (platform coupons and promotions; each order line keeps its
+  discount shares with their funder, `OrderLineDiscount`) are owed to the store by the
+  platform: completion books them as `platform_subsidy`, and after each refund the order's
+  subsidy entries sum to exactly Σ per line to_money(platform share × what is left of the
+  line's paid amount ÷ its paid amount): refunding a discounted line takes its subsidy back.
+  Store-funded discounts simply lower the income (the buyer paid that much less).
 * Commission is rounded once per state of the order, never per refund: after each refund the
   order's commission entries sum to exactly −to_money(net paid × rate), where net paid is the
   paid amount minus all refunds so far. So income − commission − refunds + reversals is, to the
@@ -32,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
-from apps.orders.models import Order, OrderEvent
+from apps.orders.models import Order, OrderEvent, OrderLine
 from apps.settlement.errors import SettlementErrorCode
 from apps.settlement.models import ZERO, LedgerEntry, SettlementStatement
 
@@ -43,6 +49,7 @@ MAX_KEY_PART = 150
 # Refunds the orders app recorded without an itemised event (should not happen): booked under
 # this reference so the order still nets out to the fen.
 UNITEMISED_REFUND_REFERENCE = "unitemised-before-completion"
+PLATFORM_FUNDER = "platform"  # OrderLineDiscount.funder of the platform's shares
 
 
 def _key_part(text: str) -> str:
@@ -175,10 +182,47 @@ def settlement_book_order_completed(*, order: Order) -> list[LedgerEntry]:
         )
         if is_new:
             created.append(entry)
+    created.extend(_book_subsidy(order, reference=""))
     for reference, amount in _refunds_recorded_by_orders(order):
         created.extend(_book_refund(order, amount=amount, reference=reference))
     created.extend(_book_unitemised_refunds(order))
     return created
+
+
+def platform_subsidy_due(order: Order) -> Decimal:
+    """The platform's share of `order`'s discounts still owed, after its refunds so far."""
+    due = ZERO
+    lines = OrderLine.objects.filter(order=order).prefetch_related("discounts")
+    for line in lines:
+        share = sum((d.amount for d in line.discounts.all() if d.funder == PLATFORM_FUNDER), ZERO)
+        if not share:
+            continue
+        if line.paid_amount > ZERO:
+            left = (line.paid_amount - line.refunded_amount) / line.paid_amount
+        else:
+            left = Decimal(line.quantity - line.refunded_quantity) / line.quantity
+        due += to_money(share * left)
+    return due
+
+
+def _book_subsidy(order: Order, *, reference: str) -> list[LedgerEntry]:
+    booked = _order_sums(order)[Type.PLATFORM_SUBSIDY]
+    change = platform_subsidy_due(order) - booked
+    if not change:
+        return []
+    key = f"{Type.PLATFORM_SUBSIDY}:{order.number}"
+    if reference:
+        key = f"{key}:{_key_part(reference)}"
+    entry, is_new = ledger_entry_book(
+        store_id=order.store_id,
+        type=Type.PLATFORM_SUBSIDY,
+        amount=change,
+        idempotency_key=key,
+        order=order,
+        reference=reference or order.number,
+        reason=_("平台出资的优惠") if change > 0 else _("退款收回平台优惠补贴"),
+    )
+    return [entry] if is_new else []
 
 
 def _refunds_recorded_by_orders(order: Order) -> list[tuple[str, Decimal]]:
@@ -269,4 +313,5 @@ def _book_refund(order: Order, *, amount: Decimal, reference: str) -> list[Ledge
         )
         if is_new:
             created.append(entry)
+    created.extend(_book_subsidy(order, reference=reference))
     return created
