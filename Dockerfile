@@ -21,4 +21,5 @@ RUN DJANGO_SECRET_KEY=build-only EMAIL_BACKEND=django.core.mail.backends.dummy.E
 RUN useradd --create-home tianjian && mkdir -p /app/media && chown tianjian /app/media
 USER tianjian
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# --timeout stays above DB_STATEMENT_TIMEOUT_MS (20 s): the database gives up first (a clean 503).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "30", "--access-logfile", "-"]

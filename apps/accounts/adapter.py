@@ -6,7 +6,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts import selectors, services
+from apps.accounts import login_limits, selectors, services
 from apps.accounts.fields import CnMobileField
 from apps.accounts.models import User
 from apps.accounts.phones import phone_normalize_or_none
@@ -34,7 +34,7 @@ class AccountAdapter(DefaultAccountAdapter):
         "phone_password_mismatch": INVALID_CREDENTIALS_MESSAGE,
         "username_password_mismatch": INVALID_CREDENTIALS_MESSAGE,
         "invalid_login": INVALID_CREDENTIALS_MESSAGE,
-        "too_many_login_attempts": _("尝试次数过多，请稍后再试。"),
+        "too_many_login_attempts": _("密码尝试次数过多，请稍后再试，或改用短信验证码登录。"),
         "incorrect_code": _("验证码不正确。"),
         "incorrect_password": _("密码不正确。"),
         "phone_taken": _("该手机号已被其他账号使用。"),
@@ -51,6 +51,33 @@ class AccountAdapter(DefaultAccountAdapter):
         """allauth's rate limits count per the same client address as the API's throttles
         (X-Forwarded-For believed only from settings.TRUSTED_PROXIES)."""
         return client_ip(request) or super().get_client_ip(request)
+
+    # --- password log-in limits (apps.accounts.login_limits) --------------------------
+    @staticmethod
+    def _login_of(credentials: dict[str, Any]) -> str:
+        login = credentials.get("email") or credentials.get("phone") or ""
+        login = login or credentials.get("username") or ""
+        return str(login).strip().lower()
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        verdict = login_limits.login_attempt_check(
+            request=request, login=self._login_of(credentials)
+        )
+        if not verdict.allowed:
+            request.login_retry_after = verdict.retry_after
+            raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> User | None:
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            login_limits.login_success_record(request=request, login=self._login_of(credentials))
+        return user
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        login = self._login_of(credentials)
+        login_limits.login_failure_record(
+            request=request, login=login, user=selectors.user_for_login(login)
+        )
 
     # --- sign-up ---------------------------------------------------------------------
     def save_user(self, request: HttpRequest, user: User, form, commit: bool = True) -> User:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.fields import CnMobileField
 from apps.accounts.forms import EMAIL_OR_PHONE_REQUIRED
-from apps.accounts.models import Notification, User
+from apps.accounts.models import LoginFailure, Notification, User
 from apps.accounts.views import store_apply_url
 
 
@@ -112,6 +112,27 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("title", "user__email", "user__phone", "user__name")
     list_select_related = ("user",)
     readonly_fields = ("user", "title", "body", "url", "is_read", "created_at", "read_at")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Read-only: failed password log-ins, written by apps.accounts.login_limits."""
+
+    list_display = ("created_at", "login", "user", "ip", "user_agent")
+    list_filter = ("created_at",)
+    search_fields = ("login", "ip", "user__email", "user__phone")
+    list_select_related = ("user",)
+    readonly_fields = ("login", "user", "ip", "user_agent", "created_at")
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

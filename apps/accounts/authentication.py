@@ -28,10 +28,15 @@ def _credentials_for(login: str) -> dict[str, str]:
     return {"email": login.lower()}
 
 
-def _too_many_attempts() -> ApplicationError:
-    return ApplicationError(
-        _("尝试次数过多，请稍后再试。"), code=AccountErrorCode.TOO_MANY_ATTEMPTS, status_code=429
+def _too_many_attempts(request: HttpRequest) -> ApplicationError:
+    error = ApplicationError(
+        _("密码尝试次数过多，请稍后再试，或改用短信验证码登录。"),
+        code=AccountErrorCode.TOO_MANY_ATTEMPTS,
+        status_code=429,
     )
+    # Seconds until this address may try this account again (apps.accounts.login_limits).
+    error.retry_after = getattr(request, "login_retry_after", None) or 60
+    return error
 
 
 def credentials_authenticate(*, request: HttpRequest, login: str, password: str) -> User:
@@ -40,12 +45,12 @@ def credentials_authenticate(*, request: HttpRequest, login: str, password: str)
     Unknown account and wrong password raise the very same error.
     """
     if not ratelimit.consume(request, action="login"):
-        raise _too_many_attempts()
+        raise _too_many_attempts(request)
     adapter = get_adapter(request)
     try:
         user = adapter.authenticate(request, password=password, **_credentials_for(login))
     except ValidationError as exc:  # allauth's "too many failed log-in attempts"
-        raise _too_many_attempts() from exc
+        raise _too_many_attempts(request) from exc
     if user is None:
         raise ApplicationError(_("账号或密码不正确。"), code=AccountErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:

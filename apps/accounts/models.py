@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.phones import phone_mask
+from apps.core.models import AppendOnlyModel
+from apps.core.validators import validate_display_name
 
 
 class UserManager(BaseUserManager):
@@ -42,7 +44,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("手机号"), max_length=20, unique=True, null=True, blank=True, help_text=_("E.164 格式")
     )
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
-    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    name = models.CharField(
+        _("姓名"), max_length=50, blank=True, validators=[validate_display_name]
+    )
     is_staff = models.BooleanField(_("可进入管理后台"), default=False)
     is_active = models.BooleanField(_("有效"), default=True)
     date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
@@ -99,3 +103,32 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class LoginFailure(AppendOnlyModel):
+    """A failed password log-in (page or token API), for staff to see guessing and spraying.
+
+    Written by apps.accounts.login_limits.login_failure_record only; the limits themselves
+    count in the cache.
+    """
+
+    login = models.CharField(_("登录名"), max_length=254, db_index=True)
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="login_failures",
+        verbose_name=_("账号"),
+    )
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True, db_index=True)
+    user_agent = models.CharField(_("浏览器"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.login} @ {self.ip}"

@@ -3,5 +3,5 @@
 from apps.core.roles import PLATFORM_OPERATIONS
 
 GRANTS = {
-    PLATFORM_OPERATIONS: ["accounts.view_user"],
+    PLATFORM_OPERATIONS: ["accounts.view_user", "accounts.view_loginfailure"],
 }

@@ -15,6 +15,13 @@ def user_get_by_phone(*, phone: str | None) -> User | None:
     return User.objects.filter(phone=normalized).first()
 
 
+def user_for_login(login: str) -> User | None:
+    """The account an e-mail address or mobile number (as typed at log-in) names, if any."""
+    if "@" in login:
+        return User.objects.filter(email__iexact=login.strip()).first()
+    return user_get_by_phone(phone=login)
+
+
 def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, is_read=False).count()
 

@@ -13,6 +13,7 @@ from apps.accounts.models import Notification, User
 from apps.accounts.phones import phone_normalize
 from apps.core.errors import ApplicationError
 from apps.core.outbox import outbox_message_record
+from apps.core.validators import model_fields_validate
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def user_update_profile(*, user: User, name: str) -> User:
         raise ApplicationError(
             message, code=AccountErrorCode.INVALID_NAME, fields={"name": [message]}
         )
+    model_fields_validate(User, name=name)
     user.name = name
     user.save(update_fields=["name"])
     return user

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.aftersales.errors import AfterSaleErrorCode
 from apps.core.models import StatusEvent, TimeStampedModel
+from apps.core.validators import validate_visible_text
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -80,14 +81,18 @@ class AfterSale(TimeStampedModel):
     )
     type = models.CharField(_("售后类型"), max_length=20, choices=Type.choices)
     reason = models.CharField(_("售后原因"), max_length=20, choices=Reason.choices)
-    reason_text = models.CharField(_("问题描述"), max_length=500, blank=True)
+    reason_text = models.CharField(
+        _("问题描述"), max_length=500, blank=True, validators=[validate_visible_text]
+    )
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.REQUESTED, db_index=True
     )
     amount_requested = models.DecimalField(_("申请退款金额"), **MONEY)
     amount_approved = models.DecimalField(_("同意退款金额"), **MONEY, null=True, blank=True)
     reject_reason = models.CharField(_("拒绝原因"), max_length=300, blank=True)
-    dispute_reason = models.CharField(_("申请平台介入理由"), max_length=300, blank=True)
+    dispute_reason = models.CharField(
+        _("申请平台介入理由"), max_length=300, blank=True, validators=[validate_visible_text]
+    )
     # Set once staff decided a dispute: their word is final, no second escalation.
     is_arbitrated = models.BooleanField(_("平台已裁决"), default=False)
     return_carrier = models.CharField(_("退货快递公司"), max_length=40, blank=True)
@@ -274,7 +279,9 @@ class Review(TimeStampedModel):
     rating = models.PositiveSmallIntegerField(
         _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    text = models.CharField(_("评价内容"), max_length=500, blank=True)
+    text = models.CharField(
+        _("评价内容"), max_length=500, blank=True, validators=[validate_visible_text]
+    )
     is_visible = models.BooleanField(_("前台显示"), default=True, db_index=True)
     reply_text = models.CharField(_("商家回复"), max_length=500, blank=True)
     replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)

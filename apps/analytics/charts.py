@@ -83,3 +83,17 @@ def price_chart(rows: list[PriceDaily], *, title: str, link: str = "") -> Chart:
         unit=_("元/公斤"),
         link=link,
     )
+
+
+def forecast_chart(rows: list[dict], *, title: str) -> Chart:
+    return Chart(
+        key="forecast",
+        title=title,
+        x_label=_("日期"),
+        x=[row["date"].isoformat() for row in rows],
+        series=[
+            Series(_("预测销量"), [row["quantity"] for row in rows]),
+            Series(_("80%区间下限"), [row["lower"] for row in rows], dashed=True),
+            Series(_("80%区间上限"), [row["upper"] for row in rows], dashed=True),
+        ],
+    )

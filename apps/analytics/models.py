@@ -420,3 +420,38 @@ class PriceAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.commodity_id} {self.get_kind_display()} {self.value}"
+
+
+class DemandForecast(models.Model):
+    """Forecast daily demand (net pieces sold) of a category in a buyer county, with its 80 %
+    interval, made by the method that won the 28-day back-test for this series."""
+
+    class Method(models.TextChoices):
+        SEASONAL_NAIVE = "seasonal_naive", _("季节性朴素法 (m=7)")
+        HOLT_WINTERS = "holt_winters", _("Holt-Winters 加法模型")
+
+    category = models.ForeignKey(
+        "catalog.Category", on_delete=models.CASCADE, related_name="+", verbose_name=_("类目")
+    )
+    region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
+    region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
+    date = models.DateField(_("日期"))
+    quantity = models.DecimalField(_("预测销量"), max_digits=12, decimal_places=2)
+    lower = models.DecimalField(_("80%区间下限"), max_digits=12, decimal_places=2)
+    upper = models.DecimalField(_("80%区间上限"), max_digits=12, decimal_places=2)
+    method = models.CharField(_("方法"), max_length=20, choices=Method.choices)
+    mape = models.DecimalField(_("回测MAPE"), max_digits=10, decimal_places=4, null=True)
+    made_on = models.DateField(_("预测日"))
+
+    class Meta:
+        verbose_name = _("需求预测")
+        verbose_name_plural = _("需求预测")
+        ordering = ["category", "region_code", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "region_code", "date"], name="demand_forecast_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.region_code} {self.date} {self.quantity}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.analytics.models import (
     Commodity,
+    DemandForecast,
     Market,
     PriceAlert,
     PriceDaily,
@@ -222,3 +223,27 @@ def has_synthetic_quotes(*, commodity: Commodity | None = None) -> bool:
     if commodity is None:
         return Market.objects.filter(is_synthetic=True).exists()
     return PriceObservation.objects.filter(commodity=commodity, is_synthetic=True).exists()
+
+
+def forecast_series(*, user, category_id: int | None = None) -> tuple[list[dict], list]:
+    """Forecast demand per day summed over buyer counties, for one category (or all).
+
+    A merchant sees the forecasts of their own products' categories only. Returns the rows and
+    the categories that have forecasts (for the picker).
+    """
+    forecasts = DemandForecast.objects.all()
+    store_ids = figures_store_ids(user)
+    if store_ids is not None:
+        own = Product.objects.filter(store_id__in=store_ids).values("category_id")
+        forecasts = forecasts.filter(category_id__in=own)
+    categories = list(
+        Category.objects.filter(id__in=forecasts.values("category_id")).order_by("name")
+    )
+    if category_id is not None:
+        forecasts = forecasts.filter(category_id=category_id)
+    rows = list(
+        forecasts.values("date")
+        .annotate(quantity=Sum("quantity"), lower=Sum("lower"), upper=Sum("upper"))
+        .order_by("date")
+    )
+    return rows, categories

@@ -5,6 +5,7 @@ Each returns the id of its JobRun; a failed run is recorded and the task fails w
 
 from celery import shared_task
 
+from apps.analytics.services.forecasts import demand_forecast
 from apps.analytics.services.prices import prices_aggregate
 from apps.analytics.services.sales import sales_aggregate
 
@@ -19,3 +20,9 @@ def prices_aggregate_task(full: bool = False) -> int:
 def sales_aggregate_task(full: bool = False) -> int:
     """SalesDaily and SalesDailyTotal from the orders changed since the last run (or all)."""
     return sales_aggregate(full=full).pk
+
+
+@shared_task
+def demand_forecast_task() -> int:
+    """14-day demand forecasts per category × buyer county (replaces the previous ones)."""
+    return demand_forecast().pk

@@ -78,6 +78,11 @@ def figures(request: HttpRequest) -> HttpResponse:
                 link=reverse("analytics:commodity", args=[commodity.pk]),
             )
         )
+    category_id = request.GET.get("category")
+    forecast_rows, forecast_categories = selectors.forecast_series(
+        user=user, category_id=int(category_id) if (category_id or "").isdigit() else None
+    )
+    chart_list.append(charts.forecast_chart(forecast_rows, title=_("未来 14 天需求预测（件）")))
     totals = {
         "gmv": sum((p.gmv for p in points), start=0),
         "orders": sum(p.orders for p in points),
@@ -95,6 +100,8 @@ def figures(request: HttpRequest) -> HttpResponse:
         "totals": totals,
         "average_order_value": (totals["gmv"] / totals["orders"]) if totals["orders"] else 0,
         "commodities": commodities,
+        "forecast_categories": forecast_categories,
+        "category_id": category_id,
         "commodity": commodity,
         "alerts": selectors.alerts_for_user(user=user, since=date_from),
         "query": urlencode({"days": days, "grain": grain}),

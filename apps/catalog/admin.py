@@ -33,6 +33,7 @@ from apps.catalog.services.products import (
     product_set_status,
     product_validate_origin,
 )
+from apps.catalog.services.search import products_mark_search_stale
 from apps.core.admin import run_each
 from apps.core.images import ALLOWED_FORMATS, image_clean_for_form
 from apps.stores.admin_mixins import StoreScopedAdminMixin
@@ -83,6 +84,12 @@ class CategoryAdmin(admin.ModelAdmin):
         if db_field.name == "parent":
             kwargs["queryset"] = Category.objects.select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"name", "parent"} & set(form.changed_data):
+            # Its products' search text names the category: rebuilt by the periodic job.
+            products_mark_search_stale(category=obj)
 
 
 class SearchSynonymForm(forms.ModelForm):

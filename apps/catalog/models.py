@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import TimeStampedModel
+from apps.core.validators import DESCRIPTION_MAX_LENGTH, long_text_validators, validate_display_name
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -16,7 +17,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 class Category(TimeStampedModel):
     """A node of the category tree (two levels in the demo, deeper allowed)."""
 
-    name = models.CharField(_("名称"), max_length=40)
+    name = models.CharField(_("名称"), max_length=40, validators=[validate_display_name])
     slug = models.SlugField(_("标识"), max_length=60, unique=True)
     parent = models.ForeignKey(
         "self",
@@ -94,13 +95,22 @@ class Product(TimeStampedModel):
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("分类")
     )
-    title = models.CharField(_("商品名称"), max_length=120)
-    subtitle = models.CharField(_("卖点"), max_length=200, blank=True)
-    description = models.TextField(_("详情"), blank=True)
+    title = models.CharField(_("商品名称"), max_length=120, validators=[validate_display_name])
+    subtitle = models.CharField(
+        _("卖点"), max_length=200, blank=True, validators=[validate_display_name]
+    )
+    description = models.TextField(
+        _("详情"),
+        max_length=DESCRIPTION_MAX_LENGTH,
+        blank=True,
+        validators=long_text_validators(DESCRIPTION_MAX_LENGTH),
+    )
     origin_code = models.CharField(
         _("产地区划代码"), max_length=12, blank=True, help_text=_("县级行政区划代码")
     )
-    origin_name = models.CharField(_("产地"), max_length=80, blank=True)
+    origin_name = models.CharField(
+        _("产地"), max_length=80, blank=True, validators=[validate_display_name]
+    )
     shelf_life_days = models.PositiveIntegerField(_("保质期(天)"), null=True, blank=True)
     storage = models.CharField(
         _("储存方式"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT
@@ -177,7 +187,7 @@ class Sku(TimeStampedModel):
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品")
     )
-    spec = models.CharField(_("规格"), max_length=60)
+    spec = models.CharField(_("规格"), max_length=60, validators=[validate_display_name])
     retail_price = models.DecimalField(
         _("零售价"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
     )

@@ -31,6 +31,7 @@ relevance but can never lift a weaker match over a better one.
 import logging
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -41,7 +42,7 @@ import opencc
 from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -64,6 +65,7 @@ MAX_RUN_WORDS = 6
 # stays small enough to rank fast.
 DESCRIPTION_CHARS = 300
 SYNONYM_CACHE_KEY = "catalog:search-synonyms:v1"
+SYNONYM_VERSION_KEY = "catalog:search-synonyms-version:v1"
 # Kept until staff edit the table (synonyms_changed), so a search reads no synonym row.
 SYNONYM_CACHE_SECONDS = None
 
@@ -288,9 +290,19 @@ def parse_synonym_words(words: str) -> list[str]:
     return [w for w in (normalize(p) for p in re.split(r"[\s,，、;；/]+", words or "")) if w]
 
 
+_local_synonyms: dict[str, object] = {"version": None, "mapping": {}}
+
+
 def synonym_map() -> dict[str, list[str]]:
-    """word → the words it also stands for, from the active SearchSynonym rows (cached)."""
-    mapping = cache.get(SYNONYM_CACHE_KEY)
+    """word → the words it also stands for, from the active SearchSynonym rows.
+
+    Shared through the cache (read from the table once after an edit), and kept in the
+    process as long as the cached table's version is the same: a search reads one small key.
+    """
+    version = cache.get(SYNONYM_VERSION_KEY)
+    if version is not None and version == _local_synonyms["version"]:
+        return _local_synonyms["mapping"]  # type: ignore[return-value]
+    mapping = cache.get(SYNONYM_CACHE_KEY) if version is not None else None
     if mapping is None:
         from apps.catalog.models import SearchSynonym
 
@@ -305,13 +317,17 @@ def synonym_map() -> dict[str, list[str]]:
             for head in heads:
                 others = mapping.setdefault(head, [])
                 others.extend(w for w in group if w != head and w not in others)
-        cache.set(SYNONYM_CACHE_KEY, mapping, SYNONYM_CACHE_SECONDS)
+        version = uuid.uuid4().hex
+        cache.set_many(
+            {SYNONYM_CACHE_KEY: mapping, SYNONYM_VERSION_KEY: version}, SYNONYM_CACHE_SECONDS
+        )
+    _local_synonyms.update(version=version, mapping=mapping)
     return mapping
 
 
 def synonyms_changed() -> None:
     """Forget the cached table: the next search reads the edited one (no reindex needed)."""
-    cache.delete(SYNONYM_CACHE_KEY)
+    cache.delete_many([SYNONYM_CACHE_KEY, SYNONYM_VERSION_KEY])
 
 
 # --- Reading a query ----------------------------------------------------------------------
@@ -368,7 +384,19 @@ def _words_and_synonyms(text: str, synonyms: dict[str, list[str]]) -> list[str]:
 
 
 def parse_query(query: str, *, synonyms: dict[str, list[str]] | None = None) -> ParsedQuery:
-    synonyms = synonym_map() if synonyms is None else synonyms
+    if synonyms is None:
+        synonym_map()
+        return _parse_cached(query, str(_local_synonyms["version"]))
+    return _parse(query, synonyms)
+
+
+@lru_cache(maxsize=2000)
+def _parse_cached(query: str, version: str) -> ParsedQuery:
+    """A query read once per version of the synonym table (a new version after every edit)."""
+    return _parse(query, _local_synonyms["mapping"])  # type: ignore[arg-type]
+
+
+def _parse(query: str, synonyms: dict[str, list[str]]) -> ParsedQuery:
     text = normalize((query or "")[:100])
     groups = []
     for term in _words_and_synonyms(text, synonyms):
@@ -527,18 +555,20 @@ def _stores_named(query: str, terms: list[str]) -> list[int]:
     return list(Store.objects.filter(name__icontains=text).values_list("id", flat=True)[:5])
 
 
-def _not_all_held(queryset: QuerySet) -> QuerySet:
-    """Leave out products whose every active SKU is held by a lot recall (never shown in a
-    search). Held SKUs are few: the partial index sku_held_idx finds them."""
-    from apps.catalog.models import Sku
+# Products whose every active SKU is held by a lot recall. Held SKUs are few: the partial index
+# sku_held_idx finds them. Written out once: building it as a queryset on every search cost
+# more Python than the query costs PostgreSQL.
+_HELD_ONLY = RawSQL(
+    "SELECT held.product_id FROM catalog_sku held WHERE held.is_held AND held.is_active "
+    "AND NOT EXISTS (SELECT 1 FROM catalog_sku other WHERE other.product_id = held.product_id "
+    "AND other.is_active AND NOT other.is_held)",
+    [],
+)
 
-    unheld = Sku.objects.filter(product_id=OuterRef("product_id"), is_active=True, is_held=False)
-    held_only = (
-        Sku.objects.filter(is_held=True, is_active=True)
-        .exclude(Exists(unheld))
-        .values("product_id")
-    )
-    return queryset.exclude(pk__in=held_only)
+
+def _not_all_held(queryset: QuerySet) -> QuerySet:
+    """Leave out products held entirely: a search never shows them."""
+    return queryset.exclude(pk__in=_HELD_ONLY)
 
 
 @dataclass

@@ -22,7 +22,11 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("字段名 → 该字段的错误信息"),
+        help_text=_(
+            "字段 → 该字段的错误信息列表。嵌套与逐行的问题用点号路径表示："
+            "skus.0.spec（第 1 个规格的 spec）、lines.<SKU id>（结算时该 SKU 的问题，如库存不足）、"
+            "deliveries.<店铺 id>（该店铺的配送选择）；不属于某个字段的错误在 non_field_errors。"
+        ),
     )
 
 
@@ -83,6 +87,30 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 100
 
 
+NON_FIELD = "non_field_errors"
+
+
+def error_fields(detail: Any) -> dict[str, list[str]]:
+    """Any error detail (a string, a list, nested dicts and lists of serializer or service
+    errors) as the one documented shape: a flat {path: [messages]}, nested keys joined with
+    dots ("skus.0.spec", "lines.<sku id>")."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(path: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{path}.{key}" if path else str(key), sub)
+        elif isinstance(value, list | tuple):
+            nested = any(isinstance(item, dict | list | tuple) for item in value)
+            for index, sub in enumerate(value):
+                walk(f"{path}.{index}" if nested and path else path, sub)
+        elif value is not None and str(value) != "":
+            flat.setdefault(path or NON_FIELD, []).append(str(value))
+
+    walk("", detail)
+    return flat
+
+
 def _first_message(detail: Any) -> str:
     if isinstance(detail, dict):
         for value in detail.values():
@@ -95,8 +123,10 @@ def _first_message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Render every error as {"code", "message", "fields"}."""
     if isinstance(exc, ApplicationError):
-        body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
-        return Response(body, status=exc.status_code)
+        body = {"code": exc.code, "message": exc.message, "fields": error_fields(exc.fields)}
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(int(retry_after))} if retry_after else None
+        return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         exc = exceptions.ValidationError(detail=fields or exc.messages)
@@ -110,11 +140,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
-        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = {
             "code": "invalid",
             "message": _first_message(detail),
-            "fields": fields,
+            "fields": error_fields(detail),
         }
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if hasattr(exc, "get_codes") else "error"

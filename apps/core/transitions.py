@@ -68,7 +68,6 @@ def transition(
 
     `fields` are other fields the caller already set on `obj` that must be saved with the
     move; `at` is the time stamped into the model's STATUS_TIMESTAMPS field (default now).
-    A stamp records when the object *first* reached the status: a field already set is kept.
     """
     transition_check(obj, to_status)
     model = type(obj)
@@ -76,7 +75,7 @@ def transition(
     obj.status = to_status
     update_fields = {"status", *fields}
     stamp = getattr(model, "STATUS_TIMESTAMPS", {}).get(to_status)
-    if stamp and getattr(obj, stamp) is None:
+    if stamp:
         setattr(obj, stamp, at or timezone.now())
         update_fields.add(stamp)
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):

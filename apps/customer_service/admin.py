@@ -57,6 +57,7 @@ from apps.customer_service.services import (
     case_acknowledge,
     case_assign,
     case_claim,
+    case_compensate_refund,
     case_entry_publish,
     case_lot_release,
     case_merge,
@@ -81,6 +82,8 @@ from apps.customer_service.services.cases import (
     SUPERVISE_PERMISSION,
 )
 from apps.customer_service.services.surveys import survey_invite
+from apps.stores.models import Store
+from apps.stores.selectors import store_ids_for_user
 
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 READ_ONLY_CONTEXT = {
@@ -203,6 +206,7 @@ class CaseAdmin(admin.ModelAdmin):
         "merge_cases",
         "change_priority",
         "release_lot_hold",
+        "compensate_refund",
     ]
     fieldsets = [
         (
@@ -376,14 +380,22 @@ class CaseAdmin(admin.ModelAdmin):
     # --- registering a phone call or a walk-in -------------------------------------------
 
     def register_view(self, request: HttpRequest):
-        if not self.has_add_permission(request) or not user_is_service_staff(request.user):
+        """Staff register a phone call or a walk-in; a merchant files a case about its store."""
+        staff = user_is_service_staff(request.user)
+        own_stores = [] if staff else store_ids_for_user(request.user)
+        if not self.has_add_permission(request) or not (staff or own_stores):
             raise Http404
-        form = cs_forms.CaseRegisterForm(request.POST or None)
+        form = cs_forms.CaseRegisterForm(request.POST or None, for_merchant=not staff)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
+                linked = _linked_by_number(
+                    data["order_number"], data["lot_number"], store_ids=own_stores or None
+                )
+                if not staff and "order" not in linked and "lot" not in linked:
+                    linked["store"] = Store.objects.get(pk=own_stores[0])
                 case = case_open(
-                    channel=data["channel"],
+                    channel=data["channel"] if staff else Case.Channel.MERCHANT,
                     category=data["category"],
                     priority=data["priority"],
                     subject=data["subject"],
@@ -394,7 +406,7 @@ class CaseAdmin(admin.ModelAdmin):
                     place=data["place"],
                     people=data["people"],
                     opened_by=request.user,
-                    **_linked_by_number(data["order_number"], data["lot_number"]),
+                    **linked,
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
@@ -615,6 +627,21 @@ class CaseAdmin(admin.ModelAdmin):
             call=lambda case, data: case_set_priority(case=case, actor=request.user, **data),
         )
 
+    @admin.action(
+        permissions=["handle"], description=_("补偿：部分退款（生成售后单）"), location=BOTH
+    )
+    def compensate_refund(self, request, queryset):
+        return self._form_action(
+            request,
+            queryset,
+            action="compensate_refund",
+            form_class=CompensationForm,
+            title=_("部分退款补偿"),
+            submit=_("生成售后单"),
+            success=_("已为 %(count)d 个工单生成退款售后单。"),
+            call=lambda case, data: case_compensate_refund(case=case, actor=request.user, **data),
+        )
+
     @admin.action(permissions=["supervise"], description=_("解除批次暂停销售"), location=BOTH)
     def release_lot_hold(self, request, queryset):
         return self._form_action(
@@ -629,20 +656,31 @@ class CaseAdmin(admin.ModelAdmin):
         )
 
 
-def _linked_by_number(order_number: str, lot_number: str) -> dict:
-    """Order and lot an agent typed by number (looked up through their own apps' models)."""
+class CompensationForm(forms.Form):
+    amount = forms.DecimalField(label=_("退款金额（元）"), min_value=0.01, decimal_places=2)
+    quantity = forms.IntegerField(label=_("涉及件数"), min_value=1, initial=1)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+def _linked_by_number(order_number: str, lot_number: str, *, store_ids=None) -> dict:
+    """Order and lot typed by number; a merchant (`store_ids`) finds only its own stores'."""
     from apps.orders.models import Order
     from apps.traceability.models import Lot
 
     linked = {}
+    orders = (
+        Order.objects.all() if store_ids is None else Order.objects.filter(store_id__in=store_ids)
+    )
     if order_number:
-        order = Order.objects.filter(number=order_number.strip()).first()
+        order = orders.filter(number=order_number.strip()).first()
         if order is None:
             raise ApplicationError(_("订单号不存在。"), code="case_order_not_yours")
         linked["order"] = order
         linked["customer"] = order.buyer
     if lot_number:
         lots = Lot.objects.filter(lot_number=lot_number.strip())
+        if store_ids is not None:
+            lots = lots.filter(store_id__in=store_ids)
         if "order" in linked:
             lots = lots.filter(store_id=linked["order"].store_id)
         lot = lots.first()
@@ -1070,6 +1108,19 @@ def dashboard_view(request):
         **admin.site.each_context(request),
         "title": _("客服统计"),
         "board": board,
+        "chart_data": {
+            "labels": {
+                "opened": str(_("新增")),
+                "resolved": str(_("已解决")),
+                "in_time": str(_("按时解决")),
+            },
+            "weeks": [row["week"].date().isoformat() for row in board.weekly],
+            "opened": [row["opened"] for row in board.weekly],
+            "resolved": [row["resolved"] for row in board.weekly],
+            "in_time": [row["in_time"] for row in board.weekly],
+            "categories": [label for label, _n in board.by_category],
+            "category_counts": [n for _label, n in board.by_category],
+        },
         "tables": [
             (_("按类别"), board.by_category),
             (_("按店铺"), board.by_store),

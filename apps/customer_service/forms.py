@@ -128,6 +128,13 @@ class CaseRegisterForm(forms.Form):
     order_number = forms.CharField(label=_("订单号"), max_length=32, required=False)
     lot_number = forms.CharField(label=_("批次号"), max_length=40, required=False)
 
+    def __init__(self, *args, for_merchant: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_merchant:
+            # A merchant's case is about its own store; the channel is "商家提交".
+            del self.fields["channel"]
+            self.fields["priority"].initial = "p3"
+
 
 # --- storefront ---------------------------------------------------------------------------
 

@@ -43,7 +43,11 @@ _MANAGER = [
 ]
 
 GRANTS = {
-    MERCHANT: ["customer_service.view_case", "customer_service.reply_case_as_partner"],
+    MERCHANT: [
+        "customer_service.view_case",
+        "customer_service.add_case",
+        "customer_service.reply_case_as_partner",
+    ],
     CS_AGENT: _AGENT,
     CS_SUPERVISOR: _SUPERVISOR,
     CS_MANAGER: _MANAGER,

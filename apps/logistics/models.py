@@ -118,12 +118,6 @@ class Shipment(TimeStampedModel):
         Status.RETURNED: set(),
     }
     TRANSITION_ERROR_CODE = LogisticsErrorCode.INVALID_TRANSITION
-    # Timestamps a move stamps on the shipment (the first time it reaches the status).
-    STATUS_TIMESTAMPS = {
-        Status.COLLECTED: "collected_at",
-        Status.AT_PICKUP_POINT: "arrived_at_point_at",
-        Status.DELIVERED: "delivered_at",
-    }
     FINAL_STATUSES = (Status.DELIVERED, Status.RETURNED)
 
     order = models.ForeignKey(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import StatusEvent, TimeStampedModel
+from apps.core.validators import validate_display_name, validate_visible_text
 from apps.orders.errors import OrderErrorCode
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -71,7 +72,7 @@ class Address(TimeStampedModel):
         related_name="addresses",
         verbose_name=_("用户"),
     )
-    contact_name = models.CharField(_("收货人"), max_length=30)
+    contact_name = models.CharField(_("收货人"), max_length=30, validators=[validate_display_name])
     contact_phone = models.CharField(_("手机号"), max_length=20)
     province = models.ForeignKey(
         Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("省")
@@ -95,7 +96,7 @@ class Address(TimeStampedModel):
         blank=True,
         verbose_name=_("乡镇"),
     )
-    detail = models.CharField(_("详细地址"), max_length=120)
+    detail = models.CharField(_("详细地址"), max_length=120, validators=[validate_display_name])
     is_default = models.BooleanField(_("默认地址"), default=False)
 
     class Meta:
@@ -499,7 +500,9 @@ class Order(TimeStampedModel):
         related_name="orders",
         verbose_name=_("采购单位"),
     )
-    buyer_note = models.CharField(_("买家留言"), max_length=200, blank=True)
+    buyer_note = models.CharField(
+        _("买家留言"), max_length=200, blank=True, validators=[validate_visible_text]
+    )
     # Promoter snapshot (distribution issue): who brought this sale, two levels at most.
     promoter_level1 = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import StatusEvent, TimeStampedModel
+from apps.core.validators import SHORT_TEXT_MAX_LENGTH, long_text_validators, validate_display_name
 from apps.stores.errors import StoreErrorCode
 
 
@@ -43,13 +44,20 @@ class Store(TimeStampedModel):
     }
     TRANSITION_ERROR_CODE = StoreErrorCode.INVALID_TRANSITION
 
-    name = models.CharField(_("店铺名称"), max_length=60, unique=True)
+    name = models.CharField(
+        _("店铺名称"), max_length=60, unique=True, validators=[validate_display_name]
+    )
     slug = models.SlugField(_("标识"), max_length=80, unique=True)
     type = models.CharField(_("主体类型"), max_length=20, choices=StoreType.choices)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    description = models.TextField(_("店铺简介"), blank=True)
+    description = models.TextField(
+        _("店铺简介"),
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        blank=True,
+        validators=long_text_validators(SHORT_TEXT_MAX_LENGTH),
+    )
     banner = models.ImageField(_("店招图"), upload_to="stores/banners/", blank=True)
     county_code = models.CharField(_("所在区县代码"), max_length=12, blank=True)
     county_name = models.CharField(_("所在区县"), max_length=60, blank=True)
@@ -149,9 +157,14 @@ class StoreApplication(TimeStampedModel):
         related_name="store_applications",
         verbose_name=_("申请人"),
     )
-    store_name = models.CharField(_("店铺名称"), max_length=60)
+    store_name = models.CharField(_("店铺名称"), max_length=60, validators=[validate_display_name])
     store_type = models.CharField(_("主体类型"), max_length=20, choices=APPLICABLE_STORE_TYPES)
-    description = models.TextField(_("经营范围与简介"), blank=True)
+    description = models.TextField(
+        _("经营范围与简介"),
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        blank=True,
+        validators=long_text_validators(SHORT_TEXT_MAX_LENGTH),
+    )
     contact_name = models.CharField(_("联系人"), max_length=30)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
     county_code = models.CharField(_("所在区县代码"), max_length=12)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
+from apps.core.validators import SHORT_TEXT_MAX_LENGTH, long_text_validators
 from apps.traceability.errors import TraceErrorCode
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
@@ -429,7 +430,11 @@ class Certificate(models.Model):
     producer_name = models.CharField(_("生产者"), max_length=80)
     phone = models.CharField(_("联系方式"), max_length=20)
     issued_on = models.DateField(_("开具日期"))
-    commitment_text = models.TextField(_("承诺内容"))
+    commitment_text = models.TextField(
+        _("承诺内容"),
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        validators=long_text_validators(SHORT_TEXT_MAX_LENGTH),
+    )
     basis = models.CharField(_("承诺依据"), max_length=20, choices=Basis.choices)
     scope = models.CharField(
         _("开具方式"), max_length=10, choices=Scope.choices, default=Scope.BATCH

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
+from apps.core.validators import validate_display_name
 from apps.wholesale.errors import WholesaleErrorCode
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -40,7 +41,7 @@ class BuyerOrganisation(TimeStampedModel):
     # Reviewing an organisation that is not pending answers "not pending" (the API's code).
     TRANSITION_ERROR_CODE = WholesaleErrorCode.NOT_PENDING
 
-    name = models.CharField(_("单位名称"), max_length=80)
+    name = models.CharField(_("单位名称"), max_length=80, validators=[validate_display_name])
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     licence_number = models.CharField(_("营业执照号/统一社会信用代码"), max_length=30)
     licence_image = models.ImageField(_("营业执照"), upload_to="wholesale/licences/", blank=True)

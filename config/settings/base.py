@@ -95,15 +95,25 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Bounded waits on PostgreSQL (milliseconds, 0 = none): a row lock not granted within
 # DB_LOCK_TIMEOUT_MS, or a statement running past DB_STATEMENT_TIMEOUT_MS, is an error that
-# the web answers with 503 + Retry-After (apps/core/middleware.py). Keep the statement timeout
-# below gunicorn's --timeout so the database gives up first; a worker running long batch jobs
-# may raise it (docs/operations.md).
+# the web answers with 503 + Retry-After (apps/core/middleware.py). The statement timeout is
+# for web requests: config/wsgi.py defaults it to 20 s (below gunicorn's --timeout, so the
+# database gives up first); migrations and batch jobs run without one (docs/operations.md).
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
-DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20000)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
     )
+# Optional PostgreSQL read replica: the analytics dashboards and API read their aggregate
+# tables from it (apps/analytics/routers.py, docs/analytics.md); everything else uses default.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    # Tests have no second server: the replica alias mirrors the test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["apps.analytics.routers.AnalyticsReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -197,13 +207,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, turned into the beat schedule by config/celery.py. Each entry is
 # {"task": ..., "seconds": N} or {"task": ..., "crontab": {...}}; later apps add theirs here.
 PERIODIC_TASKS: dict[str, dict] = {
-    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
     # Delivers side effects recorded in the outbox (apps/core/outbox.py) that are due.
     "core-outbox-dispatch": {
         "task": "apps.core.tasks.outbox_dispatch_task",
         "seconds": env.int("OUTBOX_DISPATCH_INTERVAL_SECONDS", default=15),
         "enabled": env.bool("OUTBOX_DISPATCH_ENABLED", default=True),
     },
+    # Cancels payment orders left unpaid past ORDER_PAYMENT_TIMEOUT_MINUTES, releasing stock.
     "orders-cancel-expired-payment-orders": {
         "task": "apps.orders.tasks.payment_orders_cancel_expired_task",
         "seconds": env.int("ORDER_CANCEL_EXPIRED_INTERVAL_SECONDS", default=60),
@@ -295,6 +305,15 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("ANALYTICS_PRICES_INTERVAL_SECONDS", default=1800),
         "enabled": env.bool("ANALYTICS_PRICES_ENABLED", default=True),
     },
+    # 14-day demand forecasts per category and buyer county, nightly (Asia/Shanghai).
+    "analytics-demand-forecast": {
+        "task": "apps.analytics.tasks.demand_forecast_task",
+        "crontab": {
+            "hour": env("ANALYTICS_FORECAST_HOUR", default="3"),
+            "minute": env("ANALYTICS_FORECAST_MINUTE", default="30"),
+        },
+        "enabled": env.bool("ANALYTICS_FORECAST_ENABLED", default=True),
+    },
     "analytics-sales": {
         "task": "apps.analytics.tasks.sales_aggregate_task",
         "seconds": env.int("ANALYTICS_SALES_INTERVAL_SECONDS", default=900),
@@ -312,7 +331,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.StandardPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     # apps/core/throttling.py: DRF throttles counting in django-ratelimit's cache counters.
     # Every view is limited per client address (anonymous) or per user; a view that names a
@@ -414,7 +433,8 @@ ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    # Failed passwords are limited by apps.accounts.login_limits (LOGIN_* below), not here:
+    # allauth's per-address and per-account lockouts would let anyone lock others out.
     "signup": "20/h/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "5/m/ip,3/m/key",
@@ -422,6 +442,18 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "10/m/ip,1/m/key,10/h/key",
     "verify_phone": "1/m/key,10/h/key,5/m/ip",
 }
+
+# Password log-in back-off (apps/accounts/login_limits.py): per (client address, account)
+# after LOGIN_PAIR_FREE_FAILURES failures, and for addresses that failed for an account with
+# more than LOGIN_ACCOUNT_FREE_FAILURES failures overall, each further failure doubles the
+# wait from LOGIN_BACKOFF_BASE_SECONDS up to LOGIN_BACKOFF_MAX_SECONDS. A client address
+# with LOGIN_ADDRESS_FAILURE_RATE failures (all accounts) is refused until the window ends.
+LOGIN_PAIR_FREE_FAILURES = env.int("LOGIN_PAIR_FREE_FAILURES", default=3)
+LOGIN_ACCOUNT_FREE_FAILURES = env.int("LOGIN_ACCOUNT_FREE_FAILURES", default=10)
+LOGIN_BACKOFF_BASE_SECONDS = env.int("LOGIN_BACKOFF_BASE_SECONDS", default=2)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
+LOGIN_ADDRESS_FAILURE_RATE = env("LOGIN_ADDRESS_FAILURE_RATE", default="100/h")
+LOGIN_FAILURE_MEMORY_SECONDS = env.int("LOGIN_FAILURE_MEMORY_SECONDS", default=24 * 3600)
 
 # --- Tianjian ---------------------------------------------------------------------------
 PLATFORM_DEFAULT_COMMISSION_RATE = Decimal(env("PLATFORM_DEFAULT_COMMISSION_RATE", default="0.05"))
@@ -554,6 +586,12 @@ ANALYTICS_PRICE_MIN = env("ANALYTICS_PRICE_MIN", default="0.01")
 ANALYTICS_PRICE_MAX = env("ANALYTICS_PRICE_MAX", default="10000")
 # A day's price is a spike when |price − MA30| / SD30 reaches this (DOMAIN.md: 3).
 ANALYTICS_SPIKE_Z = env.float("ANALYTICS_SPIKE_Z", default=3.0)
+# The aggregation jobs run long set-based statements: inside their transaction the statement
+# and lock timeouts (DB_STATEMENT_TIMEOUT_MS, DB_LOCK_TIMEOUT_MS, meant for web requests) are
+# raised to this (milliseconds, 0 = no limit).
+ANALYTICS_JOB_TIMEOUT_MS = env.int("ANALYTICS_JOB_TIMEOUT_MS", default=600_000)
+# Demand forecasts learn from at most this many days of daily sales.
+ANALYTICS_FORECAST_HISTORY_DAYS = env.int("ANALYTICS_FORECAST_HISTORY_DAYS", default=365)
 ANALYTICS_IMPORT_MAX_BYTES = env.int("ANALYTICS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGGING = {

@@ -103,3 +103,33 @@ def test_a_commodity_page_charts_its_prices_and_exports_them(client, quotes):
     lines = export.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "日期,最低价,平均价,最高价,7日均价,30日均价"
     assert lines[-1].endswith(",2.50,2.50,2.50,,")
+
+
+def test_a_merchant_sees_the_demand_forecast_of_their_own_categories_only(client, merchant_a, sold):
+    # given: forecasts for store A's category and store B's
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.analytics.models import DemandForecast
+
+    sku_a, sku_b = sold
+    today = timezone.localdate()
+    for sku, quantity in ((sku_a, "7.00"), (sku_b, "900.00")):
+        DemandForecast.objects.create(
+            category=sku.product.category,
+            region_code="230184",
+            date=today + dt.timedelta(days=1),
+            quantity=Decimal(quantity),
+            lower=Decimal(quantity),
+            upper=Decimal(quantity),
+            method="seasonal_naive",
+            made_on=today,
+        )
+    client.force_login(merchant_a)
+
+    export = client.get(FIGURES, {"export": "forecast"}).content.decode("utf-8-sig")
+
+    assert export.splitlines()[1].endswith(",7.00,7.00,7.00")
+    assert "900" not in export

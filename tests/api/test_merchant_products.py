@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Product, ProductImage, Sku
+from apps.core.api import error_fields
 from tests.api.helpers import image_bytes, image_upload, media_files
 from tests.factories import ProductFactory
 
@@ -246,7 +247,8 @@ def test_bad_product_input_is_400_with_field_errors(
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
-    assert body["fields"] == fields
+    # Nested problems come back flat, with dotted paths ("skus.0.stock").
+    assert body["fields"] == error_fields(fields)
     assert isinstance(body["message"], str)
     assert body["message"]
     assert Product.objects.count() == 0

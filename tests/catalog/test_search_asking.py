@@ -256,3 +256,21 @@ def test_the_search_box_asks_for_suggestions(client, produce):
     assert f'data-suggest-url="{reverse("api-search-suggest")}"' in page
     assert 'list="search-suggest"' in page
     assert "js/search-suggest.js" in page
+
+
+@pytest.mark.django_db
+def test_renaming_a_category_in_the_admin_reaches_search_after_the_reindex(client, staff, produce):
+    from django.core.management import call_command
+
+    category = produce["tomato"].category  # 蔬菜: five products
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:catalog_category_change", args=[category.pk]),
+        {"name": "新鲜时蔬", "slug": category.slug, "sort_order": 0, "is_active": "on"},
+    )
+
+    assert response.status_code == 302
+    assert Product.objects.filter(category=category, is_search_stale=True).count() == 5
+    call_command("reindex_search", stdout=__import__("io").StringIO())
+    assert produce["tomato"].title in titles("时蔬")

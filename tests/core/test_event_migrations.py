@@ -14,9 +14,10 @@ from apps.orders.models import Order, PaymentOrder
 from apps.payments.models import Payment, PaymentEvent
 from apps.settlement.models import SettlementStatement, StatementEvent
 from apps.stores.models import StoreEvent
-from apps.traceability.models import Lot, LotStatusChange, Party
+from apps.traceability.models import LotStatusChange
 from apps.wholesale.models import BuyerOrganisation, BuyerOrganisationEvent
-from tests.factories import ProductFactory, StoreFactory, UserFactory
+from tests.core.helpers import lot_make
+from tests.factories import StoreFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,15 +57,7 @@ def _parents():
     """One object per stateful model, made with today's models (their tables do not change)."""
     user = UserFactory()
     store = StoreFactory()
-    producer = Party.objects.create(store=store, kind="producer", name="张三")
-    lot = Lot.objects.create(
-        store=store,
-        lot_number="L-1",
-        product=ProductFactory(store=store),
-        producer=producer,
-        harvest_date=datetime.date(2026, 9, 1),
-        quantity=Decimal("10"),
-    )
+    lot = lot_make(store)
     organisation = BuyerOrganisation.objects.create(
         name="县一中食堂",
         kind="canteen",

@@ -190,3 +190,18 @@ def test_merchants_and_staff_cannot_open_the_outbox(client, merchant_a, staff):
     for user in (merchant_a, staff):
         client.force_login(user)
         assert client.get("/admin/core/outboxmessage/").status_code == 403
+
+
+def test_the_command_delivers_pending_messages_now(shopper, broker_down):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    notification_send(user=shopper, title="订单已发货")  # not yet due: the fast path's grace
+    out = StringIO()
+
+    call_command("outbox_dispatch", stdout=out)
+    call_command("outbox_dispatch", "--all", stdout=out)
+
+    assert out.getvalue() == "delivered 0, still pending 1\ndelivered 1, still pending 0\n"
+    assert len(mail.outbox) == 1

@@ -159,3 +159,28 @@ def test_case_page_shows_the_customers_history_to_staff_only(
     client.force_login(merchant_a)
     merchant_page = client.get(_change(case)).content.decode()
     assert earlier.number not in merchant_page
+
+
+def test_merchant_files_a_case_about_its_own_store_only(client, merchant_a, store_a, store_b):
+    from tests.factories import ProductFactory
+    from tests.traceability.conftest import make_lot
+
+    other_lot = make_lot(store_b, ProductFactory(store=store_b), number="GN-1")
+    client.force_login(merchant_a)
+    data = {
+        "category": "delivery",
+        "priority": "p3",
+        "subject": "顾客来电投诉配送",
+        "description": "顾客说快递员态度差",
+        "contact_name": "李",
+        "contact_phone": "13900139000",
+    }
+
+    refused = client.post(f"{CHANGELIST}add/", {**data, "lot_number": other_lot.lot_number})
+    assert refused.status_code == 200
+    assert "批次号不存在" in refused.content.decode()
+    assert not Case.objects.exists()
+
+    client.post(f"{CHANGELIST}add/", data)
+    case = Case.objects.get()
+    assert (case.channel, case.store, case.opened_by) == ("merchant", store_a, merchant_a)

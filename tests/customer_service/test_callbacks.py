@@ -238,5 +238,7 @@ def test_dashboard_figures_and_csv(client, shopper, agent, supervisor, evaluatio
     assert board.total == 2
     assert board.resolution_met == 100.0
     assert dict(board.by_category) == {"质量": 1, "配送": 1}
+    assert "vendor/echarts/echarts.common.min.js" in page.content.decode()
+    assert page.context["chart_data"]["category_counts"] == [1, 1]
     assert csv["Content-Type"].startswith("text/csv")
     assert "质量,1" in csv.content.decode("utf-8-sig")

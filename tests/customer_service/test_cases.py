@@ -13,6 +13,7 @@ from apps.customer_service.services import (
     canned_reply_render,
     case_acknowledge,
     case_assign,
+    case_compensate_refund,
     case_confirm,
     case_lot_release,
     case_merge,
@@ -268,3 +269,39 @@ def test_food_safety_is_p1_and_holds_the_lot_until_staff_release_it(
     assert lot_a.status == Lot.Status.ACTIVE
     assert not any(sku.is_held for sku in Sku.objects.filter(product=lot_a.product))
     assert case.events.filter(kind="lot_release", actor=supervisor).exists()
+
+
+def test_refund_compensation_goes_through_an_after_sale(settings, shopper, agent, store_a):
+    from decimal import Decimal
+
+    from apps.aftersales.models import AfterSale
+    from tests.aftersales.conftest import SECRET, pay, place
+    from tests.factories import ProductFactory
+
+    settings.PAYMENT_SANDBOX_SECRET = SECRET
+    settings.SITE_URL = "http://testserver"
+    product = ProductFactory(store=store_a, skus=[{"spec": "5kg", "price": "59.90"}])
+    payment_order = place(shopper, [(Sku.objects.get(product=product), 2)])
+    pay(payment_order)
+    line = payment_order.orders.get().lines.get()
+    case = open_case(shopper, order_line=line)
+    general = open_case(shopper)
+
+    with pytest.raises(ApplicationError):
+        case_compensate_refund(case=case, actor=agent, amount="500.00")
+    with pytest.raises(ApplicationError):
+        case_compensate_refund(case=general, actor=agent, amount="5.00")
+    assert not AfterSale.objects.exists()
+
+    aftersale = case_compensate_refund(case=case, actor=agent, amount="10.00", note="虫害")
+
+    case.refresh_from_db()
+    assert (aftersale.buyer, aftersale.type, aftersale.amount_requested) == (
+        shopper,
+        "refund_only",
+        Decimal("10.00"),
+    )
+    assert aftersale.status == AfterSale.Status.REQUESTED  # decided like every after-sale
+    assert case.aftersale == aftersale
+    assert aftersale.number in case.compensation
+    assert case.events.filter(kind="compensation", actor=agent).exists()

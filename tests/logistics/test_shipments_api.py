@@ -102,9 +102,9 @@ def test_api_errors_are_json_with_code_and_fields(api_client, merchant_a, order_
     assert malformed.json() == {
         "code": "logistics_invalid_tracking_number",
         "message": "运单号 SF1 不符合顺丰速运的单号格式。",
-        "fields": {"tracking_number": "运单号 SF1 不符合顺丰速运的单号格式。"},
+        "fields": {"tracking_number": ["运单号 SF1 不符合顺丰速运的单号格式。"]},
     }
-    assert too_many.json()["fields"] == {"lines": {str(rice.pk): "「五常大米」最多还可发 3 件。"}}
+    assert too_many.json()["fields"] == {f"lines.{rice.pk}": ["「五常大米」最多还可发 3 件。"]}
     assert (zero.status_code, zero.json()["code"]) == (400, "invalid")
     assert not Shipment.objects.exists()
 

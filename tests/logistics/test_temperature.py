@@ -132,7 +132,7 @@ def test_api_refuses_whole_batch_on_a_bad_reading(
     }
     response = api_client.post(URL.format(shipment.pk), body, format="json")
     assert response.status_code == 400
-    assert response.json()["fields"] == {"readings[1]": "温度无效（-80 到 80 之间的数字）。"}
+    assert response.json()["fields"] == {"readings[1]": ["温度无效（-80 到 80 之间的数字）。"]}
     assert TemperatureReading.objects.count() == 0
 
 

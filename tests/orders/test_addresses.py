@@ -193,3 +193,27 @@ def test_division_endpoint_lists_children(client, divisions):
     counties = client.get(reverse("api-division-list"), {"parent": "2301"}).json()
     assert {"code": "23", "name": "黑龙江省", "level": 1} in provinces
     assert {"code": "230184", "name": "五常市", "level": 3} in counties
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"contact_name": "王\u200b小明"}, "contact_name"),
+        ({"detail": "幸福村\u202e号 8"}, "detail"),
+    ],
+)
+def test_address_refuses_invisible_characters(shopper, divisions, changes, field):
+    data = {
+        "contact_name": "王小明",
+        "contact_phone": "13812345678",
+        "province": "23",
+        "city": "2301",
+        "county": "230184",
+        "township": "230184100",
+        "detail": "幸福村 8 号",
+        **changes,
+    }
+    with pytest.raises(ApplicationError) as exc:
+        address_save(user=shopper, **data)
+    assert list(exc.value.fields) == [field]
+    assert Address.objects.count() == 0

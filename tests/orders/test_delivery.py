@@ -452,7 +452,7 @@ def test_api_checkout_refusal_names_the_store(api_client, shopper, store_a, addr
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "orders_delivery_slot_required"
-    assert body["fields"]["deliveries"] == {str(store_a.pk): body["message"]}
+    assert body["fields"] == {f"deliveries.{store_a.pk}": [body["message"]]}
     assert Order.objects.count() == 0
 
 

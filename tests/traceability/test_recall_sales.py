@@ -266,7 +266,7 @@ def test_add_to_cart_api_refuses_a_held_sku_with_400(api_client, shopper, recall
     assert response.json() == {
         "code": "orders_not_sellable",
         "message": "「五常稻花香大米 5kg/袋」该批次已召回，暂停销售。",
-        "fields": {"quantity": "该批次已召回，暂停销售"},
+        "fields": {"quantity": ["该批次已召回，暂停销售"]},
     }
     assert CartLine.objects.count() == 0
 

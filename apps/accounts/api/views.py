@@ -1,5 +1,6 @@
 """Accounts API: a DRF token for third-party apps, and the signed-in user's own record."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -15,6 +16,7 @@ from apps.accounts.api.serializers import (
     TokenSerializer,
 )
 from apps.accounts.authentication import credentials_authenticate
+from apps.core.api import error_responses
 
 TAG_ACCOUNTS = "账户"
 
@@ -33,7 +35,12 @@ class TokenObtainApi(APIView):
     @extend_schema(
         tags=[TAG_ACCOUNTS],
         request=TokenObtainInputSerializer,
-        responses={200: TokenSerializer},
+        responses={
+            200: TokenSerializer,
+            **error_responses(
+                400, 403, 429, texts={403: _("账号已停用"), 429: _("密码尝试次数过多，稍后再试")}
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         data = TokenObtainInputSerializer(data=request.data)

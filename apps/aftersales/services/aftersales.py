@@ -39,6 +39,7 @@ from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import CENT
 from apps.core.roles import PLATFORM_OPERATIONS
 from apps.core.transitions import event_record, transition
+from apps.core.validators import model_fields_validate
 from apps.orders.models import Order, PaymentOrder
 from apps.orders.services.lifecycle import order_record_refund
 from apps.payments.services import refund_create
@@ -276,6 +277,7 @@ def aftersale_create(
         raise _refuse(_("请描述遇到的问题。"), Code.REASON_REQUIRED, field="reason_text")
     if len(reason_text) > 500:
         raise _refuse(_("问题描述不能超过 500 字。"), Code.REASON_REQUIRED, field="reason_text")
+    model_fields_validate(AfterSale, reason_text=reason_text)
 
     claims = _checked_claims(order, lines)
     caps = [allowance.max_amount(quantity) for allowance, quantity in claims]
@@ -542,6 +544,7 @@ def aftersale_escalate(*, aftersale: AfterSale, actor: User, reason: str) -> Aft
             {line.order_line_id: line.quantity for line in aftersale.lines.all()},
             exclude_aftersale_id=aftersale.pk,
         )
+    model_fields_validate(AfterSale, dispute_reason=reason)
     aftersale.dispute_reason = reason
     _aftersale_transition(
         aftersale, to=Status.DISPUTED, actor=actor, reason=reason, fields=["dispute_reason"]

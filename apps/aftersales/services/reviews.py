@@ -14,6 +14,7 @@ from apps.aftersales.errors import ReviewErrorCode as Code
 from apps.aftersales.models import Review, ReviewPhoto
 from apps.aftersales.services.photos import photos_clean, photos_store
 from apps.core.errors import ApplicationError, NotFoundError
+from apps.core.validators import model_fields_validate
 from apps.orders.models import Order, OrderLine
 from apps.stores.models import StoreMember
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -49,6 +50,7 @@ def review_create(
     if len(text) > MAX_TEXT:
         message = _("评价内容不能超过 %(n)d 字。") % {"n": MAX_TEXT}
         raise _refuse(message, Code.RATING_INVALID, field="text")
+    model_fields_validate(Review, text=text)
     cleaned_photos = photos_clean(photos, code=Code.TOO_MANY_PHOTOS)
     # The line row lock turns a double submit into "already reviewed", not an IntegrityError.
     line = (

@@ -1,7 +1,8 @@
 """Price aggregation: PriceDaily (per commodity × scope × day) and PricePeriod (week, 旬, month).
 
-Set-based SQL on PostgreSQL: one INSERT … SELECT … GROUP BY per scope, one UPDATE with window
-functions for the moving averages, changes and z-scores, one INSERT … SELECT per period kind.
+Set-based SQL on PostgreSQL: one INSERT … SELECT that groups the quotes of every scope and
+computes the moving averages, changes and z-scores with window functions, then one
+INSERT … SELECT per period kind and two for the alerts.
 Incremental runs recompute every day from the earliest day of the quotes added since the last
 run (watermark: the highest PriceObservation id seen), reading the year before it for the
 windows; `full=True` drops and rebuilds everything.
@@ -31,65 +32,73 @@ _SCOPES = {
     "national": (f"'{NATIONAL}'", "TRUE"),
 }
 
-_INSERT_DAILY = """
-INSERT INTO analytics_pricedaily (
-    commodity_id, scope, area, date, low_price, high_price, avg_price, weighted_avg_price,
-    observations, volume_kg
-)
-SELECT o.commodity_id, %(scope)s, {area}, o.date,
-       MIN(o.low_price), MAX(o.high_price), ROUND(AVG(o.avg_price), 2),
+_BASE_PART = """
+SELECT o.commodity_id, '{scope}'::varchar AS scope, {area}::varchar AS area, o.date,
+       MIN(o.low_price) AS low_price, MAX(o.high_price) AS high_price,
+       ROUND(AVG(o.avg_price), 2) AS avg_price,
        ROUND(SUM(o.avg_price * o.volume_kg) FILTER (WHERE o.volume_kg > 0)
-             / NULLIF(SUM(o.volume_kg) FILTER (WHERE o.volume_kg > 0), 0), 2),
-       COUNT(*), SUM(o.volume_kg)
+             / NULLIF(SUM(o.volume_kg) FILTER (WHERE o.volume_kg > 0), 0), 2)
+           AS weighted_avg_price,
+       COUNT(*) AS observations, SUM(o.volume_kg) AS volume_kg
 FROM analytics_priceobservation o
 JOIN analytics_market m ON m.id = o.market_id
 WHERE o.date >= %(date_from)s AND {condition}
-GROUP BY o.commodity_id, 3, o.date  -- 3: the area
+GROUP BY o.commodity_id, 3, o.date
 """
 
-# Moving windows over calendar days (RANGE with an interval): a missing day is simply absent,
-# and the count of present days decides whether the average is shown.
-_UPDATE_WINDOWS = """
-WITH w AS (
-    SELECT id,
+# One INSERT … SELECT: the day's aggregates of every scope (base), put after the stored days
+# the windows need (ctx: up to 364 days back), then the windows over calendar days (RANGE with
+# an interval, so a missing day is simply absent): MA7 / MA30 with the count of days present
+# (shown only at ≥ 60 % of the window), SD30 and the z-score, and the price exactly 1, 7, 30
+# and 364 days before (a frame of that one day: empty, so NULL, when there was no quote).
+_INSERT_DAILY = """
+WITH base AS ({base}),
+ctx AS (
+    SELECT commodity_id, scope, area, date, avg_price, NULL::numeric AS low_price,
+           NULL::numeric AS high_price, NULL::numeric AS weighted_avg_price,
+           NULL::bigint AS observations, NULL::numeric AS volume_kg, FALSE AS is_new
+    FROM analytics_pricedaily
+    WHERE date >= %(context_from)s AND date < %(date_from)s
+    UNION ALL
+    SELECT commodity_id, scope, area, date, avg_price, low_price, high_price,
+           weighted_avg_price, observations, volume_kg, TRUE
+    FROM base
+),
+w AS (
+    SELECT ctx.*,
            AVG(avg_price) OVER w7 AS ma7, COUNT(*) OVER w7 AS n7,
            AVG(avg_price) OVER w30 AS ma30, COUNT(*) OVER w30 AS n30,
-           STDDEV_SAMP(avg_price) OVER w30 AS sd30
-    FROM analytics_pricedaily
-    WHERE date >= %(window_from)s
-    WINDOW w7 AS (PARTITION BY commodity_id, scope, area ORDER BY date
-                  RANGE BETWEEN INTERVAL '6 days' PRECEDING AND CURRENT ROW),
-           w30 AS (PARTITION BY commodity_id, scope, area ORDER BY date
-                   RANGE BETWEEN INTERVAL '29 days' PRECEDING AND CURRENT ROW)
+           STDDEV_SAMP(avg_price) OVER w30 AS sd30,
+           FIRST_VALUE(avg_price) OVER d1 AS p1, FIRST_VALUE(avg_price) OVER d7 AS p7,
+           FIRST_VALUE(avg_price) OVER d30 AS p30, FIRST_VALUE(avg_price) OVER d364 AS p364
+    FROM ctx
+    WINDOW s AS (PARTITION BY commodity_id, scope, area ORDER BY date),
+           w7 AS (s RANGE BETWEEN INTERVAL '6 days' PRECEDING AND CURRENT ROW),
+           w30 AS (s RANGE BETWEEN INTERVAL '29 days' PRECEDING AND CURRENT ROW),
+           d1 AS (s RANGE BETWEEN INTERVAL '1 day' PRECEDING AND INTERVAL '1 day' PRECEDING),
+           d7 AS (s RANGE BETWEEN INTERVAL '7 days' PRECEDING AND INTERVAL '7 days' PRECEDING),
+           d30 AS (s RANGE BETWEEN INTERVAL '30 days' PRECEDING
+                   AND INTERVAL '30 days' PRECEDING),
+           d364 AS (s RANGE BETWEEN INTERVAL '364 days' PRECEDING
+                    AND INTERVAL '364 days' PRECEDING)
 )
-UPDATE analytics_pricedaily d
-SET ma7 = CASE WHEN w.n7 >= %(ma7_min)s THEN ROUND(w.ma7, 2) END,
-    ma30 = CASE WHEN w.n30 >= %(ma30_min)s THEN ROUND(w.ma30, 2) END,
-    sd30 = CASE WHEN w.n30 >= %(ma30_min)s THEN ROUND(w.sd30, 4) END,
-    zscore30 = CASE WHEN w.n30 >= %(ma30_min)s AND w.sd30 > 0
-                    THEN ROUND((d.avg_price - w.ma30) / w.sd30, 4) END
+INSERT INTO analytics_pricedaily (
+    commodity_id, scope, area, date, low_price, high_price, avg_price, weighted_avg_price,
+    observations, volume_kg, ma7, ma30, sd30, zscore30,
+    change_day, change_week, change_month, change_year
+)
+SELECT commodity_id, scope, area, date, low_price, high_price, avg_price, weighted_avg_price,
+       observations, volume_kg,
+       CASE WHEN n7 >= %(ma7_min)s THEN ROUND(ma7, 2) END,
+       CASE WHEN n30 >= %(ma30_min)s THEN ROUND(ma30, 2) END,
+       CASE WHEN n30 >= %(ma30_min)s THEN ROUND(sd30, 4) END,
+       CASE WHEN n30 >= %(ma30_min)s AND sd30 > 0 THEN ROUND((avg_price - ma30) / sd30, 4) END,
+       ROUND(avg_price / NULLIF(p1, 0) - 1, 4),
+       ROUND(avg_price / NULLIF(p7, 0) - 1, 4),
+       ROUND(avg_price / NULLIF(p30, 0) - 1, 4),
+       ROUND(avg_price / NULLIF(p364, 0) - 1, 4)
 FROM w
-WHERE d.id = w.id AND d.date >= %(date_from)s
-"""
-
-# Changes against the same series t−1, t−7, t−30 and t−364 days (364: the same weekday a year
-# before); empty when that day has no quote.
-_UPDATE_CHANGES = """
-UPDATE analytics_pricedaily d
-SET change_day = ROUND(d.avg_price / NULLIF(p1.avg_price, 0) - 1, 4),
-    change_week = ROUND(d.avg_price / NULLIF(p7.avg_price, 0) - 1, 4),
-    change_month = ROUND(d.avg_price / NULLIF(p30.avg_price, 0) - 1, 4),
-    change_year = ROUND(d.avg_price / NULLIF(p364.avg_price, 0) - 1, 4)
-FROM analytics_pricedaily s
-LEFT JOIN analytics_pricedaily p1 ON p1.commodity_id = s.commodity_id AND p1.scope = s.scope
-     AND p1.area = s.area AND p1.date = s.date - 1
-LEFT JOIN analytics_pricedaily p7 ON p7.commodity_id = s.commodity_id AND p7.scope = s.scope
-     AND p7.area = s.area AND p7.date = s.date - 7
-LEFT JOIN analytics_pricedaily p30 ON p30.commodity_id = s.commodity_id AND p30.scope = s.scope
-     AND p30.area = s.area AND p30.date = s.date - 30
-LEFT JOIN analytics_pricedaily p364 ON p364.commodity_id = s.commodity_id
-     AND p364.scope = s.scope AND p364.area = s.area AND p364.date = s.date - 364
-WHERE d.id = s.id AND s.date >= %(date_from)s
+WHERE is_new
 """
 
 # Each period's first day, as SQL over a date column `date`.
@@ -174,20 +183,18 @@ def prices_recompute(*, date_from: dt.date) -> int:
     """
     params = {
         "date_from": date_from,
-        "window_from": date_from - dt.timedelta(days=29),
+        "context_from": date_from - dt.timedelta(days=364),
         "ma7_min": MA7_MIN_DAYS,
         "ma30_min": MA30_MIN_DAYS,
     }
-    rows = 0
+    base = " UNION ALL ".join(
+        _BASE_PART.format(scope=scope, area=area, condition=condition)
+        for scope, (area, condition) in _SCOPES.items()
+    )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM analytics_pricedaily WHERE date >= %s", [date_from])
-        for scope, (area, condition) in _SCOPES.items():
-            cursor.execute(
-                _INSERT_DAILY.format(area=area, condition=condition), {**params, "scope": scope}
-            )
-            rows += cursor.rowcount
-        cursor.execute(_UPDATE_WINDOWS, params)
-        cursor.execute(_UPDATE_CHANGES, params)
+        cursor.execute(_INSERT_DAILY.format(base=base), params)
+        rows = cursor.rowcount
         # Every period that holds a recomputed day is rebuilt whole (a week may start in the
         # month before).
         period_from = min(period_start(date_from, "week"), period_start(date_from, "month"))
@@ -225,9 +232,12 @@ def prices_aggregate(*, full: bool = False):
         date_from = added.order_by("date").values_list("date", flat=True).first()
         if full:
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM analytics_pricealert")
-                cursor.execute("DELETE FROM analytics_priceperiod")
-                cursor.execute("DELETE FROM analytics_pricedaily")
+                # TRUNCATE is transactional in PostgreSQL: a failed rebuild restores them. It
+                # refuses tables with deferred foreign-key checks pending in this transaction.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(
+                    "TRUNCATE analytics_pricealert, analytics_priceperiod, analytics_pricedaily"
+                )
         if date_from is None:
             return JobResult(rows=0, watermark=str(newest or watermark or 0))
         rows = prices_recompute(date_from=date_from)

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,6 +57,11 @@ def job_run(*, job: str, is_full: bool, work: Callable[[], JobResult]) -> JobRun
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
+                # The web's short timeouts do not fit a rebuild; SET LOCAL ends with the
+                # transaction.
+                timeout = int(settings.ANALYTICS_JOB_TIMEOUT_MS)
+                cursor.execute(f"SET LOCAL statement_timeout = {timeout}")
+                cursor.execute(f"SET LOCAL lock_timeout = {timeout}")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(job.encode())])
             result = work()
     except Exception as exc:

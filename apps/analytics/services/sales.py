@@ -89,8 +89,10 @@ def sales_aggregate(*, full: bool = False):
         first_paid = changed.order_by("paid_at").values_list("paid_at", flat=True).first()
         if full:
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM analytics_salesdaily")
-                cursor.execute("DELETE FROM analytics_salesdailytotal")
+                # TRUNCATE is transactional in PostgreSQL: a failed rebuild restores them. It
+                # refuses tables with deferred foreign-key checks pending in this transaction.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("TRUNCATE analytics_salesdaily, analytics_salesdailytotal")
         if first_paid is None:
             return JobResult(rows=0, watermark=started.isoformat())
         date_from = timezone.localtime(first_paid).date()

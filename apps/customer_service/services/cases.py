@@ -8,6 +8,7 @@ selectors in apps.customer_service.selectors) and by the permission checks here.
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.aftersales.models import AfterSale
+from apps.aftersales.services import aftersale_create
 from apps.aftersales.services.photos import photos_clean, photos_store
 from apps.core.errors import ApplicationError
 from apps.core.transitions import event_record, transition
@@ -610,3 +612,44 @@ def case_set_priority(*, case: Case, actor: User, priority: str, reason: str) ->
     case.save(update_fields=["priority", "first_response_due", "resolution_due", "updated_at"])
     event_record(case, kind="priority", actor=actor, reason=reason, payload={"from": old})
     return case
+
+
+@transaction.atomic
+def case_compensate_refund(
+    *, case: Case, actor: User, amount: Decimal | str, quantity: int = 1, note: str = ""
+) -> AfterSale:
+    """Offer a refund of part of the order as the case's compensation. It goes through the
+    after-sale services (an after-sale on the customer's behalf, decided and refunded as
+    every after-sale is), never by touching money here."""
+    _require_perm(actor, HANDLE_PERMISSION)
+    case = _locked(case)
+    if case.order_line_id is None or case.customer_id is None:
+        raise _refuse(
+            _("只有关联到客户订单商品的工单才能发起退款补偿。"), Code.NOT_ALLOWED, field="amount"
+        )
+    if case.status in Case.FINISHED_STATUSES:
+        raise _refuse(_("工单已关闭。"), Code.INVALID_TRANSITION, status=409)
+    text = _("客服工单 %(number)s 补偿") % {"number": case.number}
+    aftersale = aftersale_create(
+        buyer=case.customer,
+        order=case.order_line.order,
+        type=AfterSale.Type.REFUND_ONLY,
+        reason=AfterSale.Reason.OTHER,
+        reason_text=f"{text} {note}".strip()[:500],
+        lines={case.order_line_id: quantity},
+        amount=amount,
+    )
+    case.aftersale = aftersale
+    case.compensation = _("退款 ¥%(amount)s（售后单 %(number)s）") % {
+        "amount": aftersale.amount_requested,
+        "number": aftersale.number,
+    }
+    case.save(update_fields=["aftersale", "compensation", "updated_at"])
+    event_record(
+        case,
+        kind="compensation",
+        actor=actor,
+        reason=case.compensation,
+        payload={"aftersale": aftersale.number, "amount": str(aftersale.amount_requested)},
+    )
+    return aftersale

@@ -2,9 +2,10 @@
 
 Level 1 (supervisor) when the first response is overdue, 2 (manager) when the resolution is
 overdue, 3 (director) when it is overdue by CUSTOMER_SERVICE_DIRECTOR_AFTER_MINUTES more.
-Paused (pending_*) and resolved cases are not watched: their clocks are not running. Each
-level is one UPDATE over the cases still below it, so a second run changes nothing; the rows
-are taken with SKIP LOCKED so two overlapping runs never escalate the same case twice.
+Paused (pending_*) and resolved cases are not watched: their clocks are not running. On
+PostgreSQL each level is one statement (lock the due rows with SKIP LOCKED, raise them, insert
+their events), over the cases still below that level, so a second run changes nothing and two
+overlapping runs never escalate the same case twice.
 """
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -50,38 +51,64 @@ def cases_escalate_breached(*, now: datetime | None = None) -> EscalationResult:
     escalated: dict[int, int] = {}
     # Highest level first: a case breached twice jumps straight to its level, once.
     for level, condition in sorted(_breach_conditions(now).items(), reverse=True):
-        rows = list(
-            watched.filter(condition, escalation_level__lt=level)
-            .select_for_update(skip_locked=True)
-            .values_list("id", "escalation_level")
-            .order_by("id")
-        )
-        if not rows:
-            continue
-        ids = [pk for pk, _level in rows]
-        for start in range(0, len(ids), settings.CUSTOMER_SERVICE_BATCH_SIZE):
-            chunk = ids[start : start + settings.CUSTOMER_SERVICE_BATCH_SIZE]
-            Case.objects.filter(pk__in=chunk, escalation_level__lt=level).update(
-                escalation_level=level, escalated_at=now
-            )
-        statuses = dict(watched.filter(pk__in=ids).values_list("id", "status"))
-        CaseEvent.objects.bulk_create(
-            [
-                CaseEvent(
-                    case_id=pk,
-                    kind="escalation",
-                    from_status=statuses.get(pk, ""),
-                    to_status=statuses.get(pk, ""),
-                    reason=_("超时升级至%(who)s") % {"who": LEVEL_LABELS[level]},
-                    payload={"from_level": old, "to_level": level},
-                )
-                for pk, old in rows
-            ],
-            batch_size=settings.CUSTOMER_SERVICE_BATCH_SIZE,
-        )
-        escalated[level] = len(ids)
-        _notify_level(level, len(ids))
+        due = watched.filter(condition, escalation_level__lt=level)
+        reason = _("超时升级至%(who)s") % {"who": LEVEL_LABELS[level]}
+        if connection.vendor == "postgresql":
+            count = _escalate_in_sql(due, level=level, now=now, reason=reason)
+        else:
+            count = _escalate_in_python(due, level=level, now=now, reason=reason)
+        if count:
+            escalated[level] = count
+            _notify_level(level, count)
     return EscalationResult(escalated=escalated)
+
+
+def _escalate_in_sql(due, *, level: int, now: datetime, reason: str) -> int:
+    """One statement: lock the due rows (SKIP LOCKED), raise them, insert their events."""
+    select_sql, params = due.values("id", "escalation_level").order_by().query.sql_with_params()
+    case_table = Case._meta.db_table
+    event_table = CaseEvent._meta.db_table
+    sql = f"""
+        WITH picked AS ({select_sql} FOR UPDATE SKIP LOCKED),
+        raised AS (
+            UPDATE {case_table} AS c
+            SET escalation_level = %s, escalated_at = %s
+            FROM picked WHERE c.id = picked.id
+            RETURNING c.id, c.status, picked.escalation_level AS old_level
+        )
+        INSERT INTO {event_table}
+            (case_id, kind, from_status, to_status, reason, payload, created_at, actor_id)
+        SELECT id, 'escalation', status, status, %s,
+               jsonb_build_object('from_level', old_level, 'to_level', %s), %s, NULL
+        FROM raised
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, level, now, reason, level, now])
+        return cursor.rowcount
+
+
+def _escalate_in_python(due, *, level: int, now: datetime, reason: str) -> int:
+    """The same in three statements, for databases without UPDATE … RETURNING in a CTE."""
+    rows = list(due.select_for_update().values_list("id", "escalation_level", "status"))
+    if not rows:
+        return 0
+    ids = [pk for pk, _old, _status in rows]
+    Case.objects.filter(pk__in=ids).update(escalation_level=level, escalated_at=now)
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=pk,
+                kind="escalation",
+                from_status=status,
+                to_status=status,
+                reason=reason,
+                payload={"from_level": old, "to_level": level},
+            )
+            for pk, old, status in rows
+        ],
+        batch_size=settings.CUSTOMER_SERVICE_BATCH_SIZE,
+    )
+    return len(rows)
 
 
 def _notify_level(level: int, count: int) -> None:

@@ -7,7 +7,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 class PromoterSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    grade = serializers.StringRelatedField()
+    grade = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Promoter

@@ -32,7 +32,10 @@ from apps.distribution.rules import commission_after_refund, commission_amount, 
 from apps.distribution.selectors import active_upline
 from apps.distribution.services.config import config_current
 from apps.distribution.services.ledger import balance_entry_book
-from apps.distribution.services.store_ledger import store_commission_book
+from apps.distribution.services.store_ledger import (
+    store_commission_book,
+    store_commissions_book_released,
+)
 from apps.orders.models import Order, OrderLine
 
 logger = logging.getLogger(__name__)
@@ -236,50 +239,51 @@ def commissions_apply_refund(*, order: Order, reference: str) -> list[Commission
 # --- release ------------------------------------------------------------------------------
 
 
-def _due(now: datetime, freeze_days: int):
-    open_aftersale = AfterSale.objects.filter(
-        order=OuterRef("order"), status__in=AfterSale.OPEN_STATUSES
-    )
-    return CommissionRecord.objects.filter(
-        status=Status.FROZEN,
-        order__status=Order.Status.COMPLETED,
-        order__completed_at__lte=now - timedelta(days=freeze_days),
-    ).exclude(Exists(open_aftersale))
+def _open_aftersale():
+    return AfterSale.objects.filter(order=OuterRef("pk"), status__in=AfterSale.OPEN_STATUSES)
 
 
 def commissions_release_due(*, now: datetime | None = None, batch_size: int = RELEASE_BATCH) -> int:
     """Make available every frozen record whose order was received at least the freeze days
     ago and has no after-sale open; returns how many. Idempotent, in batches each committed on
-    its own, set-based (one UPDATE of the records, bulk inserts of events and balance entries,
-    one UPDATE per promoter). Orders a refund holds locked are skipped and picked up next run.
+    its own, set-based (one UPDATE of the records, bulk inserts of events, balance entries and
+    settlement entries, one UPDATE per promoter).
+
+    It walks the orders that have frozen records once, in id order (keyset over the partial
+    index of frozen records), so a run is linear in the frozen records. Orders are locked
+    before their records, as the refund path does (order → lines → records), so a refund
+    racing the job cannot deadlock it; orders a refund holds are skipped until the next run.
 
     This is the one move of a commission not made by `transition` (one row at a time would
     not meet the job's figure over a million records); the move is still checked against
     CommissionRecord.TRANSITIONS and written as one event row per record."""
     now = now or timezone.now()
-    freeze_days = config_current().freeze_days
+    cutoff = now - timedelta(days=config_current().freeze_days)
     assert transition_allowed(CommissionRecord(status=Status.FROZEN), Status.AVAILABLE)
-    released = 0
+    frozen = CommissionRecord.objects.filter(status=Status.FROZEN)
+    released, last_order_id = 0, 0
     while True:
         with transaction.atomic():
-            # Lock order rows before commission rows, as orders' refund path does (order →
-            # its lines → commission records): the other way round the two deadlock.
-            due = _due(now, freeze_days)
-            order_ids = list(
-                due.order_by("order_id").values_list("order_id", flat=True).distinct()[:batch_size]
+            chunk = list(
+                frozen.filter(order_id__gt=last_order_id)
+                .order_by("order_id")
+                .values_list("order_id", flat=True)
+                .distinct()[:batch_size]
             )
-            if not order_ids:
+            if not chunk:
                 return released
-            locked = list(
+            last_order_id = chunk[-1]
+            due_orders = list(
                 Order.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=order_ids)
+                .filter(pk__in=chunk, status=Order.Status.COMPLETED, completed_at__lte=cutoff)
+                .exclude(Exists(_open_aftersale()))
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
-            if not locked:
-                return released  # all busy (a refund in progress): the next run takes them
+            if not due_orders:
+                continue
             ids = list(
-                due.filter(order_id__in=locked)
+                frozen.filter(order_id__in=due_orders)
                 .select_for_update(of=("self",))
                 .order_by("pk")
                 .values_list("pk", flat=True)
@@ -325,9 +329,5 @@ def _release(ids: list[int], now: datetime) -> int:
         Promoter.objects.filter(pk=promoter_id).update(
             balance=F("balance") + by_promoter[promoter_id]
         )
-    for record in records:
-        record.status = Status.AVAILABLE
-        store_commission_book(
-            record=record, amount=-record.net_amount, reference=record.order.number
-        )
+    store_commissions_book_released(records=records)
     return len(records)

@@ -34,3 +34,31 @@ def store_commission_book(*, record: CommissionRecord, amount: Decimal, referenc
         reason=_("%(level)s级分销佣金 · %(promoter)s")
         % {"level": record.level, "promoter": record.promoter.code},
     )
+
+
+def store_commissions_book_released(*, records: list[CommissionRecord]) -> int:
+    """The release job's set-based form of store_commission_book: one bulk insert of the
+    merchant stores' entries for records that have just left "frozen" (so none was booked
+    before; a duplicate key would still fail the whole batch on the unique index)."""
+    store_ids = {record.store_id for record in records}
+    paying = set(
+        Store.objects.filter(pk__in=store_ids)
+        .exclude(type=StoreType.SELF_OPERATED)
+        .values_list("pk", flat=True)
+    )
+    entries = [
+        LedgerEntry(
+            store_id=record.store_id,
+            type=LedgerEntry.Type.DISTRIBUTION_COMMISSION,
+            amount=-record.net_amount,
+            idempotency_key=f"{LedgerEntry.Type.DISTRIBUTION_COMMISSION}:{record.pk}:release",
+            order_id=record.order_id,
+            reference=record.order.number,
+            reason=_("%(level)s级分销佣金 · %(promoter)s")
+            % {"level": record.level, "promoter": record.promoter.code},
+        )
+        for record in records
+        if record.store_id in paying and record.net_amount
+    ]
+    LedgerEntry.objects.bulk_create(entries)
+    return len(entries)

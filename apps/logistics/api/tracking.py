@@ -3,7 +3,7 @@ webhook (signature only, no log-in) and the public lookup by waybill number + ph
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
+from apps.core.api import ErrorSerializer, error_responses
 from apps.core.errors import ApplicationError
 from apps.core.throttling import ScopedIpRateThrottle
 from apps.logistics.api.serializers import TemperatureReadingSerializer, TrackingEventSerializer
@@ -118,6 +118,25 @@ class PushResultSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField()
     rejected = serializers.IntegerField(help_text=_("包裹不存在或格式错误的条数（见 results）"))
     results = PushItemResultSerializer(many=True)
+
+
+class Kuaidi100AnswerSerializer(serializers.Serializer):
+    """What a Kuaidi100 form push is answered when refused (Kuaidi100 reads only this)."""
+
+    result = serializers.BooleanField()
+    returnCode = serializers.CharField()
+    message = serializers.CharField()
+
+
+def _webhook_error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        PolymorphicProxySerializer(
+            component_name="WebhookError",
+            serializers=[ErrorSerializer, Kuaidi100AnswerSerializer],
+            resource_type_field_name=None,
+        ),
+        description=description,
+    )
 
 
 class TrackLookupInputSerializer(serializers.Serializer):
@@ -285,18 +304,12 @@ class TrackingWebhookApi(APIView):
             "application/json": GenericPushSerializer,
             "application/x-www-form-urlencoded": Kuaidi100PushSerializer,
         },
+        # A Kuaidi100 form push is answered in Kuaidi100's shape, errors included.
         responses={
             200: PushResultSerializer,
-            **error_responses(
-                400,
-                401,
-                404,
-                texts={
-                    400: _("请求体格式错误"),
-                    401: _("签名错误、缺少签名或时间戳过期"),
-                    404: _("推送来源不存在或已停用"),
-                },
-            ),
+            400: _webhook_error(_("请求体格式错误")),
+            401: _webhook_error(_("签名错误、缺少签名或时间戳过期")),
+            404: _webhook_error(_("推送来源不存在或已停用")),
         },
     )
     def post(self, request: Request, feed_code: str) -> Response:

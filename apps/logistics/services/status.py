@@ -6,11 +6,20 @@ becomes delivered too.
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.core.transitions import transition, transition_allowed, transition_check
 from apps.logistics.models import Shipment, ShipmentEvent
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import order_mark_delivered
+
+# Timestamps a move stamps on the shipment, the first time only (the first scan wins), so they
+# are set here rather than as Shipment.STATUS_TIMESTAMPS, which transition() stamps every time.
+STAMPS = {
+    Shipment.Status.COLLECTED: "collected_at",
+    Shipment.Status.AT_PICKUP_POINT: "arrived_at_point_at",
+    Shipment.Status.DELIVERED: "delivered_at",
+}
 
 
 def shipment_lock(shipment: Shipment) -> Shipment:
@@ -33,16 +42,20 @@ def shipment_move(
     at=None,
     fields: tuple[str, ...] = (),
 ) -> ShipmentEvent:
-    """Move a (locked) shipment to `to_status` (transition() stamps its time the first time,
-    Shipment.STATUS_TIMESTAMPS), clear the exception flag on delivery, and deliver the order
-    when it was its last parcel out.
+    """Move a (locked) shipment to `to_status` with transition(), stamping its time the first
+    time (STAMPS), clearing the exception flag on delivery, and delivering the order when it
+    was its last parcel out.
 
     `at` is when it happened (a scan's time; now by default). `fields` are other fields the
     caller already set on the shipment and wants saved with the move.
     """
+    transition_check(shipment, to_status)
     fields = set(fields)
+    stamp = STAMPS.get(to_status)
+    if stamp and getattr(shipment, stamp) is None:
+        setattr(shipment, stamp, at or timezone.now())
+        fields.add(stamp)
     if to_status == Shipment.Status.DELIVERED and shipment.has_exception:
-        transition_check(shipment, to_status)
         shipment.has_exception = False
         fields.add("has_exception")
     event = transition(
@@ -53,7 +66,6 @@ def shipment_move(
         kind=kind,
         payload=payload,
         fields=fields,
-        at=at,
     )
     if to_status == Shipment.Status.DELIVERED:
         order_deliver_if_complete(order_id=shipment.order_id)

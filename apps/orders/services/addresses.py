@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.phones import phone_normalize
 from apps.core.errors import ApplicationError
+from apps.core.validators import model_fields_validate
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import Address, Division
 
@@ -78,6 +79,7 @@ def _clean_fields(*, contact_name: str, contact_phone: str, detail: str) -> dict
         phone = ""
     if fields:
         raise ApplicationError(next(iter(fields.values())), code="invalid", fields=fields)
+    model_fields_validate(Address, contact_name=contact_name, detail=detail)
     return {"contact_name": contact_name, "contact_phone": phone, "detail": detail}
 
 

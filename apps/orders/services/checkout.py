@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import ProductImage, Sku
 from apps.core.errors import ApplicationError
+from apps.core.validators import model_fields_validate
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import (
     ZERO,
@@ -142,6 +143,8 @@ def order_place(
     beyond the organisation's limit. Prices come from the database, never from the request.
     """
     key = idempotency_key_validate(idempotency_key)
+    buyer_note = (buyer_note or "").strip()
+    model_fields_validate(Order, buyer_note=buyer_note)
     for _attempt in range(NUMBER_ATTEMPTS):
         existing = PaymentOrder.objects.filter(buyer=buyer, idempotency_key=key).first()
         if existing is not None:

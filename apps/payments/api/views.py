@@ -35,7 +35,7 @@ class PaymentStartApi(APIView):
     @extend_schema(
         tags=[TAG_PAYMENTS],
         request=PaymentStartInputSerializer,
-        responses={201: PaymentSerializer},
+        responses={201: PaymentSerializer, **error_responses(404)},
     )
     def post(self, request: Request) -> Response:
         data = PaymentStartInputSerializer(data=request.data)

@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
+from apps.core.api import error_responses, query_choice
 from apps.promotions.api.serializers import (
     CouponSerializer,
     RedeemInputSerializer,
     UserCouponSerializer,
 )
+from apps.promotions.models import UserCoupon
 from apps.promotions.selectors import COUPON_TABS, coupons_claimable, user_coupons_for_user
 from apps.promotions.services import coupon_claim_by_id, coupon_redeem_code
 
@@ -37,7 +38,9 @@ class CouponCenterApi(GenericAPIView):
     def get_queryset(self):
         return coupons_claimable()
 
-    @extend_schema(summary=_("领券中心：可领取的优惠券"))
+    @extend_schema(
+        summary=_("领券中心：可领取的优惠券"), responses={200: CouponSerializer(many=True)}
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CouponSerializer(page, many=True).data)
@@ -74,9 +77,9 @@ class MyCouponListApi(ShopperApi, GenericAPIView):
     serializer_class = UserCouponSerializer
 
     def get_queryset(self):
-        tab = self.request.query_params.get("tab") or "available"
-        if tab not in {t.key for t in COUPON_TABS}:
-            tab = "available"
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return UserCoupon.objects.none()
+        tab = query_choice(self.request, "tab", [t.key for t in COUPON_TABS]) or "available"
         return user_coupons_for_user(user=self.request.user, tab=tab)
 
     @extend_schema(

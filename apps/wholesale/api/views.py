@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import error_responses
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.wholesale.api.serializers import (
     BuyerApplicationInputSerializer,
@@ -70,7 +71,9 @@ class BuyerOrganisationApi(BuyerApiMixin, APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(summary="我的采购单位", responses={200: BuyerOrganisationSerializer})
+    @extend_schema(
+        summary="我的采购单位", responses={200: BuyerOrganisationSerializer, **error_responses(404)}
+    )
     def get(self, request: Request) -> Response:
         organisation = self.organisation()
         if organisation is None:

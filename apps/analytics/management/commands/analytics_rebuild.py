@@ -1,9 +1,15 @@
 from django.core.management.base import BaseCommand
 
+from apps.analytics.services.forecasts import demand_forecast
 from apps.analytics.services.prices import prices_aggregate
 from apps.analytics.services.sales import sales_aggregate
 
-JOBS = {"prices": prices_aggregate, "sales": sales_aggregate}
+JOBS = {
+    "prices": prices_aggregate,
+    "sales": sales_aggregate,
+    # Always a full recompute; it reads the sales aggregates, so it runs after them.
+    "forecast": lambda full: demand_forecast(),
+}
 
 
 class Command(BaseCommand):
