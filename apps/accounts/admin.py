@@ -1,7 +1,11 @@
+from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -139,3 +143,41 @@ class LoginFailureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# --- groups: permissions named in Chinese -----------------------------------------------------
+
+# Django names its default permissions "Can add <model>" when they are created, in English and
+# with the model's untranslated name; staff assigning roles read these instead.
+_ACTIONS = {"add": _("可新增"), "change": _("可修改"), "delete": _("可删除"), "view": _("可查看")}
+
+
+def permission_label(permission: Permission) -> str:
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in _ACTIONS and model_name == model._meta.model_name:
+        what = f"{_ACTIONS[action]}{model._meta.verbose_name}"
+    else:
+        what = permission.name
+    try:
+        app = django_apps.get_app_config(content_type.app_label).verbose_name
+    except LookupError:
+        app = content_type.app_label
+    return f"{app} | {what}"
+
+
+class PermissionsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Permission) -> str:
+        return permission_label(obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["form_class"] = PermissionsField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)

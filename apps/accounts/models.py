@@ -83,7 +83,10 @@ class Notification(models.Model):
     """An in-site message (站内信). Created only by services.notification_send."""
 
     user = models.ForeignKey(
-        "accounts.User", on_delete=models.CASCADE, related_name="notifications"
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("用户"),
     )
     title = models.CharField(_("标题"), max_length=120)
     body = models.TextField(_("内容"), blank=True)

@@ -180,7 +180,9 @@ class AfterSale(TimeStampedModel):
 class AfterSaleLine(models.Model):
     """How many of an order line this after-sale claims back, and for how much."""
 
-    aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="lines")
+    aftersale = models.ForeignKey(
+        AfterSale, on_delete=models.CASCADE, related_name="lines", verbose_name=_("售后单")
+    )
     order_line = models.ForeignKey(
         "orders.OrderLine",
         on_delete=models.PROTECT,
@@ -190,7 +192,7 @@ class AfterSaleLine(models.Model):
     quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
     amount = models.DecimalField(_("退款金额"), **MONEY)
     # Mirrors aftersale.is_open so the database itself keeps one open claim per order line.
-    is_open = models.BooleanField(default=True, editable=False)
+    is_open = models.BooleanField(default=True, editable=False, verbose_name=_("处理中"))
 
     class Meta:
         verbose_name = _("售后商品")
@@ -216,11 +218,13 @@ class AfterSaleLine(models.Model):
 class AfterSalePhoto(models.Model):
     """A checked, EXIF-free photo the buyer attached (proof of the problem)."""
 
-    aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="photos")
+    aftersale = models.ForeignKey(
+        AfterSale, on_delete=models.CASCADE, related_name="photos", verbose_name=_("售后单")
+    )
     image = models.ImageField(_("图片"), upload_to="aftersales/%Y/%m/")
     thumbnail = models.ImageField(_("缩略图"), upload_to="aftersales/thumbs/%Y/%m/", blank=True)
-    width = models.PositiveIntegerField(default=0, editable=False)
-    height = models.PositiveIntegerField(default=0, editable=False)
+    width = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("宽度（像素）"))
+    height = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("高度（像素）"))
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
@@ -235,7 +239,9 @@ class AfterSalePhoto(models.Model):
 class AfterSaleEvent(StatusEvent):
     """Every state change of an after-sale, with who, when and why."""
 
-    aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events")
+    aftersale = models.ForeignKey(
+        AfterSale, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后单")
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("售后记录")
@@ -280,7 +286,12 @@ class Review(TimeStampedModel):
     reply_text = models.CharField(_("商家回复"), max_length=500, blank=True)
     replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     replied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("回复人"),
     )
 
     class Meta:
@@ -315,11 +326,13 @@ class Review(TimeStampedModel):
 
 
 class ReviewPhoto(models.Model):
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="photos")
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="photos", verbose_name=_("评价")
+    )
     image = models.ImageField(_("图片"), upload_to="reviews/%Y/%m/")
     thumbnail = models.ImageField(_("缩略图"), upload_to="reviews/thumbs/%Y/%m/", blank=True)
-    width = models.PositiveIntegerField(default=0, editable=False)
-    height = models.PositiveIntegerField(default=0, editable=False)
+    width = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("宽度（像素）"))
+    height = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("高度（像素）"))
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,8 @@ workbench (selectors.workbench_for) as its first page."""
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.selectors import is_platform_staff, workbench_for
@@ -25,3 +27,10 @@ class TianjianAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context: dict | None = None):
         context = {"workbench": workbench_for(request.user), **(extra_context or {})}
         return super().index(request, context)
+
+
+def boolean_icon(value) -> str:
+    """Django's yes/no/unknown icon with Chinese alt text (screen readers read it aloud)."""
+    icon = {True: "yes", False: "no", None: "unknown"}[value]
+    alt = {True: _("是"), False: _("否"), None: _("未知")}[value]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), alt)

@@ -248,7 +248,9 @@ class Sku(TimeStampedModel):
 class WholesaleTier(models.Model):
     """Wholesale price from a minimum quantity up (used by the orders issue)."""
 
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="wholesale_tiers")
+    sku = models.ForeignKey(
+        Sku, on_delete=models.CASCADE, related_name="wholesale_tiers", verbose_name=_("规格")
+    )
     min_quantity = models.PositiveIntegerField(_("起批量"), validators=[MinValueValidator(2)])
     unit_price = models.DecimalField(
         _("批发单价"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
@@ -269,13 +271,15 @@ class WholesaleTier(models.Model):
 class ProductImage(models.Model):
     """A validated, EXIF-free image with its thumbnail made once at upload."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("商品")
+    )
     image = models.ImageField(_("图片"), upload_to="products/%Y/%m/")
     thumbnail = models.ImageField(_("缩略图"), upload_to="products/thumbs/%Y/%m/", blank=True)
-    width = models.PositiveIntegerField(default=0, editable=False)
-    height = models.PositiveIntegerField(default=0, editable=False)
+    width = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("宽度（像素）"))
+    height = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("高度（像素）"))
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("商品图片")

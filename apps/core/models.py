@@ -110,7 +110,30 @@ class StatusEvent(AppendOnlyModel):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.status_label(self.from_status) or '—'} → {self.status_label(self.to_status)}"
+
+    def status_label(self, code: str) -> str:
+        """The label of one of the owner's status codes (its model's `Status`), so history
+        rows read 待发货 → 已发货, never paid → shipped."""
+        for field in self._meta.concrete_fields:
+            if not field.is_relation or field.name == "actor":
+                continue
+            status = getattr(field.related_model, "Status", None)
+            if status is not None:
+                return str(dict(status.choices).get(code, code))
+        return code
+
+    def _from_label(self) -> str:
+        return self.status_label(self.from_status)
+
+    def _to_label(self) -> str:
+        return self.status_label(self.to_status)
+
+    # Column headers where an admin inline lists them as read-only fields.
+    _from_label.short_description = _("原状态")
+    _to_label.short_description = _("新状态")
+    from_label = property(_from_label)
+    to_label = property(_to_label)
 
 
 class OutboxMessage(models.Model):

@@ -50,7 +50,7 @@ class ShipmentLineInline(_ShipmentInline):
 
 class ShipmentEventInline(_ShipmentInline):
     model = ShipmentEvent
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason"]
+    fields = ["created_at", "kind", "from_label", "to_label", "actor", "reason"]
     readonly_fields = fields
     verbose_name_plural = _("包裹记录")
 

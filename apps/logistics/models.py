@@ -184,9 +184,14 @@ class Shipment(TimeStampedModel):
 
 
 class ShipmentLine(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("包裹")
+    )
     order_line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_lines"
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        related_name="shipment_lines",
+        verbose_name=_("订单商品"),
     )
     quantity = models.PositiveIntegerField(_("数量"), validators=[MinValueValidator(1)])
     # The lot these pieces were filled from: a line shipped in two parcels may use two lots,
@@ -212,7 +217,9 @@ class ShipmentLine(models.Model):
 class ShipmentEvent(StatusEvent):
     """Every state change of a shipment (and notable facts), with who, when and why."""
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="events", verbose_name=_("包裹")
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("包裹记录")
@@ -238,16 +245,23 @@ class TrackingEvent(models.Model):
         MANUAL = "manual", _("手工录入")
         SYSTEM = "system", _("系统")
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="tracking", verbose_name=_("包裹")
+    )
     occurred_at = models.DateTimeField(_("时间"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices)
     location = models.CharField(_("地点"), max_length=100, blank=True)
     text = models.CharField(_("描述"), max_length=300, blank=True)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     # Same scan reported twice (push retries, CSV re-imports) has the same key.
-    dedup_key = models.CharField(max_length=64)
+    dedup_key = models.CharField(max_length=64, verbose_name=_("去重键"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
     received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
 
@@ -268,13 +282,16 @@ class TemperatureReading(models.Model):
     """A cold-chain logger reading for a shipment; out of the goods' range flags it."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="temperature_readings"
+        Shipment,
+        on_delete=models.CASCADE,
+        related_name="temperature_readings",
+        verbose_name=_("包裹"),
     )
     measured_at = models.DateTimeField(_("时间"))
     celsius = models.DecimalField(_("温度(°C)"), max_digits=5, decimal_places=1)
     is_out_of_range = models.BooleanField(_("超出范围"), default=False)
     source = models.CharField(_("来源"), max_length=10, default="csv")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("温度记录")

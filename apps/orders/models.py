@@ -41,11 +41,16 @@ class Division(models.Model):
         COUNTY = 3, _("区县")
         TOWNSHIP = 4, _("乡镇/街道")
 
-    code = models.CharField(max_length=12, primary_key=True)
-    name = models.CharField(max_length=60)
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    code = models.CharField(max_length=12, primary_key=True, verbose_name=_("代码"))
+    name = models.CharField(max_length=60, verbose_name=_("名称"))
+    level = models.PositiveSmallIntegerField(choices=Level.choices, verbose_name=_("级别"))
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
 
     class Meta:
@@ -62,17 +67,34 @@ class Address(TimeStampedModel):
     """A shopper's address book entry. Orders copy it (snapshot), never point at it."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="addresses",
+        verbose_name=_("用户"),
     )
     contact_name = models.CharField(_("收货人"), max_length=30, validators=[validate_display_name])
     contact_phone = models.CharField(_("手机号"), max_length=20)
-    province = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
-    city = models.ForeignKey(
-        Division, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    province = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("省")
     )
-    county = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    city = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("市"),
+    )
+    county = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("区县")
+    )
     township = models.ForeignKey(
-        Division, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("乡镇"),
     )
     detail = models.CharField(_("详细地址"), max_length=120, validators=[validate_display_name])
     is_default = models.BooleanField(_("默认地址"), default=False)
@@ -116,7 +138,10 @@ class ShippingTemplate(TimeStampedModel):
         WEIGHT = "weight", _("按重量(kg)")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="shipping_templates"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="shipping_templates",
+        verbose_name=_("店铺"),
     )
     name = models.CharField(_("名称"), max_length=40)
     basis = models.CharField(_("计费方式"), max_length=10, choices=Basis.choices)
@@ -154,7 +179,9 @@ class ShippingTemplate(TimeStampedModel):
 class ShippingRule(models.Model):
     """Rates for some regions (division codes, province or county level), or not served."""
 
-    template = models.ForeignKey(ShippingTemplate, on_delete=models.CASCADE, related_name="rules")
+    template = models.ForeignKey(
+        ShippingTemplate, on_delete=models.CASCADE, related_name="rules", verbose_name=_("运费模板")
+    )
     region_codes = models.JSONField(
         _("地区代码"),
         default=list,
@@ -197,7 +224,10 @@ class DeliveryOption(TimeStampedModel):
     """One delivery method a store offers. A store with no options offers express only."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="delivery_options"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="delivery_options",
+        verbose_name=_("店铺"),
     )
     method = models.CharField(_("配送方式"), max_length=10, choices=DeliveryMethod.choices)
     is_enabled = models.BooleanField(_("启用"), default=True)
@@ -227,7 +257,10 @@ class DeliveryZone(TimeStampedModel):
     """Where a store's own county delivery goes (division-code prefixes) and at what fee."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="delivery_zones"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="delivery_zones",
+        verbose_name=_("店铺"),
     )
     name = models.CharField(_("名称"), max_length=40)
     region_codes = models.JSONField(
@@ -252,7 +285,10 @@ class DeliverySlot(TimeStampedModel):
     later ones the next day."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="delivery_slots"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="delivery_slots",
+        verbose_name=_("店铺"),
     )
     start_time = models.TimeField(_("开始"))
     end_time = models.TimeField(_("结束"))
@@ -302,9 +338,15 @@ class Cart(TimeStampedModel):
     """A guest's cart is keyed by session; a signed-in shopper's by user (merged at log-in)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("用户"),
     )
-    session_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    session_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("会话")
+    )
 
     class Meta:
         verbose_name = _("购物车")
@@ -315,9 +357,15 @@ class Cart(TimeStampedModel):
 
 
 class CartLine(TimeStampedModel):
-    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    cart = models.ForeignKey(
+        Cart, on_delete=models.CASCADE, related_name="lines", verbose_name=_("购物车")
+    )
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.CASCADE, related_name="+", verbose_name=_("规格")
+    )
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("数量")
+    )
 
     class Meta:
         verbose_name = _("购物车商品")
@@ -346,7 +394,10 @@ class PaymentOrder(TimeStampedModel):
 
     number = models.CharField(_("支付单号"), max_length=32, unique=True)
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_orders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payment_orders",
+        verbose_name=_("买家"),
     )
     amount = models.DecimalField(_("应付金额"), **MONEY)
     status = models.CharField(
@@ -354,7 +405,7 @@ class PaymentOrder(TimeStampedModel):
     )
     method = models.CharField(_("付款方式"), max_length=10, choices=Method.choices)
     # A repeated submit with the same key returns this payment order instead of a new one.
-    idempotency_key = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64, verbose_name=_("幂等键"))
     expires_at = models.DateTimeField(_("支付截止"), db_index=True)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
@@ -396,7 +447,9 @@ class Order(TimeStampedModel):
     DeliveryMethod = DeliveryMethod
 
     number = models.CharField(_("订单号"), max_length=32, unique=True)
-    payment_order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="orders")
+    payment_order = models.ForeignKey(
+        PaymentOrder, on_delete=models.PROTECT, related_name="orders", verbose_name=_("支付单")
+    )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -445,6 +498,7 @@ class Order(TimeStampedModel):
         null=True,
         blank=True,
         related_name="orders",
+        verbose_name=_("采购单位"),
     )
     buyer_note = models.CharField(
         _("买家留言"), max_length=200, blank=True, validators=[validate_visible_text]
@@ -490,12 +544,22 @@ class Order(TimeStampedModel):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("订单")
+    )
     sku = models.ForeignKey(
-        "catalog.Sku", on_delete=models.SET_NULL, null=True, related_name="order_lines"
+        "catalog.Sku",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="order_lines",
+        verbose_name=_("规格"),
     )
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.SET_NULL, null=True, related_name="order_lines"
+        "catalog.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="order_lines",
+        verbose_name=_("商品"),
     )
     # Snapshot of what was bought, as the shopper saw it.
     title = models.CharField(_("商品名称"), max_length=120)
@@ -556,11 +620,10 @@ class OrderLineDiscount(models.Model):
 class OrderEvent(StatusEvent):
     """Every state change of an order (and notable facts), with who, when and why."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单")
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("订单记录")
         verbose_name_plural = _("订单记录")
-
-    def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status} → {self.to_status}"

@@ -11,11 +11,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from apps.core.admin import ReadOnlyTabularInline
 from apps.core.errors import ApplicationError
 from apps.payments import selectors
 from apps.payments.models import Payment, PaymentEvent, PaymentNotification, Refund
+from apps.payments.providers import provider_label
 from apps.payments.services import refund_retry
 
 
@@ -48,19 +50,39 @@ class PaymentNotificationInline(ReadOnlyTabularInline):
     readonly_fields = fields
 
 
+class ProviderFilter(admin.SimpleListFilter):
+    """The payment channels by their names (支付宝), not their codes (alipay)."""
+
+    title = _lazy("支付渠道")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        names = model_admin.get_queryset(request).values_list("provider", flat=True).distinct()
+        return [(name, provider_label(name)) for name in sorted(set(names))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(provider=self.value()) if self.value() else queryset
+
+
+class ProviderLabelMixin:
+    @admin.display(description=_lazy("支付渠道"), ordering="provider")
+    def provider_name(self, obj) -> str:
+        return provider_label(obj.provider)
+
+
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ProviderLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "out_trade_no",
         "payment_order",
-        "provider",
+        "provider_name",
         "amount",
         "status",
         "refunded_amount",
         "paid_at",
         "created_at",
     ]
-    list_filter = ["status", "provider"]
+    list_filter = ["status", ProviderFilter]
     search_fields = ["out_trade_no", "provider_trade_no", "payment_order__number"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Payment._meta.fields]
@@ -72,9 +94,9 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "provider", "out_trade_no", "result", "is_processed"]
-    list_filter = ["result", "provider", "is_processed"]
+class PaymentNotificationAdmin(ProviderLabelMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "provider_name", "out_trade_no", "result", "is_processed"]
+    list_filter = ["result", ProviderFilter, "is_processed"]
     search_fields = ["out_trade_no", "nonce"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in PaymentNotification._meta.fields]

@@ -57,7 +57,12 @@ class Payment(TimeStampedModel):
     redirect_url = models.TextField(_("支付跳转地址"), blank=True)
     refunded_amount = models.DecimalField(_("已退款"), **MONEY, default=ZERO)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
@@ -91,14 +96,13 @@ class Payment(TimeStampedModel):
 class PaymentEvent(StatusEvent):
     """Every status change of a payment, with who (None: the provider/system), when and why."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="events", verbose_name=_("支付")
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("支付状态记录")
         verbose_name_plural = _("支付状态记录")
-
-    def __str__(self) -> str:
-        return f"{self.payment_id}: {self.from_status} → {self.to_status}"
 
 
 class PaymentNotification(models.Model):
@@ -139,9 +143,9 @@ class PaymentNotification(models.Model):
     out_trade_no = models.CharField(_("商户交易号"), max_length=64, blank=True, db_index=True)
     body = models.TextField(_("原始内容"))
     headers = models.JSONField(_("请求头(部分)"), default=dict, blank=True)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("来源地址"))
     # The sandbox's nonce once its signature is good: the same nonce twice is a replay.
-    nonce = models.CharField(max_length=64, blank=True)
+    nonce = models.CharField(max_length=64, blank=True, verbose_name=_("随机串"))
     result = models.CharField(
         _("验证结果"), max_length=20, choices=Result.choices, default=Result.RECEIVED
     )
@@ -186,7 +190,12 @@ class Refund(TimeStampedModel):
     provider_refund_id = models.CharField(_("渠道退款号"), max_length=64, blank=True)
     error = models.TextField(_("错误信息"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("申请人"),
     )
     succeeded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
 

@@ -128,7 +128,7 @@ class LedgerEntry(AppendOnlyModel):
     )
     reference = models.CharField(_("单号"), max_length=150, blank=True)
     reason = models.CharField(_("说明"), max_length=200, blank=True)
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True, verbose_name=_("幂等键"))
     statement = models.ForeignKey(
         SettlementStatement,
         on_delete=models.PROTECT,
@@ -195,7 +195,10 @@ class StatementEvent(StatusEvent):
     """Every change of a statement: generated, confirmed, paid out; who, when, with what."""
 
     statement = models.ForeignKey(
-        SettlementStatement, on_delete=models.CASCADE, related_name="events"
+        SettlementStatement,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("结算单"),
     )
 
     class Meta(StatusEvent.Meta):

@@ -106,14 +106,13 @@ class Store(TimeStampedModel):
 class StoreEvent(StatusEvent):
     """Every status change of a store, with who did it and why."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="events")
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="events", verbose_name=_("店铺")
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("店铺状态记录")
         verbose_name_plural = _("店铺状态记录")
-
-    def __str__(self) -> str:
-        return f"{self.store_id}: {self.from_status} → {self.to_status}"
 
 
 class StoreMember(models.Model):
@@ -121,12 +120,17 @@ class StoreMember(models.Model):
         OWNER = "owner", _("店主")
         CLERK = "clerk", _("店员")
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="members")
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="members", verbose_name=_("店铺")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="store_memberships",
+        verbose_name=_("用户"),
     )
     role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.CLERK)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("店铺成员")
@@ -148,7 +152,10 @@ class StoreApplication(TimeStampedModel):
         REJECTED = "rejected", _("已驳回")
 
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_applications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="store_applications",
+        verbose_name=_("申请人"),
     )
     store_name = models.CharField(_("店铺名称"), max_length=60, validators=[validate_display_name])
     store_type = models.CharField(_("主体类型"), max_length=20, choices=APPLICABLE_STORE_TYPES)
@@ -183,7 +190,12 @@ class StoreApplication(TimeStampedModel):
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     store = models.OneToOneField(
-        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="application"
+        Store,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="application",
+        verbose_name=_("店铺"),
     )
 
     class Meta:

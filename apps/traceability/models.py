@@ -43,7 +43,10 @@ class Party(TimeStampedModel):
         PLATFORM = "platform", _("平台")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="trace_parties"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="trace_parties",
+        verbose_name=_("店铺"),
     )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("名称/姓名"), max_length=80)
@@ -89,7 +92,10 @@ class Location(TimeStampedModel):
     GROWING_KINDS = (Kind.BASE, Kind.PLOT)
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="trace_locations"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="trace_locations",
+        verbose_name=_("店铺"),
     )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=80)
@@ -161,7 +167,9 @@ class Lot(TimeStampedModel):
     # Statuses that stop a lot's SKUs from selling (unless another active lot supplies them).
     BLOCKING_STATUSES = (Status.ON_HOLD, Status.RECALLED)
 
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="lots")
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="lots", verbose_name=_("店铺")
+    )
     lot_number = models.CharField(_("批次号"), max_length=40)
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.PROTECT, related_name="lots", verbose_name=_("商品")
@@ -208,7 +216,12 @@ class Lot(TimeStampedModel):
     is_safety_flagged = models.BooleanField(_("安全间隔期预警"), default=False)
     safety_flag_reason = models.CharField(_("预警原因"), max_length=500, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
 
     class Meta:
@@ -235,14 +248,13 @@ class LotStatusChange(StatusEvent):
     Named apart from TraceEvent: in this app "event" means the EPCIS log.
     """
 
-    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="status_changes")
+    lot = models.ForeignKey(
+        Lot, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("批次")
+    )
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("批次状态记录")
         verbose_name_plural = _("批次状态记录")
-
-    def __str__(self) -> str:
-        return f"{self.lot_id}: {self.from_status} → {self.to_status}"
 
 
 class InputApplication(models.Model):
@@ -260,7 +272,12 @@ class InputApplication(models.Model):
     # Inputs whose residues a test has to cover (fertilisers leave none that are tested).
     RESIDUE_TYPES = (InputType.PESTICIDE, InputType.VET_DRUG)
 
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="trace_inputs")
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="trace_inputs",
+        verbose_name=_("店铺"),
+    )
     plot = models.ForeignKey(
         Location,
         on_delete=models.PROTECT,
@@ -283,7 +300,12 @@ class InputApplication(models.Model):
     operator = models.CharField(_("操作人"), max_length=30, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
@@ -305,7 +327,10 @@ class Inspection(models.Model):
         LAB = "lab", _("实验室检测")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="trace_inspections"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="trace_inspections",
+        verbose_name=_("店铺"),
     )
     lot = models.ForeignKey(
         Lot, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("批次")
@@ -315,10 +340,17 @@ class Inspection(models.Model):
     lab_name = models.CharField(_("检测机构"), max_length=100, blank=True)
     report_number = models.CharField(_("报告编号"), max_length=60, blank=True)
     report_file = models.FileField(_("检测报告"), upload_to="trace/reports/%Y/%m/", blank=True)
-    report_sha256 = models.CharField(max_length=HASH_LENGTH, blank=True, editable=False)
+    report_sha256 = models.CharField(
+        max_length=HASH_LENGTH, blank=True, editable=False, verbose_name=_("报告摘要（SHA-256）")
+    )
     is_passed = models.BooleanField(_("合格"), default=True, editable=False)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
@@ -334,7 +366,9 @@ class Inspection(models.Model):
 class InspectionItem(models.Model):
     """One substance tested: result against its limit (mg/kg unless stated)."""
 
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="items")
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.CASCADE, related_name="items", verbose_name=_("检测记录")
+    )
     substance = models.CharField(_("检测项目"), max_length=80, help_text=_("如 毒死蜱"))
     result_value = models.DecimalField(
         _("结果"), max_digits=12, decimal_places=4, null=True, blank=True
@@ -379,7 +413,10 @@ class Certificate(models.Model):
     )
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="trace_certificates"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="trace_certificates",
+        verbose_name=_("店铺"),
     )
     number = models.CharField(_("合格证编号"), max_length=40, unique=True)
     lot = models.ForeignKey(
@@ -413,12 +450,19 @@ class Certificate(models.Model):
         verbose_name=_("来源合格证"),
     )
     # The farm records the promise was made on, as they were at issue time.
-    inputs_snapshot = models.JSONField(default=list, blank=True, editable=False)
+    inputs_snapshot = models.JSONField(
+        default=list, blank=True, editable=False, verbose_name=_("投入品记录快照")
+    )
     retention_until = models.DateField(_("保存至"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签发人"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("承诺达标合格证")
@@ -446,11 +490,17 @@ class ChainHead(models.Model):
     """The last link of a store's event chain; its row lock serialises appends."""
 
     store = models.OneToOneField(
-        "stores.Store", on_delete=models.PROTECT, primary_key=True, related_name="trace_chain_head"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="trace_chain_head",
+        verbose_name=_("店铺"),
     )
-    last_sequence = models.BigIntegerField(default=0)
-    last_chain_hash = models.CharField(max_length=HASH_LENGTH, default=GENESIS_HASH)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_sequence = models.BigIntegerField(default=0, verbose_name=_("最新序号"))
+    last_chain_hash = models.CharField(
+        max_length=HASH_LENGTH, default=GENESIS_HASH, verbose_name=_("最新链哈希")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("更新时间"))
 
     class Meta:
         verbose_name = _("事件链头")
@@ -503,7 +553,12 @@ class TraceEvent(ChainRecord):
         DESTROYED = "destroyed", _("已销毁")
         EXPIRED = "expired", _("已过期")
 
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="trace_events")
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="trace_events",
+        verbose_name=_("店铺"),
+    )
     sequence = models.BigIntegerField(_("链上序号"))
     uuid = models.UUIDField(_("事件编号"), default=uuid.uuid4, unique=True, editable=False)
     event_type = models.CharField(_("事件类型"), max_length=20, choices=EventType.choices)
@@ -522,7 +577,12 @@ class TraceEvent(ChainRecord):
     )
     # The hash covers `actor_ref`, a snapshot; the FK may be cleared if the account goes.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     actor_ref = models.CharField(_("操作人"), max_length=40)
     extra = models.JSONField(_("附加信息"), default=dict, blank=True)
@@ -534,9 +594,9 @@ class TraceEvent(ChainRecord):
         related_name="corrections",
         verbose_name=_("更正的事件"),
     )
-    event_hash = models.CharField(max_length=HASH_LENGTH)
-    previous_hash = models.CharField(max_length=HASH_LENGTH)
-    chain_hash = models.CharField(max_length=HASH_LENGTH)
+    event_hash = models.CharField(max_length=HASH_LENGTH, verbose_name=_("事件哈希"))
+    previous_hash = models.CharField(max_length=HASH_LENGTH, verbose_name=_("上一事件哈希"))
+    chain_hash = models.CharField(max_length=HASH_LENGTH, verbose_name=_("链哈希"))
 
     # Forgetting a deleted account (SET_NULL on `actor`) is the one in-place change allowed:
     # the hash covers the `actor_ref` snapshot, not the foreign key.
@@ -563,11 +623,17 @@ class TraceEventLot(ChainRecord):
         INPUT = "input", _("投入")
         OUTPUT = "output", _("产出")
 
-    event = models.ForeignKey(TraceEvent, on_delete=models.PROTECT, related_name="event_lots")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="event_links")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.SUBJECT)
-    quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
-    unit = models.CharField(max_length=10, choices=Unit.choices, blank=True)
+    event = models.ForeignKey(
+        TraceEvent, on_delete=models.PROTECT, related_name="event_lots", verbose_name=_("事件")
+    )
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="event_links", verbose_name=_("批次")
+    )
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.SUBJECT, verbose_name=_("角色")
+    )
+    quantity = models.DecimalField(**QUANTITY, null=True, blank=True, verbose_name=_("数量"))
+    unit = models.CharField(max_length=10, choices=Unit.choices, blank=True, verbose_name=_("单位"))
 
     class Meta:
         verbose_name = _("事件批次")
@@ -626,11 +692,20 @@ class ChainAnchor(models.Model):
 class TraceCodeBatch(models.Model):
     """A bulk run of per-package codes for one lot (printed as a sheet or a CSV)."""
 
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="code_batches")
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺")
+    )
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("批次")
+    )
     quantity = models.PositiveIntegerField(_("数量"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
@@ -647,10 +722,19 @@ class TraceCode(models.Model):
     """A random public code (≥ 96 bits, base32) printed as a QR code for a lot or a package."""
 
     code = models.CharField(_("追溯码"), max_length=32, unique=True)
-    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="trace_codes")
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺")
+    )
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="trace_codes", verbose_name=_("批次")
+    )
     batch = models.ForeignKey(
-        TraceCodeBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="codes"
+        TraceCodeBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="codes",
+        verbose_name=_("溯源码批次"),
     )
     # Empty for the lot's own code; 1, 2, … for per-package codes of the lot.
     package_number = models.PositiveIntegerField(_("包装序号"), null=True, blank=True)

@@ -102,7 +102,10 @@ class BuyerOrganisation(TimeStampedModel):
 
 class BuyerMember(models.Model):
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.CASCADE, related_name="members"
+        BuyerOrganisation,
+        on_delete=models.CASCADE,
+        related_name="members",
+        verbose_name=_("采购单位"),
     )
     # One organisation per user: the OneToOne makes a second application impossible.
     user = models.OneToOneField(
@@ -129,7 +132,10 @@ class BuyerOrganisationEvent(StatusEvent):
         CREDIT_LIMIT = "credit_limit", _("授信额度调整")
 
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.CASCADE, related_name="events"
+        BuyerOrganisation,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("采购单位"),
     )
     # The base's `kind`, with this model's kinds as choices (same type and length).
     kind = models.CharField(
@@ -144,8 +150,8 @@ class BuyerOrganisationEvent(StatusEvent):
 
     def __str__(self) -> str:
         if self.kind == self.Kind.CREDIT_LIMIT:
-            return f"{self.organisation_id}: ¥{self.from_credit_limit} → ¥{self.to_credit_limit}"
-        return f"{self.organisation_id}: {self.from_status} → {self.to_status}"
+            return f"¥{self.from_credit_limit} → ¥{self.to_credit_limit}"
+        return super().__str__()
 
 
 class CreditEntry(AppendOnlyModel):
@@ -164,11 +170,14 @@ class CreditEntry(AppendOnlyModel):
         ADJUSTMENT = "adjustment", _("调整")
 
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.PROTECT, related_name="credit_entries"
+        BuyerOrganisation,
+        on_delete=models.PROTECT,
+        related_name="credit_entries",
+        verbose_name=_("采购单位"),
     )
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     amount = models.DecimalField(_("金额"), **MONEY)
-    idempotency_key = models.CharField(max_length=80, unique=True)
+    idempotency_key = models.CharField(max_length=80, unique=True, verbose_name=_("幂等键"))
     reference = models.CharField(_("单号"), max_length=40, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     actor = models.ForeignKey(

@@ -40,3 +40,12 @@ def get_provider(name: str) -> PaymentProvider:
             "不支持的支付方式。", code=PaymentErrorCode.PROVIDER_UNAVAILABLE, status_code=400
         )
     return provider
+
+
+def provider_label(name: str) -> str:
+    """The channel's name for people (支付宝, 模拟支付), also for a provider since turned off;
+    the code itself only when settings no longer know it."""
+    spec = settings.PAYMENT_PROVIDERS.get(name)
+    if spec is None:
+        return name
+    return str(import_string(spec["BACKEND"]).label or name)
