@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settlement', '0003_merge_statusevent_distribution'),
+        ('settlement', '0004_platform_subsidy'),
     ]
 
     operations = [
