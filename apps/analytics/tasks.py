@@ -12,17 +12,26 @@ from apps.analytics.services.sales import sales_aggregate
 
 @shared_task
 def prices_aggregate_task(full: bool = False) -> int:
-    """PriceDaily and PricePeriod from the quotes added since the last run (or all)."""
+    """PriceDaily and PricePeriod from the quotes added since the last run (or all).
+
+    Idempotent: each touched day is recomputed from the quotes and replaces its rows.
+    """
     return prices_aggregate(full=full).pk
 
 
 @shared_task
 def sales_aggregate_task(full: bool = False) -> int:
-    """SalesDaily and SalesDailyTotal from the orders changed since the last run (or all)."""
+    """SalesDaily and SalesDailyTotal from the orders changed since the last run (or all).
+
+    Idempotent: each touched day is recomputed from the orders and replaces its rows.
+    """
     return sales_aggregate(full=full).pk
 
 
 @shared_task
 def demand_forecast_task() -> int:
-    """14-day demand forecasts per category × buyer county (replaces the previous ones)."""
+    """14-day demand forecasts per category × buyer county.
+
+    Idempotent: a run replaces the previous forecasts with ones made from the same history.
+    """
     return demand_forecast().pk
