@@ -74,6 +74,12 @@ class UserAdmin(DjangoUserAdmin):
 
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "user_permissions":
+            kwargs["form_class"] = PermissionsField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
+
     fieldsets = (
         (None, {"fields": ("email", "phone", "phone_verified", "password")}),
         (_("资料"), {"fields": ("name",)}),

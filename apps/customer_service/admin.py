@@ -720,7 +720,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
                 request,
                 _(
                     "%(year)d 年的法定节假日和调休尚无数据"
-                    "（chinesecalendar 未收录，本表也未填写），SLA 目前只按周一至周五计算。"
+                    "（内置的节假日数据未收录，本表也未填写），SLA 目前只按周一至周五计算。"
                     "请在本表录入该年的放假和调休日期。"
                 )
                 % {"year": year},

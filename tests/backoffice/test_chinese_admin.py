@@ -35,16 +35,17 @@ ALLOWED = {
     "KB",
     "MB",
     "kg",
-    "g",
     "km",
-    "L",
     "ml",
     "cm",
     "mm",
-    "m",
+    "mg",
     "GS",
     "HMAC",
     "RSA",
+    "SHA",
+    "JSON",
+    "LDAP",
     "EMS",
     "SF",
     "JD",
@@ -58,7 +59,6 @@ ALLOWED = {
     "POS",
     "VIP",
     "PDF",
-    "mg",
     "SLA",
     "Control",
     "Command",
@@ -67,8 +67,13 @@ ALLOWED = {
     "Alipay",
 }
 # File paths and addresses are data: "products/ab12.jpg", "ops@tianjian.local".
-DATA_TOKEN = re.compile(r"\S+\.(?:jpe?g|png|webp|gif|svg|csv|pdf)\b|\S+@\S+|https?://\S+", re.I)
-WORD = re.compile(r"[A-Za-z]{2,}")
+# A JSON example or a regular expression in a help text is a format, not prose.
+DATA_TOKEN = re.compile(
+    r"\S+\.(?:jpe?g|png|webp|gif|svg|csv|pdf)\b|\S+@\S+|https?://\S+|\{[^{}]*\}|\S*\\[dws]\S*",
+    re.I,
+)
+# A word of letters on its own; letters inside a code such as JY1230184… are data.
+WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])")
 SKIP_TAGS = {"script", "style", "svg", "code", "pre"}
 SEEN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
 
