@@ -609,7 +609,8 @@ class Survey(TimeStampedModel):
         _("问题"),
         default=list,
         help_text=_(
-            '列表，每项如 {"text": "配送速度满意吗？", "kind": "score"}，kind 为 score 或 text'
+            'JSON 列表，每项一道题：{"text": "配送速度满意吗？", "kind": "score"} 是评分题，'
+            '{"text": "还有什么建议？", "kind": "text"} 是文字题'
         ),
     )
     is_active = models.BooleanField(_("启用"), default=True)
