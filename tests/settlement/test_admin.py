@@ -68,7 +68,7 @@ def test_a_merchant_prints_and_exports_their_statement(client, merchant_a, state
     assert exported["Content-Type"] == "text/csv; charset=utf-8"
     assert "应结金额,28.97" in text
     assert "订单收入,29.97" in text
-    assert text.count("\n") == 14  # 10 summary rows, a blank, the header, 2 entries
+    assert text.count("\n") == 15  # 11 summary rows, a blank, the header, 2 entries
 
 
 def test_a_merchant_sees_only_their_ledger_and_balance(

@@ -91,6 +91,7 @@ def test_a_statements_figures_are_reproducible_from_its_entries(week, shop_a):
         "commission_reversals": D("0.41"),
         "adjustments": D("0.00"),
         "distribution_commission": D("0.00"),
+        "subsidies": D("0.00"),
         "net_payable": D("190.77"),
         "entry_count": 6,
     }
