@@ -634,3 +634,18 @@ def test_slots_listed_in_arrival_order_with_the_earliest_open_one_chosen(
     assert "selected" in options[0]
     assert "3月11日 09:00–12:00" in options[1]
     assert "selected" not in options[1]
+
+
+def test_api_preview_says_null_method_and_its_schema_allows_it(
+    api_client, shopper, store_a, address, county
+):
+    # County delivery only and no slot chosen yet: the group has no quoted method.
+    fill_cart(shopper, (make_sku(store_a, price="10.00"), 1))
+    api_client.force_authenticate(shopper)
+
+    group = api_client.get(reverse("api-checkout-preview")).json()["groups"][0]
+    schema = api_client.get(reverse("api-schema"), {"format": "json"}).json()
+
+    assert group["delivery_method"] is None
+    field = schema["components"]["schemas"]["CheckoutGroup"]["properties"]["delivery_method"]
+    assert field.get("nullable") is True

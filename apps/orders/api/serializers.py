@@ -188,7 +188,10 @@ class DeliveryOfferSerializer(serializers.Serializer):
 class CheckoutGroupSerializer(CartGroupSerializer):
     delivery_offers = DeliveryOfferSerializer(many=True)
     delivery_method = serializers.CharField(
-        source="delivery.method", default=None, help_text=_("按所选（默认）方式计算的运费")
+        source="delivery.method",
+        default=None,
+        allow_null=True,
+        help_text=_("所选（默认）配送方式；尚不能配送（如未选送达时段）时为空"),
     )
 
 
