@@ -67,9 +67,11 @@ ALLOWED = {
     "Alipay",
 }
 # File paths and addresses are data: "products/ab12.jpg", "ops@tianjian.local".
-# A JSON example or a regular expression in a help text is a format, not prose.
+# A JSON example or a regular expression in a help text is a format, not prose; a masked
+# value ("sh**********", a password hash's salt) is data.
 DATA_TOKEN = re.compile(
-    r"\S+\.(?:jpe?g|png|webp|gif|svg|csv|pdf)\b|\S+@\S+|https?://\S+|\{[^{}]*\}|\S*\\[dws]\S*",
+    r"\S+\.(?:jpe?g|png|webp|gif|svg|csv|pdf)\b|\S+@\S+|https?://\S+|\{[^{}]*\}"
+    r"|\S*\\[dws]\S*|\S*\*{3,}\S*",
     re.I,
 )
 # A word of letters on its own; letters inside a code such as JY1230184… are data.
