@@ -1,5 +1,6 @@
 """The sandbox's notify over real HTTP: the task signs and POSTs to a running server."""
 
+import logging
 import urllib.request
 
 import pytest
@@ -47,7 +48,13 @@ def test_an_unreachable_server_changes_nothing_and_the_notify_is_retried_until_i
     payment = make_payment(payment_order)
     settings.SITE_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 
-    sandbox_payment_simulate(payment=payment, outcome="failed")
+    # Listen on the outbox's own logger: another test's logging set-up may stop propagation.
+    outbox_logger = logging.getLogger("apps.core.outbox")
+    outbox_logger.addHandler(caplog.handler)
+    try:
+        sandbox_payment_simulate(payment=payment, outcome="failed")
+    finally:
+        outbox_logger.removeHandler(caplog.handler)
 
     message = OutboxMessage.objects.get()
     assert (message.attempts, message.is_delivered) == (1, False)
