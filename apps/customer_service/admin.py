@@ -756,7 +756,7 @@ class DueFilter(admin.SimpleListFilter):
 
 class CallbackEventInline(ReadOnlyTabularInline):
     model = CallbackEvent
-    fields = ["created_at", "kind", "to_status", "actor", "reason"]
+    fields = ["created_at", "kind", "to_label", "actor", "reason"]
     readonly_fields = fields
     verbose_name_plural = _("回访过程")
 

@@ -129,7 +129,7 @@ class PromoterGradeAdmin(admin.ModelAdmin):
 
 class PromoterEventInline(ReadOnlyTabularInline):
     model = PromoterEvent
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason"]
+    fields = ["created_at", "kind", "from_label", "to_label", "actor", "reason"]
     readonly_fields = fields
 
 
@@ -357,7 +357,7 @@ class CommissionOverrideAdmin(StoreScopedModelAdmin):
 
 class CommissionEventInline(ReadOnlyTabularInline):
     model = CommissionEvent
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason", "payload"]
+    fields = ["created_at", "kind", "from_label", "to_label", "actor", "reason", "payload"]
     readonly_fields = fields
 
 
@@ -457,7 +457,7 @@ class BalanceEntryAdmin(ReadOnlyAdmin):
 
 class WithdrawalEventInline(ReadOnlyTabularInline):
     model = WithdrawalEvent
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason", "payload"]
+    fields = ["created_at", "kind", "from_label", "to_label", "actor", "reason", "payload"]
     readonly_fields = fields
 
 

@@ -34,7 +34,7 @@ class ReadOnlyAdminMixin:
 
 class PaymentEventInline(ReadOnlyTabularInline):
     model = PaymentEvent
-    fields = ["created_at", "from_status", "to_status", "actor", "reason", "payload"]
+    fields = ["created_at", "from_label", "to_label", "actor", "reason", "payload"]
     readonly_fields = fields
 
 

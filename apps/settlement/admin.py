@@ -69,7 +69,7 @@ class StatementEntryInline(_ReadOnlyInline):
 
 class StatementEventInline(_ReadOnlyInline):
     model = StatementEvent
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason"]
+    fields = ["created_at", "kind", "from_label", "to_label", "actor", "reason"]
     readonly_fields = fields
     verbose_name_plural = _("结算单记录")
 
@@ -385,7 +385,7 @@ class LedgerEntryAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 @admin.register(StatementEvent)
 class StatementEventAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_field = "statement__store"
-    list_display = ["created_at", "statement", "kind", "from_status", "to_status", "actor"]
+    list_display = ["created_at", "statement", "kind", "from_label", "to_label", "actor"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["statement__store", "actor"]
     readonly_fields = [

@@ -293,7 +293,7 @@ class LotChangeForm(ServiceForm):
 class LotStatusChangeInline(StoreScopedAdminMixin, admin.TabularInline):
     model = LotStatusChange
     store_field = "lot__store"
-    fields = ["created_at", "from_status", "to_status", "reason", "actor"]
+    fields = ["created_at", "from_label", "to_label", "reason", "actor"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]  # newest first (the event rows' own order is by time)
     extra = 0
