@@ -1,16 +1,24 @@
 """The sandbox's notify over real HTTP: the task signs and POSTs to a running server."""
 
-import logging
 import urllib.request
 
 import pytest
+from django.conf import settings
 
 from apps.core.models import OutboxMessage
 from apps.core.outbox import outbox_message_deliver
 from apps.payments.models import Payment, PaymentNotification
 from apps.payments.services import sandbox_payment_simulate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # The live server's thread shares SQLite's in-memory test database, whose table locks make
+    # the notify's write collide with the test's own; CI runs these on PostgreSQL.
+    pytest.mark.skipif(
+        "sqlite" in settings.DATABASES["default"]["ENGINE"],
+        reason="needs a database that serves two threads at once (PostgreSQL)",
+    ),
+]
 
 
 @pytest.fixture
@@ -43,22 +51,18 @@ def test_the_cashier_click_reaches_the_server_as_a_signed_http_notify(
 
 
 def test_an_unreachable_server_changes_nothing_and_the_notify_is_retried_until_it_arrives(
-    server, settings, payment_order, make_payment, caplog
+    server, settings, payment_order, make_payment
 ):
     payment = make_payment(payment_order)
     settings.SITE_URL = "http://127.0.0.1:9"  # discard port: nothing listens there
 
-    # Listen on the outbox's own logger: another test's logging set-up may stop propagation.
-    outbox_logger = logging.getLogger("apps.core.outbox")
-    outbox_logger.addHandler(caplog.handler)
-    try:
-        sandbox_payment_simulate(payment=payment, outcome="failed")
-    finally:
-        outbox_logger.removeHandler(caplog.handler)
+    sandbox_payment_simulate(payment=payment, outcome="failed")
 
+    # The failure is kept on the row (the warning log line says the same, but another test's
+    # logging set-up can disable loggers, so the row is what we check).
     message = OutboxMessage.objects.get()
     assert (message.attempts, message.is_delivered) == (1, False)
-    assert "not delivered" in caplog.text
+    assert "URLError" in message.last_error or "Connection" in message.last_error
     assert Payment.objects.get().status == "created"
     assert PaymentNotification.objects.count() == 0
 
