@@ -18,3 +18,8 @@ class CatalogConfig(AppConfig):
         # Any edit of the synonym table (admin, shell, migration) reaches the next search.
         post_save.connect(forget_synonyms, sender=SearchSynonym, weak=False)
         post_delete.connect(forget_synonyms, sender=SearchSynonym, weak=False)
+
+        from apps.catalog.receivers import store_products_search_stale
+        from apps.stores.signals import store_renamed
+
+        store_renamed.connect(store_products_search_stale, weak=False)

@@ -28,6 +28,7 @@ from apps.stores.models import (
     StoreApplication,
     StoreMember,
 )
+from apps.stores.signals import store_renamed
 from apps.stores.validators import normalize_contact_phone, normalize_uscc
 
 
@@ -253,7 +254,15 @@ def store_save(*, store: Store) -> Store:
     if not store.slug:
         store.slug = store_slug_for(store.name)
     store.full_clean()
-    store.save()
+    old_name = (
+        Store.objects.filter(pk=store.pk).values_list("name", flat=True).first()
+        if store.pk
+        else None
+    )
+    with transaction.atomic():
+        store.save()
+        if old_name is not None and old_name != store.name:
+            store_renamed.send(sender=Store, store=store, old_name=old_name)
     return store
 
 

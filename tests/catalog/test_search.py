@@ -205,3 +205,27 @@ def test_a_store_name_search_also_finds_other_stores_products_that_name_it(
 
     # then: the store's own products and the other one, as a text search would find them
     assert set(queryset.values_list("pk", flat=True)) == {catalogue["orange"].pk, resold.pk}
+
+
+@pytest.mark.django_db
+def test_a_store_rename_reaches_search_right_after_the_commit(catalogue, store_b, after_commit):
+    from apps.stores.services import store_save
+
+    assert search("果香庄园") == []
+
+    store_b.name = "兴国果香庄园"
+    with after_commit():
+        store_save(store=store_b)
+
+    assert search("果香庄园") == [catalogue["orange"].title]
+    assert not Product.objects.filter(is_search_stale=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_store_save_without_a_rename_leaves_search_documents_alone(catalogue, store_b):
+    from apps.stores.services import store_save
+
+    store_b.description = "新的简介"
+    store_save(store=store_b)
+
+    assert not Product.objects.filter(is_search_stale=True).exists()
