@@ -91,6 +91,8 @@ def bench_env() -> dict[str, str]:
     env.setdefault("DJANGO_SECURE_COOKIES", "0")  # plain HTTP on 127.0.0.1
     env.setdefault("MEDIA_ROOT", "/tmp/tianjian-bench-media")
     env.setdefault("LOG_LEVEL", "WARNING")
+    # Production settings refuse to start without a mail backend; a benchmark sends no mail.
+    env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
     env.setdefault("SEARCH_REINDEX_ENABLED", "0")
     env.setdefault("DB_CONN_MAX_AGE", "600")  # persistent connections, as in production
     return env
