@@ -207,3 +207,39 @@ class EvaluationAnswerForm(forms.Form):
 
     def answers(self) -> dict[str, str]:
         return {q: self.cleaned_data[f"q{i}"] for i, q in enumerate(self.questions)}
+
+
+# --- the staff back office (/service/) ----------------------------------------------------
+
+
+class StartForm(forms.Form):
+    reason = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+
+class RefundCompensationForm(forms.Form):
+    amount = forms.DecimalField(label=_("退款金额（元）"), min_value=0.01, decimal_places=2)
+    quantity = forms.IntegerField(label=_("涉及件数"), min_value=1, initial=1)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class _CouponChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name}（{obj.store.name if obj.store_id else _('平台券')}）"
+
+
+class CouponCompensationForm(forms.Form):
+    coupon = _CouponChoice(label=_("优惠券"), queryset=None)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, coupons=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coupon"].queryset = coupons.select_related("store")
+
+
+class TierOverrideForm(forms.Form):
+    tier = forms.ChoiceField(
+        label=_("人工等级"),
+        choices=[("", _("取消人工调整")), ("A", "A"), ("B", "B"), ("C", "C")],
+        required=False,
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
