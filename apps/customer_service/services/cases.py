@@ -642,16 +642,17 @@ def case_compensate_refund(
         amount=amount,
     )
     case.aftersale = aftersale
-    case.compensation = _("退款 ¥%(amount)s（售后单 %(number)s）") % {
+    text = _("退款 ¥%(amount)s（售后单 %(number)s）") % {
         "amount": aftersale.amount_requested,
         "number": aftersale.number,
     }
+    case.compensation = (f"{case.compensation}；{text}" if case.compensation else text)[:300]
     case.save(update_fields=["aftersale", "compensation", "updated_at"])
     event_record(
         case,
         kind="compensation",
         actor=actor,
-        reason=case.compensation,
+        reason=text,
         payload={"aftersale": aftersale.number, "amount": str(aftersale.amount_requested)},
     )
     return aftersale
