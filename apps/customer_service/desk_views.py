@@ -33,6 +33,7 @@ from apps.customer_service.reports import (
     service_dashboard,
 )
 from apps.customer_service.selectors import (
+    CALLBACK_SCOPES,
     QUEUE_LABELS,
     calendar_warnings,
     callbacks_for_desk,
@@ -414,12 +415,19 @@ def desk_case_move(request: HttpRequest, number: str, move: str) -> HttpResponse
 @require_GET
 @desk_permission(DESK_PERMISSION)
 def desk_callbacks(request: HttpRequest) -> HttpResponse:
-    scope = "mine" if request.GET.get("scope") == "mine" else "today"
+    scope = request.GET.get("scope", "today")
+    scope = scope if scope in CALLBACK_SCOPES else "today"
     visits = list(callbacks_for_desk(user=request.user, scope=scope)[:200])
     return render(
         request,
         "service/callbacks.html",
-        {"visits": visits, "scope": scope, "today": timezone.localdate(), "nav": "callbacks"},
+        {
+            "visits": visits,
+            "scope": scope,
+            "scopes": [(key, _(label)) for key, label in CALLBACK_SCOPES.items()],
+            "today": timezone.localdate(),
+            "nav": "callbacks",
+        },
     )
 
 

@@ -440,13 +440,25 @@ def compensation_coupons(*, case: Case) -> QuerySet:
     ).filter(Q(store__isnull=True) | Q(store_id=case.store_id))
 
 
+CALLBACK_SCOPES = {"today": "今天及以前到期", "week": "七天内到期", "mine": "分配给我的"}
+
+
 def callbacks_for_desk(*, user: User, today=None, scope: str = "today") -> QuerySet:
-    """The callbacks list of the back office: due today or earlier (scope "today"), or only
-    those assigned to `user` ("mine")."""
-    visits = callbacks_due(today=today).select_related("form").order_by("due_date", "pk")
+    """The callbacks list of the back office, still to do: due today or earlier ("today"),
+    within the coming week ("week"), or every one assigned to `user` ("mine")."""
+    from apps.customer_service.models import CallbackVisit
+
+    today = today or timezone.localdate()
+    visits = CallbackVisit.objects.filter(status=CallbackVisit.Status.SCHEDULED).select_related(
+        "customer", "case", "assigned_to", "form"
+    )
     if scope == "mine":
         visits = visits.filter(assigned_to=user)
-    return visits
+    elif scope == "week":
+        visits = visits.filter(due_date__lte=today + timedelta(days=7))
+    else:
+        visits = visits.filter(due_date__lte=today)
+    return visits.order_by("due_date", "pk")
 
 
 def customer_archive(*, user_id: int, limit: int = 20):

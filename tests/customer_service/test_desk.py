@@ -364,6 +364,11 @@ def test_callbacks_due_today_with_the_evaluation_form_close_the_case(client, sho
     assert case.number in html
     assert f"/service/callbacks/{visit.pk}/" in html
     assert f"/service/callbacks/{later.pk}/" not in html  # not due yet
+    week = client.get("/service/callbacks/?scope=week").content.decode()
+    assert f"/service/callbacks/{later.pk}/" in week
+    mine = client.get("/service/callbacks/?scope=mine").content.decode()
+    assert f"/service/callbacks/{visit.pk}/" in mine  # the case's owner does its callback
+    assert f"/service/callbacks/{later.pk}/" not in mine
     assert "window.print()" in html
 
     form = client.get(f"/service/callbacks/{visit.pk}/").content.decode()
