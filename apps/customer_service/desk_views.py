@@ -134,7 +134,9 @@ def desk_queue(request: HttpRequest) -> HttpResponse:
     rows, has_next = case_queue_rows(
         user=request.user, queue=queue, category=category, store_id=store_id, page=page, now=now
     )
+    case_url = reverse("customer_service:desk_case", kwargs={"number": "-"})[:-2]
     for case in rows:
+        case.desk_url = f"{case_url}{case.number}/"
         case.sla = sla_colour(case, now=now)
         case.due = case_next_due(case)
         case.time_left = _time_left(case.due, now)

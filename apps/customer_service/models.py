@@ -274,6 +274,17 @@ class Case(TimeStampedModel):
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["store", "status"], name="case_store_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_idx"),
+            # The back office's queues read open cases most urgent first, a page at a time:
+            # walking this index in order stops after one page instead of sorting them all.
+            models.Index(
+                fields=["resolution_due", "id"],
+                condition=Q(
+                    status__in=["new", "acknowledged", "assigned", "in_progress", "reopened"]
+                ),
+                name="case_open_queue_idx",
+            ),
+            # Earlier cases of an anonymous filer (by phone) beside the case page.
+            models.Index(fields=["contact_phone", "-created_at"], name="case_phone_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -477,3 +477,12 @@ def test_reports_page_and_csv(client, shopper, agent, supervisor):
     assert "配送,1" in text
     assert "质量,1" in text
     assert "工单数,2" in text
+
+
+def test_the_queue_index_covers_exactly_the_open_statuses():
+    """The partial index the queues walk names the statuses by hand (a migration cannot refer
+    to Case.OPEN_STATUSES): it must stay the same set, or the queues fall back to sorting."""
+    index = next(i for i in Case._meta.indexes if i.name == "case_open_queue_idx")
+    ((lookup, statuses),) = index.condition.children
+    assert lookup == "status__in"
+    assert set(statuses) == set(Case.OPEN_STATUSES)
