@@ -314,9 +314,27 @@ class CaseEvent(StatusEvent):
         verbose_name = _("工单记录")
         verbose_name_plural = _("工单记录")
 
+    # What the back office's timeline calls the facts that are not moves (event_record kinds).
+    KIND_LABELS = {
+        "status": _("状态变更"),
+        "claim": _("认领"),
+        "reassign": _("改派"),
+        "escalation": _("超时升级"),
+        "compensation": _("补偿"),
+        "lot_hold": _("批次暂停销售"),
+        "lot_release": _("解除批次暂停"),
+        "merged_in": _("并入重复工单"),
+        "priority": _("调整优先级"),
+        "publish": _("公开商家回复"),
+    }
+
     @property
     def to_label(self) -> str:
         return Case.Status(self.to_status).label if self.to_status else ""
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.KIND_LABELS.get(self.kind, self.kind))
 
 
 class CaseEntry(models.Model):

@@ -398,7 +398,7 @@ def case_moves_allowed(
     supervise = user.has_perm(SUPERVISE_PERMISSION)
     finished = case.status in Case.FINISHED_STATUSES
     moves = []
-    if handle and case.is_open and case.owner_id != user.pk:
+    if handle and case.is_open and (case.owner_id is None or (assign and case.owner_id != user.pk)):
         moves.append("claim")
     if handle and case.status == status.NEW:
         moves.append("acknowledge")

@@ -6,8 +6,10 @@ confidential views, the figures, and the query ceilings with many cases."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from apps.core.roles import CS_AGENT
 from apps.customer_service.models import (
     CallbackVisit,
     CannedReply,
@@ -19,6 +21,7 @@ from apps.customer_service.models import (
 )
 from apps.customer_service.services import case_acknowledge, case_resolve
 from tests.customer_service.conftest import open_case
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
@@ -152,6 +155,22 @@ def test_claim_from_the_queue_and_reassign_by_a_supervisor(
     assert case.owner == agent
     assert case.events.filter(kind="claim", actor=agent).exists()
     assert case.number in client.get("/service/queue/?queue=mine").content.decode()
+    timeline = client.get(f"/service/cases/{case.number}/").content.decode()
+    assert "<b>认领</b>" in timeline  # the fact by its Chinese name, not its code
+    assert "<b>claim</b>" not in timeline
+
+    # another agent may not take it over (that is a reassignment)
+    other = UserFactory(name="客服小王", is_staff=True)
+    other.groups.add(Group.objects.get(name=CS_AGENT))
+    client.force_login(other)
+    assert client.post(f"/service/cases/{case.number}/claim/").status_code == 302
+    case.refresh_from_db()
+    assert case.owner == agent
+    assert 'id="move-claim"' not in client.get(f"/service/cases/{case.number}/").content.decode()
+    assert _move(client, case, "claim").status_code == 403
+    case.refresh_from_db()
+    assert case.owner == agent
+    client.force_login(agent)
 
     # an agent may not (re)assign: 403 and nothing changes
     case_acknowledge(

@@ -305,11 +305,14 @@ def case_assign(
 
 @transaction.atomic
 def case_claim(*, case: Case, actor: User) -> Case:
-    """An agent takes an unowned case from the queue as its handler."""
+    """An agent takes an unowned case from the queue as its handler; taking over a case
+    another agent handles is a reassignment, which needs the supervisor's permission."""
     _require_perm(actor, HANDLE_PERMISSION)
     case = _locked(case)
     if not case.is_open:
         raise _refuse(_("工单已办结，不能认领。"), Code.INVALID_TRANSITION, status=409)
+    if case.owner_id not in (None, actor.pk) and not actor.has_perm(ASSIGN_PERMISSION):
+        raise _refuse(_("该工单已有客服处理，改派请找主管。"), Code.NOT_ALLOWED, status=403)
     case.owner = actor
     case.save(update_fields=["owner", "updated_at"])
     event_record(case, kind="claim", actor=actor)
