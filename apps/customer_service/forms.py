@@ -16,7 +16,23 @@ User = get_user_model()
 TEXT = {"rows": 3, "cols": 60}
 
 
-class _StaffChoice(forms.ModelChoiceField):
+class _ListedChoices(forms.models.ModelChoiceIterator):
+    """Choices read with one plain query. Django's own iterator uses `.iterator()`, which on
+    PostgreSQL opens a server-side cursor (DECLARE, FETCH, CLOSE: three round trips) for
+    what are a few dozen rows here; the back office's case page renders several such fields."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class _ListedChoiceField(forms.ModelChoiceField):
+    iterator = _ListedChoices
+
+
+class _StaffChoice(_ListedChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name or obj.email or obj.phone or str(obj.pk)
 
@@ -87,7 +103,7 @@ class StaffReplyForm(forms.Form):
             (CaseEntry.Kind.INTERNAL_NOTE, CaseEntry.Kind.INTERNAL_NOTE.label),
         ],
     )
-    canned = forms.ModelChoiceField(
+    canned = _ListedChoiceField(
         label=_("快捷回复"),
         queryset=CannedReply.objects.filter(is_active=True),
         required=False,
@@ -207,3 +223,39 @@ class EvaluationAnswerForm(forms.Form):
 
     def answers(self) -> dict[str, str]:
         return {q: self.cleaned_data[f"q{i}"] for i, q in enumerate(self.questions)}
+
+
+# --- the staff back office (/service/) ----------------------------------------------------
+
+
+class StartForm(forms.Form):
+    reason = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+
+class RefundCompensationForm(forms.Form):
+    amount = forms.DecimalField(label=_("退款金额（元）"), min_value=0.01, decimal_places=2)
+    quantity = forms.IntegerField(label=_("涉及件数"), min_value=1, initial=1)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class _CouponChoice(_ListedChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name}（{obj.store.name if obj.store_id else _('平台券')}）"
+
+
+class CouponCompensationForm(forms.Form):
+    coupon = _CouponChoice(label=_("优惠券"), queryset=None)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args, coupons=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coupon"].queryset = coupons.select_related("store")
+
+
+class TierOverrideForm(forms.Form):
+    tier = forms.ChoiceField(
+        label=_("人工等级"),
+        choices=[("", _("取消人工调整")), ("A", "A"), ("B", "B"), ("C", "C")],
+        required=False,
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)

@@ -274,6 +274,17 @@ class Case(TimeStampedModel):
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["store", "status"], name="case_store_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_idx"),
+            # The back office's queues read open cases most urgent first, a page at a time:
+            # walking this index in order stops after one page instead of sorting them all.
+            models.Index(
+                fields=["resolution_due", "id"],
+                condition=Q(
+                    status__in=["new", "acknowledged", "assigned", "in_progress", "reopened"]
+                ),
+                name="case_open_queue_idx",
+            ),
+            # Earlier cases of an anonymous filer (by phone) beside the case page.
+            models.Index(fields=["contact_phone", "-created_at"], name="case_phone_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -303,9 +314,27 @@ class CaseEvent(StatusEvent):
         verbose_name = _("工单记录")
         verbose_name_plural = _("工单记录")
 
+    # What the back office's timeline calls the facts that are not moves (event_record kinds).
+    KIND_LABELS = {
+        "status": _("状态变更"),
+        "claim": _("认领"),
+        "reassign": _("改派"),
+        "escalation": _("超时升级"),
+        "compensation": _("补偿"),
+        "lot_hold": _("批次暂停销售"),
+        "lot_release": _("解除批次暂停"),
+        "merged_in": _("并入重复工单"),
+        "priority": _("调整优先级"),
+        "publish": _("公开商家回复"),
+    }
+
     @property
     def to_label(self) -> str:
         return Case.Status(self.to_status).label if self.to_status else ""
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.KIND_LABELS.get(self.kind, self.kind))
 
 
 class CaseEntry(models.Model):

@@ -104,3 +104,49 @@ def service_dashboard(*, days: int = 90, now: datetime | None = None) -> Dashboa
         .order_by("week")
     )
     return board
+
+
+def dashboard_chart_data(board: Dashboard) -> dict:
+    """What dashboard.js draws (the same numbers as the page's tables)."""
+    from django.utils.translation import gettext as _
+
+    return {
+        "labels": {"opened": _("新增"), "resolved": _("已解决"), "in_time": _("按时解决")},
+        "weeks": [row["week"].date().isoformat() for row in board.weekly],
+        "opened": [row["opened"] for row in board.weekly],
+        "resolved": [row["resolved"] for row in board.weekly],
+        "in_time": [row["in_time"] for row in board.weekly],
+        "categories": [label for label, _n in board.by_category],
+        "category_counts": [n for _label, n in board.by_category],
+    }
+
+
+def dashboard_csv_rows(board: Dashboard) -> list[list]:
+    """The CSV export: the weekly trend, then every breakdown and the headline figures."""
+    from django.utils.translation import gettext as _
+
+    rows: list[list] = [[_("周"), _("新增"), _("已解决"), _("按时解决")]]
+    rows += [
+        [row["week"].date(), row["opened"], row["resolved"], row["in_time"]] for row in board.weekly
+    ]
+    for title, pairs in (
+        (_("类别"), board.by_category),
+        (_("店铺"), board.by_store),
+        (_("商品"), board.by_product),
+        (_("批次"), board.by_lot),
+    ):
+        rows += [[], [title, _("数量")], *[list(pair) for pair in pairs]]
+    rows += [
+        [],
+        [_("指标"), _("数值")],
+        [_("工单数"), board.total],
+        [_("首次响应达标率（%）"), board.first_response_met],
+        [_("解决时限达标率（%）"), board.resolution_met],
+        [_("首次响应中位数（分钟）"), board.median_first_response_minutes],
+        [_("结案中位数（小时）"), board.median_close_hours],
+        [_("重开率（%）"), board.reopen_rate],
+        [_("回访完成率（%）"), board.callback_completion],
+        [_("回访满意度"), board.callback_score],
+        [_("调查满意度"), board.survey_score],
+    ]
+    return rows

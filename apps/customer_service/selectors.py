@@ -317,3 +317,178 @@ def case_customer_history(*, case: Case, limit: int = 10) -> CustomerHistory:
     earlier = Case.objects.filter(customer_id=case.customer_id).exclude(pk=case.pk)
     orders = order_list_for_buyer(user=case.customer).select_related("store")[:limit]
     return CustomerHistory(cases=list(earlier.order_by("-created_at")[:limit]), orders=list(orders))
+
+
+# --- the staff back office (/service/) ----------------------------------------------------
+
+QUEUE_LABELS = {
+    "mine": "我的工单",
+    "unassigned": "未认领",
+    "due_soon": "一小时内到期",
+    "breached": "已超时",
+    "all": "全部未结",
+}
+
+
+def case_queue_rows(
+    *,
+    user: User,
+    queue: str,
+    category: str = "",
+    store_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    now: datetime | None = None,
+) -> tuple[list[Case], bool]:
+    """One page of a queue (mine, unassigned, due within the hour, breached, all open),
+    optionally narrowed to a category and a store, most urgent first. No COUNT over the whole
+    queue: the page asks for one row more to know whether a next page exists.
+    Returns (rows, has_next)."""
+    cases = case_queue(user=user, queue=queue if queue in QUEUES else "all", now=now)
+    if category in Case.Category.values:
+        cases = cases.filter(category=category)
+    if store_id:
+        cases = cases.filter(store_id=store_id)
+    start = (max(page, 1) - 1) * per_page
+    rows = list(cases.order_by("resolution_due", "pk")[start : start + per_page + 1])
+    return rows[:per_page], len(rows) > per_page
+
+
+def case_get_for_staff(*, user: User, number: str) -> Case | None:
+    """A case with everything the back-office case page shows beside it (one query)."""
+    return (
+        case_list_for_staff(user=user)
+        .select_related("lot", "order", "order_line", "aftersale", "merged_into", "opened_by")
+        .filter(number=number)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # "event" or "entry"
+    item: object
+
+
+def case_timeline(*, case: Case) -> list[TimelineItem]:
+    """Every move (event rows) and every message (entries, internal notes included) of a case,
+    oldest first: two queries and one for the entries' photos."""
+    events = case.events.select_related("actor")
+    entries = case.entries.select_related("author").prefetch_related("attachments")
+    items = [TimelineItem(e.created_at, "event", e) for e in events]
+    items += [TimelineItem(e.created_at, "entry", e) for e in entries]
+    items.sort(key=lambda row: (row.at, row.kind == "entry"))
+    return items
+
+
+ASSIGN_PERMISSION = "customer_service.assign_case"
+SUPERVISE_PERMISSION = "customer_service.supervise_case"
+PUBLISH_PERMISSION = "customer_service.publish_caseentry"
+
+
+def case_moves_allowed(
+    *, case: Case, user: User, has_unpublished_partner_reply: bool = False
+) -> list[str]:
+    """The moves the back office offers on `case` to `user`: what the state machine allows
+    from the case's status and what the user's role may do (the services check both again)."""
+    status = Case.Status
+    handle = user.has_perm(STAFF_PERMISSION)
+    assign = user.has_perm(ASSIGN_PERMISSION)
+    supervise = user.has_perm(SUPERVISE_PERMISSION)
+    finished = case.status in Case.FINISHED_STATUSES
+    moves = []
+    if handle and case.is_open and (case.owner_id is None or (assign and case.owner_id != user.pk)):
+        moves.append("claim")
+    if handle and case.status == status.NEW:
+        moves.append("acknowledge")
+    if assign and case.is_open and case.status != status.NEW:
+        moves.append("assign")
+    if handle and case.status in (
+        status.ASSIGNED,
+        status.REOPENED,
+        status.PENDING_CUSTOMER,
+        status.PENDING_PARTNER,
+    ):
+        moves.append("start")
+    if handle and case.status == status.IN_PROGRESS:
+        moves += ["pend", "resolve"]
+    if handle and not finished:
+        moves.append("reply")
+    if has_unpublished_partner_reply and user.has_perm(PUBLISH_PERMISSION) and not finished:
+        moves.append("publish")
+    if handle and not finished and case.customer_id:
+        moves.append("coupon")
+        if case.order_line_id:
+            moves.append("refund")
+    if supervise and case.is_open:
+        moves.append("priority")
+    if supervise and case.status in (status.NEW, status.ACKNOWLEDGED, status.ASSIGNED):
+        moves += ["reject", "merge"]
+    if supervise and case.lot_id and case.lot.status == Lot.Status.ON_HOLD:
+        moves.append("lot_release")
+    return moves
+
+
+def compensation_coupons(*, case: Case) -> QuerySet:
+    """Coupons staff may give as compensation: sent ones (定向发放) still valid, of the
+    platform or of the case's own store."""
+    from apps.promotions.models import Coupon
+
+    return Coupon.objects.filter(
+        distribution=Coupon.Distribution.SEND, is_active=True, valid_until__gt=timezone.now()
+    ).filter(Q(store__isnull=True) | Q(store_id=case.store_id))
+
+
+CALLBACK_SCOPES = {"today": "今天及以前到期", "week": "七天内到期", "mine": "分配给我的"}
+
+
+def callbacks_for_desk(*, user: User, today=None, scope: str = "today") -> QuerySet:
+    """The callbacks list of the back office, still to do: due today or earlier ("today"),
+    within the coming week ("week"), or every one assigned to `user` ("mine")."""
+    from apps.customer_service.models import CallbackVisit
+
+    today = today or timezone.localdate()
+    visits = CallbackVisit.objects.filter(status=CallbackVisit.Status.SCHEDULED).select_related(
+        "customer", "case", "assigned_to", "form"
+    )
+    if scope == "mine":
+        visits = visits.filter(assigned_to=user)
+    elif scope == "week":
+        visits = visits.filter(due_date__lte=today + timedelta(days=7))
+    else:
+        visits = visits.filter(due_date__lte=today)
+    return visits.order_by("due_date", "pk")
+
+
+def customer_archive(*, user_id: int, limit: int = 20):
+    """A customer's archive page: the profile (None when none exists yet), the user, their
+    cases and latest orders (queries over cases and orders, never copies)."""
+    customer = User.objects.filter(pk=user_id).first()
+    if customer is None:
+        return None
+    from apps.customer_service.models import CustomerProfile
+
+    profile = (
+        CustomerProfile.objects.select_related("account_manager", "organisation")
+        .filter(user=customer)
+        .first()
+    )
+    cases = list(
+        Case.objects.filter(customer=customer)
+        .select_related("store")
+        .order_by("-created_at")[:limit]
+    )
+    orders = list(order_list_for_buyer(user=customer).select_related("store")[:limit])
+    return {"customer": customer, "profile": profile, "cases": cases, "orders": orders}
+
+
+def customer_profiles_list(*, tier: str = "", query: str = ""):
+    from apps.customer_service.models import CustomerProfile
+
+    profiles = CustomerProfile.objects.select_related("user", "account_manager")
+    if tier:
+        profiles = profiles.filter(Q(tier_override=tier) | Q(tier_override="", tier_computed=tier))
+    if query:
+        profiles = profiles.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
+    return profiles

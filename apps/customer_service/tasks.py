@@ -16,7 +16,7 @@ def cases_escalate_breached_task() -> int:
 
 @shared_task
 def customer_tiers_refresh_task() -> int:
-    """Monthly (settings.PERIODIC_TASKS): tiers, key-account visits, overdue flags.
+    """Monthly (settings.PERIODIC_TASKS): tiers, key-account visits, survey calls, overdue flags.
 
     Idempotent: tiers are recomputed from the purchases, and a visit already scheduled for a
     period is not scheduled again.

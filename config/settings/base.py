@@ -569,6 +569,8 @@ CUSTOMER_SERVICE_BATCH_SIZE = env.int("CUSTOMER_SERVICE_BATCH_SIZE", default=500
 # Monthly tiers from 12-month paid purchases: the top share are A, the next share B.
 CUSTOMER_SERVICE_TIER_A_SHARE = env.float("CUSTOMER_SERVICE_TIER_A_SHARE", default=0.10)
 CUSTOMER_SERVICE_TIER_B_SHARE = env.float("CUSTOMER_SERVICE_TIER_B_SHARE", default=0.20)
+# Share of last month's closed cases that get a satisfaction survey call (monthly tier job).
+CUSTOMER_SERVICE_SURVEY_CALL_SHARE = env.float("CUSTOMER_SERVICE_SURVEY_CALL_SHARE", default=0.20)
 # How long the SMS code of an anonymous complaint stays valid.
 CUSTOMER_SERVICE_CODE_TTL_SECONDS = env.int("CUSTOMER_SERVICE_CODE_TTL_SECONDS", default=600)
 # Code requests per client IP (each phone is limited separately: 1 a minute, 5 an hour).

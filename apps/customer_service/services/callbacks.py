@@ -6,6 +6,7 @@ callback every quarter (tiers A and B) and the president's visit once a year (ti
 scheduled by the monthly tier job with a `schedule_key` so a rerun schedules nothing twice.
 """
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -171,6 +172,7 @@ class TierResult:
     tiers: dict[str, int]
     scheduled: int
     overdue: int
+    survey_calls: int = 0
 
 
 def _quarter_end(day: date) -> date:
@@ -226,9 +228,61 @@ def customer_tiers_refresh(*, now: datetime | None = None) -> TierResult:
         tier_computed=Tier.C, purchases_12m=0, tier_computed_at=now
     )
     scheduled = _key_account_visits_schedule(today)
+    survey_calls = survey_calls_schedule(today=today)
     overdue = callbacks_flag_overdue(today=today)
     counts = {tier: sum(1 for t in tiers.values() if t == tier) for tier in Tier.values}
-    return TierResult(profiles=len(tiers), tiers=counts, scheduled=scheduled, overdue=overdue)
+    return TierResult(
+        profiles=len(tiers),
+        tiers=counts,
+        scheduled=scheduled,
+        overdue=overdue,
+        survey_calls=survey_calls,
+    )
+
+
+def survey_calls_schedule(*, today: date | None = None, share: float | None = None) -> int:
+    """Satisfaction survey calls (满意度电话调查) for a sample of last month's closed cases.
+
+    The sample is `share` (settings.CUSTOMER_SERVICE_SURVEY_CALL_SHARE, default 20 %, at least
+    one) of the cases resolved and closed in the previous calendar month, drawn with a seed
+    made of that month so a rerun draws the same cases; one call per customer (or phone) and
+    month (`schedule_key`), due within a week, carried out by an agent with the evaluation
+    form. Returns how many calls were scheduled (0 on a rerun)."""
+    today = today or timezone.localdate()
+    share = settings.CUSTOMER_SERVICE_SURVEY_CALL_SHARE if share is None else share
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    period = f"{last_month:%Y-%m}"
+    tz = timezone.get_current_timezone()
+    closed = Case.objects.filter(
+        status=Case.Status.CLOSED,
+        resolved_at__isnull=False,
+        closed_at__gte=datetime.combine(last_month, datetime.min.time(), tzinfo=tz),
+        closed_at__lt=datetime.combine(this_month, datetime.min.time(), tzinfo=tz),
+    ).order_by("pk")
+    rows = list(closed.values_list("pk", "customer_id", "contact_phone"))
+    if not rows or share <= 0:
+        return 0
+    count = max(1, round(len(rows) * share))
+    picked = random.Random(f"survey-calls:{period}").sample(rows, min(count, len(rows)))
+    form = _form_for(Kind.SURVEY)
+    due = today + timedelta(days=7)
+    visits = [
+        CallbackVisit(
+            kind=Kind.SURVEY,
+            required_role=Role.AGENT,
+            customer_id=customer_id,
+            case_id=case_id,
+            contact_phone=phone,
+            due_date=due,
+            form=form,
+            schedule_key=f"survey:{customer_id or phone}:{period}"[:80],
+        )
+        for case_id, customer_id, phone in sorted(picked)
+    ]
+    before = CallbackVisit.objects.filter(kind=Kind.SURVEY).count()
+    CallbackVisit.objects.bulk_create(visits, ignore_conflicts=True)
+    return CallbackVisit.objects.filter(kind=Kind.SURVEY).count() - before
 
 
 def _key_account_visits_schedule(today: date) -> int:

@@ -34,6 +34,8 @@ from apps.customer_service.models import (
 from apps.customer_service.selectors import business_calendar, sla_policy_get
 from apps.customer_service.services.callbacks import callback_schedule_for_case
 from apps.orders.models import Order, OrderLine
+from apps.promotions.models import Coupon
+from apps.promotions.services import coupon_claim
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user
 from apps.traceability.models import Lot
@@ -303,11 +305,14 @@ def case_assign(
 
 @transaction.atomic
 def case_claim(*, case: Case, actor: User) -> Case:
-    """An agent takes an unowned case from the queue as its handler."""
+    """An agent takes an unowned case from the queue as its handler; taking over a case
+    another agent handles is a reassignment, which needs the supervisor's permission."""
     _require_perm(actor, HANDLE_PERMISSION)
     case = _locked(case)
     if not case.is_open:
         raise _refuse(_("工单已办结，不能认领。"), Code.INVALID_TRANSITION, status=409)
+    if case.owner_id not in (None, actor.pk) and not actor.has_perm(ASSIGN_PERMISSION):
+        raise _refuse(_("该工单已有客服处理，改派请找主管。"), Code.NOT_ALLOWED, status=403)
     case.owner = actor
     case.save(update_fields=["owner", "updated_at"])
     event_record(case, kind="claim", actor=actor)
@@ -640,16 +645,54 @@ def case_compensate_refund(
         amount=amount,
     )
     case.aftersale = aftersale
-    case.compensation = _("退款 ¥%(amount)s（售后单 %(number)s）") % {
+    text = _("退款 ¥%(amount)s（售后单 %(number)s）") % {
         "amount": aftersale.amount_requested,
         "number": aftersale.number,
     }
+    case.compensation = (f"{case.compensation}；{text}" if case.compensation else text)[:300]
     case.save(update_fields=["aftersale", "compensation", "updated_at"])
     event_record(
         case,
         kind="compensation",
         actor=actor,
-        reason=case.compensation,
+        reason=text,
         payload={"aftersale": aftersale.number, "amount": str(aftersale.amount_requested)},
     )
     return aftersale
+
+
+@transaction.atomic
+def case_compensate_coupon(*, case: Case, actor: User, coupon: Coupon, note: str = ""):
+    """Give the customer a coupon as the case's compensation. It is issued through the
+    promotions services (a sent coupon, counted against its quantity and per-user limit like
+    any other); money is never touched here. Only sent coupons (定向发放) of the platform or
+    of the case's own store qualify."""
+    _require_perm(actor, HANDLE_PERMISSION)
+    case = _locked(case)
+    if case.customer_id is None:
+        raise _refuse(_("匿名投诉没有账户，不能发放优惠券补偿。"), Code.NOT_ALLOWED, field="coupon")
+    if case.status in Case.FINISHED_STATUSES:
+        raise _refuse(_("工单已关闭。"), Code.INVALID_TRANSITION, status=409)
+    if coupon.distribution != Coupon.Distribution.SEND or coupon.store_id not in (
+        None,
+        case.store_id,
+    ):
+        raise _refuse(_("只能发放平台或本店铺的定向发放优惠券。"), Code.NOT_ALLOWED, field="coupon")
+    held = coupon_claim(coupon=coupon, user=case.customer, source=Coupon.Distribution.SEND)
+    text = _("优惠券「%(name)s」") % {"name": coupon.name}
+    case.compensation = (f"{case.compensation}；{text}" if case.compensation else text)[:300]
+    case.save(update_fields=["compensation", "updated_at"])
+    event_record(
+        case,
+        kind="compensation",
+        actor=actor,
+        reason=f"{text} {note}".strip()[:500],
+        payload={"coupon": coupon.pk, "user_coupon": held.pk},
+    )
+    _notify_customer(
+        case,
+        _("工单 %(number)s：已向您发放%(coupon)s作为补偿")
+        % {"number": case.number, "coupon": text},
+        note,
+    )
+    return held
