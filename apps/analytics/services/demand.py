@@ -150,11 +150,8 @@ def _first_touched(since: dt.datetime | None) -> dt.datetime | None:
     if since is not None:
         orders = orders.filter(updated_at__gte=since)
         searches = searches.filter(created_at__gte=since)
-    # created_at ≤ paid_at: the day an order was placed is never after the day it was paid.
-    moments = [
-        orders.aggregate(first=Min("created_at"))["first"],
-        searches.aggregate(first=Min("created_at"))["first"],
-    ]
+    first = orders.aggregate(placed=Min("created_at"), paid=Min("paid_at"))
+    moments = [first["placed"], first["paid"], searches.aggregate(first=Min("created_at"))["first"]]
     if since is None:  # everything: from the first day of the sales aggregate too
         first_day = SalesDaily.objects.using(DEFAULT_DB_ALIAS).aggregate(first=Min("date"))["first"]
         if first_day is not None:
