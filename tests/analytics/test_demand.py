@@ -113,7 +113,10 @@ def demand(store_a, shopper, divisions, client):
     cart = cart_get_or_create(user=wholesaler)
     cart_add(cart=cart, sku_id=sku.pk, quantity=20)
     request = order_place(
-        buyer=wholesaler, cart=cart, address=make_address(wholesaler), idempotency_key="wholesale-0001"
+        buyer=wholesaler,
+        cart=cart,
+        address=make_address(wholesaler),
+        idempotency_key="wholesale-0001",
     )
     client.get(SEARCH, {"q": "五常大米"})
     client.force_login(shopper)
