@@ -5,3 +5,6 @@ class AnalyticsConfig(AppConfig):
     name = "apps.analytics"
     label = "analytics"
     verbose_name = "大数据"
+
+    def ready(self) -> None:
+        from apps.analytics import receivers  # noqa: F401  (connects them)

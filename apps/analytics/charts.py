@@ -97,3 +97,52 @@ def forecast_chart(rows: list[dict], *, title: str) -> Chart:
             Series(_("80%区间上限"), [row["upper"] for row in rows], dashed=True),
         ],
     )
+
+
+def rates_chart(points: list[SalesPoint], *, grain: str, link: str = "") -> Chart:
+    """The staff rates per period, in per cent (a period without orders shows a gap)."""
+    return Chart(
+        key="rates",
+        title=_("复购率、推广员销售占比、售后率"),
+        x_label=GRAIN_LABELS[grain],
+        x=[_period_label(p, grain) for p in points],
+        series=[
+            Series(_("复购率(%)"), [p.repeat_buyer_rate for p in points]),
+            Series(_("推广员销售占比(%)"), [p.promoter_share for p in points]),
+            Series(_("售后率(%)"), [p.aftersale_rate for p in points]),
+            Series(_("退款率(%)"), [p.refund_rate for p in points], dashed=True),
+        ],
+        unit="%",
+        link=link,
+    )
+
+
+def demand_chart(rows: list[dict], *, title: str) -> Chart:
+    return Chart(
+        key="demand",
+        title=title,
+        x_label=_("日期"),
+        x=[row["date"].isoformat() for row in rows],
+        series=[
+            Series(_("需求量"), [row["demand"] for row in rows]),
+            Series(_("净销量"), [row["paid"] for row in rows], kind="bar"),
+            Series(_("未付款批发需求"), [row["wholesale"] for row in rows], kind="bar"),
+            Series(_("搜索次数"), [row["searches"] for row in rows], kind="bar"),
+        ],
+    )
+
+
+def demand_top_chart(rows: list[dict]) -> Chart:
+    return Chart(
+        key="top-demand",
+        title=_("需求最旺的类目与地区"),
+        x_label=_("类目 · 买家区县"),
+        x=[f"{row['category_name']} · {row['region'] or _('未知地区')}" for row in rows],
+        series=[
+            Series(_("需求量"), [row["demand"] for row in rows], kind="bar"),
+            Series(_("净销量"), [row["paid"] for row in rows], kind="bar"),
+            Series(_("未付款批发需求"), [row["wholesale"] for row in rows], kind="bar"),
+            Series(_("搜索次数"), [row["searches"] for row in rows], kind="bar"),
+        ],
+        horizontal=True,
+    )

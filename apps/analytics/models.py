@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.models import AppendOnlyModel
+
 PRICE = {"max_digits": 10, "decimal_places": 2}
 RATIO = {"max_digits": 12, "decimal_places": 4, "null": True, "blank": True}
 
@@ -313,6 +315,18 @@ class SalesDailyTotal(models.Model):
     gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
     orders = models.PositiveIntegerField(_("订单数"))
     buyers = models.PositiveIntegerField(_("买家数"))
+    # Buyers of the day who had paid an order on an earlier day (at this store; on the platform
+    # for the platform row): the repeat-buyer rate of a period is Σ returning / Σ buyers.
+    returning_buyers = models.PositiveIntegerField(_("回头客数"), default=0)
+    # Net sales of the orders a promoter brought (the order's promoter_level1 snapshot).
+    promoter_gmv = models.DecimalField(
+        _("推广员带来的净成交额"), max_digits=16, decimal_places=2, default=0
+    )
+    promoter_orders = models.PositiveIntegerField(_("推广员带来的订单数"), default=0)
+    # Orders paid this day with at least one after-sale claim (any status but withdrawn), and
+    # the refunds on this day's orders (gmv + refund_amount = what was paid for the goods).
+    aftersale_orders = models.PositiveIntegerField(_("发生售后的订单数"), default=0)
+    refund_amount = models.DecimalField(_("退款金额"), max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("店铺每日销售")
@@ -326,6 +340,97 @@ class SalesDailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.store_id} {self.gmv}"
+
+
+class SearchTerm(AppendOnlyModel):
+    """One storefront search (append-only, one INSERT per search, written by the receiver of
+    catalog's `search_performed`): the normalised term and who searched, nothing else. The
+    demand job maps terms to categories (SearchTermCategory) and buyers to counties (their
+    default address)."""
+
+    # Forgetting a deleted account blanks its searches' user (on_delete=SET_NULL).
+    APPEND_ONLY_UPDATABLE = ("user",)
+
+    term = models.CharField(_("搜索词"), max_length=60)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("用户"),
+    )
+    created_at = models.DateTimeField(_("搜索时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("搜索词记录")
+        verbose_name_plural = _("搜索词记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.term}"
+
+
+class SearchTermCategory(models.Model):
+    """The category a search term means: the most frequent category among the catalog
+    search's best 20 results for it (empty when the search finds nothing). Filled by the
+    demand job for new terms and refreshed after ANALYTICS_SEARCH_TERM_REMAP_DAYS."""
+
+    term = models.CharField(_("搜索词"), max_length=60, unique=True)
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("类目"),
+    )
+    mapped_at = models.DateTimeField(_("映射时间"))
+
+    class Meta:
+        verbose_name = _("搜索词类目")
+        verbose_name_plural = _("搜索词类目")
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.category_id}"
+
+
+class DemandDaily(models.Model):
+    """Demand for a category from buyers of one county on one day (DOMAIN.md): net pieces paid
+    + pieces asked for on wholesale orders that were not (yet) paid + searches whose term means
+    this category. `demand` is their sum; the forecasts are made from it.
+
+    Wholesale requests: apps.wholesale has no request-for-quote object; a wholesale order is the
+    B2B buyer's request. Paid ones are already in `paid_quantity`, so `wholesale_quantity`
+    adds the pieces of wholesale orders placed that day and never paid. Searches come from
+    SearchTerm; an anonymous search has no county (region_code "").
+    """
+
+    date = models.DateField(_("日期"))
+    category = models.ForeignKey(
+        "catalog.Category", on_delete=models.CASCADE, related_name="+", verbose_name=_("类目")
+    )
+    region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
+    region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
+    paid_quantity = models.IntegerField(_("净销量"), default=0)
+    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
+    searches = models.IntegerField(_("搜索次数"), default=0)
+    demand = models.IntegerField(_("需求量"), default=0)
+
+    class Meta:
+        verbose_name = _("每日需求")
+        verbose_name_plural = _("每日需求")
+        ordering = ["-date", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "category", "region_code"], name="demand_daily_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["category", "date"], name="demand_daily_cat_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.category_id} {self.region_code} {self.demand}"
 
 
 class JobRun(models.Model):
@@ -423,7 +528,7 @@ class PriceAlert(models.Model):
 
 
 class DemandForecast(models.Model):
-    """Forecast daily demand (net pieces sold) of a category in a buyer county, with its 80 %
+    """Forecast daily demand (DemandDaily.demand) of a category in a buyer county, with its 80 %
     interval, made by the method that won the 28-day back-test for this series."""
 
     class Method(models.TextChoices):

@@ -7,7 +7,7 @@ whole platform, a merchant only the stores they belong to (through apps.stores.s
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import F, Max, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.analytics.models import (
     Commodity,
+    DemandDaily,
     DemandForecast,
     Market,
     PriceAlert,
@@ -54,6 +55,13 @@ def default_range(days: int = 30) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=days - 1), today
 
 
+def percent(part, whole) -> Decimal | None:
+    """part / whole in per cent to 2 places (half up); None when the whole is nothing."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class SalesPoint:
     period: dt.date
@@ -61,10 +69,52 @@ class SalesPoint:
     gmv: Decimal
     orders: int
     buyers: int
+    returning_buyers: int = 0
+    promoter_gmv: Decimal = Decimal("0.00")
+    aftersale_orders: int = 0
+    refund_amount: Decimal = Decimal("0.00")
 
     @property
     def average_order_value(self) -> Decimal:
         return to_money(self.gmv / self.orders) if self.orders else Decimal("0.00")
+
+    # The staff rates, in per cent. Buyers of a period are the sum of its daily distinct
+    # buyers, so the repeat-buyer rate is Σ returning buyers / Σ buyers of its days.
+    @property
+    def repeat_buyer_rate(self) -> Decimal | None:
+        return percent(self.returning_buyers, self.buyers)
+
+    @property
+    def promoter_share(self) -> Decimal | None:
+        """Net sales of promoter-brought orders over net sales."""
+        return percent(self.promoter_gmv, self.gmv)
+
+    @property
+    def aftersale_rate(self) -> Decimal | None:
+        """Orders with an after-sale claim (not withdrawn) over orders, by the paid day."""
+        return percent(self.aftersale_orders, self.orders)
+
+    @property
+    def refund_rate(self) -> Decimal | None:
+        """Refunds over what was paid for the goods (net sales + refunds)."""
+        return percent(self.refund_amount, self.gmv + self.refund_amount)
+
+
+def sales_point_total(points: list[SalesPoint]) -> SalesPoint | None:
+    """The points of a range summed into one (its period: the first point's)."""
+    if not points:
+        return None
+    return SalesPoint(
+        period=points[0].period,
+        quantity=sum(p.quantity for p in points),
+        gmv=sum((p.gmv for p in points), start=Decimal("0.00")),
+        orders=sum(p.orders for p in points),
+        buyers=sum(p.buyers for p in points),
+        returning_buyers=sum(p.returning_buyers for p in points),
+        promoter_gmv=sum((p.promoter_gmv for p in points), start=Decimal("0.00")),
+        aftersale_orders=sum(p.aftersale_orders for p in points),
+        refund_amount=sum((p.refund_amount for p in points), start=Decimal("0.00")),
+    )
 
 
 def sales_series(
@@ -89,6 +139,10 @@ def sales_series(
             gmv_sum=Sum("gmv"),
             orders_sum=Sum("orders"),
             buyers_sum=Sum("buyers"),
+            returning_sum=Sum("returning_buyers"),
+            promoter_sum=Sum("promoter_gmv"),
+            aftersale_sum=Sum("aftersale_orders"),
+            refund_sum=Sum("refund_amount"),
         )
         .order_by("period")
     )
@@ -99,6 +153,10 @@ def sales_series(
             gmv=to_money(row["gmv_sum"]),
             orders=row["orders_sum"],
             buyers=row["buyers_sum"],
+            returning_buyers=row["returning_sum"],
+            promoter_gmv=to_money(row["promoter_sum"]),
+            aftersale_orders=row["aftersale_sum"],
+            refund_amount=to_money(row["refund_sum"]),
         )
         for row in rows
     ]
@@ -247,3 +305,48 @@ def forecast_series(*, user, category_id: int | None = None) -> tuple[list[dict]
         .order_by("date")
     )
     return rows, categories
+
+
+def demand_series(
+    *, user, date_from: dt.date, date_to: dt.date, category_id: int | None = None
+) -> list[dict]:
+    """Daily demand and its parts (paid pieces, unpaid wholesale requests, searches), summed
+    over buyer counties, for one category (or all); a merchant's own categories only."""
+    rows = DemandDaily.objects.filter(date__gte=date_from, date__lte=date_to)
+    store_ids = figures_store_ids(user)
+    if store_ids is not None:
+        own = Product.objects.filter(store_id__in=store_ids).values("category_id")
+        rows = rows.filter(category_id__in=own)
+    if category_id is not None:
+        rows = rows.filter(category_id=category_id)
+    return list(
+        rows.values("date")
+        .annotate(
+            paid=Sum("paid_quantity"),
+            wholesale=Sum("wholesale_quantity"),
+            searches=Sum("searches"),
+            demand=Sum("demand"),
+        )
+        .order_by("date")
+    )
+
+
+def demand_top(*, user, date_from: dt.date, date_to: dt.date, limit: int = 10) -> list[dict]:
+    """The categories × buyer counties most in demand over the range."""
+    rows = DemandDaily.objects.filter(date__gte=date_from, date__lte=date_to)
+    store_ids = figures_store_ids(user)
+    if store_ids is not None:
+        own = Product.objects.filter(store_id__in=store_ids).values("category_id")
+        rows = rows.filter(category_id__in=own)
+    return list(
+        rows.values("category_id", "region_code")
+        .annotate(
+            category_name=Max("category__name"),
+            region=Max("region_name"),
+            paid=Sum("paid_quantity"),
+            wholesale=Sum("wholesale_quantity"),
+            searches=Sum("searches"),
+            demand=Sum("demand"),
+        )
+        .order_by("-demand", "category_id", "region_code")[:limit]
+    )

@@ -5,6 +5,7 @@ Each returns the id of its JobRun; a failed run is recorded and the task fails w
 
 from celery import shared_task
 
+from apps.analytics.services.demand import demand_aggregate
 from apps.analytics.services.forecasts import demand_forecast
 from apps.analytics.services.prices import prices_aggregate
 from apps.analytics.services.sales import sales_aggregate
@@ -21,11 +22,15 @@ def prices_aggregate_task(full: bool = False) -> int:
 
 @shared_task
 def sales_aggregate_task(full: bool = False) -> int:
-    """SalesDaily and SalesDailyTotal from the orders changed since the last run (or all).
+    """SalesDaily and SalesDailyTotal from the orders changed since the last run (or all), then
+    DemandDaily (which reads SalesDaily, wholesale orders and the search log): two JobRuns.
+    Returns the sales run's id.
 
     Idempotent: each touched day is recomputed from the orders and replaces its rows.
     """
-    return sales_aggregate(full=full).pk
+    run = sales_aggregate(full=full)
+    demand_aggregate(full=full)
+    return run.pk
 
 
 @shared_task

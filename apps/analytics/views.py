@@ -64,6 +64,23 @@ def figures(request: HttpRequest) -> HttpResponse:
             for by in dimensions
         ),
     ]
+    if is_platform:
+        chart_list.insert(2, charts.rates_chart(points, grain=grain))
+    category_id = request.GET.get("category")
+    category_id = int(category_id) if (category_id or "").isdigit() else None
+    chart_list.append(
+        charts.demand_chart(
+            selectors.demand_series(
+                user=user, date_from=date_from, date_to=date_to, category_id=category_id
+            ),
+            title=_("每日需求（净销量 + 未付款批发需求 + 搜索次数）"),
+        )
+    )
+    chart_list.append(
+        charts.demand_top_chart(
+            selectors.demand_top(user=user, date_from=date_from, date_to=date_to)
+        )
+    )
     commodities = selectors.commodities_for_user(user)
     commodities = list(commodities if commodities is not None else selectors.commodity_list())
     commodity = next(
@@ -78,15 +95,15 @@ def figures(request: HttpRequest) -> HttpResponse:
                 link=reverse("analytics:commodity", args=[commodity.pk]),
             )
         )
-    category_id = request.GET.get("category")
     forecast_rows, forecast_categories = selectors.forecast_series(
-        user=user, category_id=int(category_id) if (category_id or "").isdigit() else None
+        user=user, category_id=category_id
     )
     chart_list.append(charts.forecast_chart(forecast_rows, title=_("未来 14 天需求预测（件）")))
+    total = selectors.sales_point_total(points)
     totals = {
-        "gmv": sum((p.gmv for p in points), start=0),
-        "orders": sum(p.orders for p in points),
-        "buyers": sum(p.buyers for p in points),
+        "gmv": total.gmv if total else 0,
+        "orders": total.orders if total else 0,
+        "buyers": total.buyers if total else 0,
     }
     context = {
         "is_platform": is_platform,
@@ -101,7 +118,8 @@ def figures(request: HttpRequest) -> HttpResponse:
         "average_order_value": (totals["gmv"] / totals["orders"]) if totals["orders"] else 0,
         "commodities": commodities,
         "forecast_categories": forecast_categories,
-        "category_id": category_id,
+        "category_id": "" if category_id is None else str(category_id),
+        "total": total,
         "commodity": commodity,
         "alerts": selectors.alerts_for_user(user=user, since=date_from),
         "query": urlencode({"days": days, "grain": grain}),

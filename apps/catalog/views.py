@@ -1,5 +1,7 @@
 """Storefront pages: parse the request, call a selector, render. No business rules here."""
 
+from functools import wraps
+
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,6 +23,7 @@ from apps.catalog.selectors import (
     products_self_operated,
     stores_featured,
 )
+from apps.catalog.signals import search_performed
 from apps.stores.selectors import store_get_for_storefront
 
 PAGE_SIZE = 20
@@ -80,7 +83,22 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/category.html", context)
 
 
+def _announce_search(view):
+    """Tell higher apps about each search (first page), cached page or not: outside the cache."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        query = request.GET.get("q", "").strip()
+        if query and response.status_code == 200 and request.GET.get("page", "1") == "1":
+            search_performed.send(sender=None, query=query, user=request.user)
+        return response
+
+    return wrapper
+
+
 @require_GET
+@_announce_search
 @storefront_page_cache
 def search(request: HttpRequest) -> HttpResponse:
     form = ProductFilterForm(request.GET)

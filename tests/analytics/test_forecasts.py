@@ -17,6 +17,7 @@ from apps.analytics.forecasting import (
     seasonal_naive,
 )
 from apps.analytics.models import DemandForecast, JobRun, SalesDaily
+from apps.analytics.services.demand import demand_aggregate
 from apps.analytics.services.forecasts import demand_forecast
 from tests.factories import CategoryFactory
 
@@ -92,6 +93,8 @@ def test_the_job_forecasts_each_category_and_county_with_enough_history(store_a)
         )
         for category, day, quantity in rows
     )
+
+    demand_aggregate(full=True)  # the forecasts read DemandDaily, made from SalesDaily
 
     # when: run twice
     demand_forecast()

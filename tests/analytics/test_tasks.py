@@ -61,8 +61,9 @@ def test_analytics_rebuild_runs_the_jobs_by_hand(quote_setup, capsys):
     out = capsys.readouterr().out
     assert "prices: 16 rows from 2024-03-01" in out
     assert "sales: 0 rows from -" in out
+    assert "demand: 0 rows from -" in out
     assert "forecast: 0 rows" in out
-    assert JobRun.objects.filter(is_full=True, status=JobRun.Status.SUCCEEDED).count() == 3
+    assert JobRun.objects.filter(is_full=True, status=JobRun.Status.SUCCEEDED).count() == 4
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")

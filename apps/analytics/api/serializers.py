@@ -39,6 +39,38 @@ class SalesPointSerializer(serializers.Serializer):
     orders = serializers.IntegerField()
     buyers = serializers.IntegerField(help_text=_("周、月为每日去重买家数之和"))
     average_order_value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    returning_buyers = serializers.IntegerField(
+        help_text=_("此前某日已付过款的买家（店铺：在本店；平台：在平台），每日去重之和")
+    )
+    promoter_gmv = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text=_("有推广员的订单的净成交额")
+    )
+    aftersale_orders = serializers.IntegerField(help_text=_("有售后申请（未撤销）的订单数"))
+    refund_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    repeat_buyer_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, allow_null=True, help_text=_("复购率(%)")
+    )
+    promoter_share = serializers.DecimalField(
+        max_digits=7, decimal_places=2, allow_null=True, help_text=_("推广员销售占比(%)")
+    )
+    aftersale_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, allow_null=True, help_text=_("售后率(%)")
+    )
+    refund_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, allow_null=True, help_text=_("退款率(%)")
+    )
+
+
+class DemandFilterSerializer(RangeFilterSerializer):
+    category = serializers.IntegerField(required=False, help_text=_("类目 ID，默认全部"))
+
+
+class DemandPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    paid = serializers.IntegerField(help_text=_("净销量（件）"))
+    wholesale = serializers.IntegerField(help_text=_("未付款批发订单件数"))
+    searches = serializers.IntegerField(help_text=_("搜索次数"))
+    demand = serializers.IntegerField(help_text=_("需求量 = 以上三项之和"))
 
 
 class TopRowSerializer(serializers.Serializer):

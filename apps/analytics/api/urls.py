@@ -5,6 +5,7 @@ from apps.analytics.api import views
 urlpatterns = [
     path("analytics/sales/", views.SalesSeriesApi.as_view(), name="api-analytics-sales"),
     path("analytics/sales/top/", views.SalesTopApi.as_view(), name="api-analytics-sales-top"),
+    path("analytics/demand/", views.DemandSeriesApi.as_view(), name="api-analytics-demand"),
     path("analytics/alerts/", views.AlertListApi.as_view(), name="api-analytics-alerts"),
     path("market/commodities/", views.CommodityListApi.as_view(), name="api-market-commodities"),
     path(

@@ -18,6 +18,8 @@ from apps.analytics import selectors
 from apps.analytics.api.serializers import (
     AlertFilterSerializer,
     CommoditySerializer,
+    DemandFilterSerializer,
+    DemandPointSerializer,
     PriceAlertSerializer,
     PriceDailySerializer,
     PriceFilterSerializer,
@@ -55,7 +57,10 @@ class FiguresApi(APIView):
 @extend_schema(tags=[FIGURES_TAG])
 class SalesSeriesApi(FiguresApi):
     @extend_schema(
-        summary=_("成交额、订单、买家、客单价（按日/周/月；商家仅本店）"),
+        summary=_(
+            "成交额、订单、买家、客单价，复购率、推广员销售占比、售后率、退款率"
+            "（按日/周/月；商家仅本店）"
+        ),
         parameters=[SalesFilterSerializer],
         responses={200: SalesPointSerializer(many=True), **error_responses(400, 401, 403)},
     )
@@ -76,6 +81,24 @@ class SalesTopApi(FiguresApi):
         filters = _parse(TopFilterSerializer, request.query_params)
         rows = selectors.sales_top(user=request.user, **filters)
         return Response(TopRowSerializer(rows, many=True).data)
+
+
+@extend_schema(tags=[FIGURES_TAG])
+class DemandSeriesApi(FiguresApi):
+    @extend_schema(
+        summary=_("每日需求：净销量 + 未付款批发需求 + 搜索次数（商家仅本店类目）"),
+        parameters=[DemandFilterSerializer],
+        responses={200: DemandPointSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = _parse(DemandFilterSerializer, request.query_params)
+        rows = selectors.demand_series(
+            user=request.user,
+            date_from=filters["date_from"],
+            date_to=filters["date_to"],
+            category_id=filters.get("category"),
+        )
+        return Response(DemandPointSerializer(rows, many=True).data)
 
 
 @extend_schema(tags=[FIGURES_TAG])

@@ -1,9 +1,10 @@
 """The demand-forecast job: every category × buyer county with enough history gets a 14-day
-forecast of its daily net pieces sold (apps.analytics.forecasting says how).
+forecast of its daily demand (apps.analytics.forecasting says how).
 
-History comes from SalesDaily (one aggregate query), the last ANALYTICS_FORECAST_HISTORY_DAYS
-days up to yesterday, days without sales counting 0 from the series' first sale. Each run
-replaces every forecast (idempotent).
+History comes from DemandDaily (paid pieces + unpaid wholesale requests + searches; one
+aggregate query), the last ANALYTICS_FORECAST_HISTORY_DAYS days up to yesterday, days without
+demand counting 0 from the series' first day of demand. Each run replaces every forecast
+(idempotent).
 """
 
 import datetime as dt
@@ -15,7 +16,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from apps.analytics.forecasting import forecast_choose, has_enough_history
-from apps.analytics.models import DemandForecast, SalesDaily
+from apps.analytics.models import DemandDaily, DemandForecast
 from apps.analytics.services.runs import JobResult, job_run
 
 FORECAST_JOB = "demand_forecast"
@@ -26,12 +27,12 @@ def _decimal(value: float) -> Decimal:
 
 
 def demand_series(*, until: dt.date, days: int) -> dict[tuple, tuple[str, list[float]]]:
-    """(category id, region code) → (region name, daily quantities from its first sale)."""
+    """(category id, region code) → (region name, daily demand from its first non-zero day)."""
     since = until - dt.timedelta(days=days - 1)
     rows = (
-        SalesDaily.objects.filter(date__gte=since, date__lte=until, category__isnull=False)
+        DemandDaily.objects.filter(date__gte=since, date__lte=until)
         .values("category_id", "region_code", "date")
-        .annotate(quantity=Sum("quantity"), region=Max("region_name"))
+        .annotate(quantity=Sum("demand"), region=Max("region_name"))
         .order_by()
     )
     by_series: dict[tuple, dict[dt.date, float]] = defaultdict(dict)

@@ -13,6 +13,7 @@ import math
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Max
 
 from apps.analytics.models import PriceObservation
 from apps.analytics.services.runs import JobResult, job_run, last_watermark
@@ -47,10 +48,11 @@ GROUP BY o.commodity_id, 3, o.date
 """
 
 # One INSERT … SELECT: the day's aggregates of every scope (base), put after the stored days
-# the windows need (ctx: up to 364 days back), then the windows over calendar days (RANGE with
-# an interval, so a missing day is simply absent): MA7 / MA30 with the count of days present
-# (shown only at ≥ 60 % of the window), SD30 and the z-score, and the price exactly 1, 7, 30
-# and 364 days before (a frame of that one day: empty, so NULL, when there was no quote).
+# the windows need (ctx: the 30 days before, and the days 364 before the new ones), then the
+# windows over calendar days (RANGE with an interval, so a missing day is simply absent): MA7 /
+# MA30 with the count of days present (shown only at ≥ 60 % of the window), SD30 and the
+# z-score, and the price exactly 1, 7, 30 and 364 days before (a frame of that one day: empty,
+# so NULL, when there was no quote).
 _INSERT_DAILY = """
 WITH base AS ({base}),
 ctx AS (
@@ -58,7 +60,11 @@ ctx AS (
            NULL::numeric AS high_price, NULL::numeric AS weighted_avg_price,
            NULL::bigint AS observations, NULL::numeric AS volume_kg, FALSE AS is_new
     FROM analytics_pricedaily
-    WHERE date >= %(context_from)s AND date < %(date_from)s
+    -- Only the stored days a window of a new day reads: the 30 days before the first new day
+    -- (MA7, MA30, SD30, t−1, t−7, t−30) and the days exactly 364 before the new ones (YoY).
+    WHERE date < %(date_from)s
+      AND (date >= %(context_from)s
+           OR date BETWEEN %(year_from)s AND %(date_to)s::date - 364)
     UNION ALL
     SELECT commodity_id, scope, area, date, avg_price, low_price, high_price,
            weighted_avg_price, observations, volume_kg, TRUE
@@ -181,9 +187,15 @@ def prices_recompute(*, date_from: dt.date) -> int:
 
     Runs inside the caller's transaction (job_run); returns the number of rows written.
     """
+    date_to = (
+        PriceObservation.objects.filter(date__gte=date_from).aggregate(last=Max("date"))["last"]
+        or date_from
+    )
     params = {
         "date_from": date_from,
-        "context_from": date_from - dt.timedelta(days=364),
+        "date_to": date_to,
+        "context_from": date_from - dt.timedelta(days=30),
+        "year_from": date_from - dt.timedelta(days=364),
         "ma7_min": MA7_MIN_DAYS,
         "ma30_min": MA30_MIN_DAYS,
     }

@@ -1,5 +1,6 @@
 """Own-trade aggregation: SalesDaily (per day × store × category × product × buyer county) and
-SalesDailyTotal (per day × store, and per day for the whole platform with store empty).
+SalesDailyTotal (per day × store, and per day for the whole platform with store empty, with the
+repeat-buyer, promoter and after-sale counts of the staff figures).
 
 Read straight from the orders tables in one INSERT … SELECT … GROUP BY each (analytics is the
 top layer: it reads lower apps' tables, nothing imports it). A sale counts on the day it was
@@ -13,8 +14,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
+from apps.aftersales.models import AfterSale
 from apps.analytics.services.runs import JobResult, job_run, last_watermark
 from apps.orders.models import Order
 
@@ -43,20 +46,54 @@ WHERE o.paid_at >= %(from_ts)s
 GROUP BY 1, o.store_id, p.category_id, l.product_id, 5
 """
 
-# GROUPING SETS: one row per day and store, and one per day for the platform (store empty),
-# so distinct orders and buyers are exact at both levels.
+# Per order first (lines summed), then GROUPING SETS: one row per day and store and one per day
+# for the platform (store empty), so distinct buyers are exact at both levels. The order-level
+# facts of the staff figures ride along: whether the buyer had paid an order on an earlier day
+# (at this store / anywhere: repeat-buyer rate), whether a promoter brought the order (promoter
+# share), whether it has an after-sale claim not withdrawn, and the refunds shared to its lines.
 _INSERT_TOTALS = f"""
-INSERT INTO analytics_salesdailytotal (date, store_id, quantity, gmv, orders, buyers)
-SELECT day, store_id, SUM(quantity), ROUND(SUM(amount), 2),
-       COUNT(DISTINCT order_id), COUNT(DISTINCT buyer_id)
-FROM (
-    SELECT {_PAID_DAY} AS day, o.store_id, o.id AS order_id, o.buyer_id,
-           l.quantity - l.refunded_quantity AS quantity, {_NET_AMOUNT} AS amount
+INSERT INTO analytics_salesdailytotal (
+    date, store_id, quantity, gmv, orders, buyers,
+    returning_buyers, promoter_gmv, promoter_orders, aftersale_orders, refund_amount
+)
+WITH per_order AS (
+    SELECT {_PAID_DAY} AS day, o.store_id, o.buyer_id,
+           o.promoter_level1_id IS NOT NULL AS promoted,
+           EXISTS (
+               SELECT 1 FROM aftersales_aftersale a
+               WHERE a.order_id = o.id AND a.status <> 'withdrawn'
+           ) AS has_aftersale,
+           SUM(l.quantity - l.refunded_quantity) AS quantity,
+           SUM({_NET_AMOUNT}) AS amount,
+           SUM(l.paid_amount) - SUM({_NET_AMOUNT}) AS refund
     FROM orders_orderline l
     JOIN orders_order o ON o.id = l.order_id
     WHERE o.paid_at >= %(from_ts)s
-) lines
-GROUP BY GROUPING SETS ((day, store_id), (day))
+    GROUP BY o.id
+),
+firsts AS (
+    -- The first paid day of each of these buyers at each store, and on the platform.
+    SELECT buyer_id, store_id,
+           (MIN(paid_at) AT TIME ZONE %(tz)s)::date AS store_first,
+           (MIN(MIN(paid_at)) OVER (PARTITION BY buyer_id) AT TIME ZONE %(tz)s)::date
+               AS platform_first
+    FROM orders_order
+    WHERE paid_at IS NOT NULL
+      AND buyer_id IN (SELECT buyer_id FROM orders_order WHERE paid_at >= %(from_ts)s)
+    GROUP BY buyer_id, store_id
+)
+SELECT day, p.store_id, SUM(quantity), ROUND(SUM(amount), 2), COUNT(*),
+       COUNT(DISTINCT p.buyer_id),
+       CASE WHEN GROUPING(p.store_id) = 1
+            THEN COUNT(DISTINCT p.buyer_id) FILTER (WHERE day > f.platform_first)
+            ELSE COUNT(DISTINCT p.buyer_id) FILTER (WHERE day > f.store_first) END,
+       ROUND(COALESCE(SUM(amount) FILTER (WHERE promoted), 0), 2),
+       COUNT(*) FILTER (WHERE promoted),
+       COUNT(*) FILTER (WHERE has_aftersale),
+       ROUND(SUM(refund), 2)
+FROM per_order p
+JOIN firsts f ON f.buyer_id = p.buyer_id AND f.store_id = p.store_id
+GROUP BY GROUPING SETS ((day, p.store_id), (day))
 """
 
 
@@ -85,7 +122,10 @@ def sales_aggregate(*, full: bool = False):
         changed = Order.objects.filter(paid_at__isnull=False)
         if watermark is not None:
             since = dt.datetime.fromisoformat(watermark) - WATERMARK_MARGIN
-            changed = changed.filter(updated_at__gte=since)
+            # An order changes its day's figures when it is paid or refunded, or when an
+            # after-sale on it is opened or moves (withdrawn ones stop counting).
+            claimed = AfterSale.objects.filter(updated_at__gte=since).values("order_id")
+            changed = changed.filter(Q(updated_at__gte=since) | Q(pk__in=claimed))
         first_paid = changed.order_by("paid_at").values_list("paid_at", flat=True).first()
         if full:
             with connection.cursor() as cursor:

@@ -16,15 +16,24 @@ def analytics_summary(context) -> dict:
         return {"show": False}
     date_from, date_to = selectors.default_range(30)
     points = selectors.sales_series(user=user, date_from=date_from, date_to=date_to)
-    gmv = sum((p.gmv for p in points), start=0)
-    orders = sum(p.orders for p in points)
+    total = selectors.sales_point_total(points)
+    gmv = total.gmv if total else 0
+    orders = total.orders if total else 0
+    is_platform = selectors.user_sees_platform_figures(user)
+    figures = reverse("analytics:figures")
+    summary_charts = [charts.gmv_chart(points, grain="day", link=figures)]
+    if is_platform:
+        summary_charts.append(
+            charts.rates_chart(points, grain="day", link=f"{figures}#chart-rates")
+        )
     return {
         "show": True,
-        "is_platform": selectors.user_sees_platform_figures(user),
+        "is_platform": is_platform,
         "gmv": gmv,
         "orders": orders,
-        "buyers": sum(p.buyers for p in points),
+        "buyers": total.buyers if total else 0,
         "average_order_value": gmv / orders if orders else 0,
-        "chart": charts.gmv_chart(points, grain="day", link=reverse("analytics:figures")),
+        "total": total,
+        "charts": summary_charts,
         "alerts": selectors.alerts_for_user(user=user, since=date_from, limit=5),
     }

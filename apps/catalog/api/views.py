@@ -48,6 +48,7 @@ from apps.catalog.selectors import (
 )
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
+from apps.catalog.signals import search_performed
 from apps.core.api import error_responses
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
@@ -171,6 +172,10 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         response = super().list(request, *args, **kwargs)
         if request.query_params.get("search"):
             response.data["did_you_mean"] = getattr(request, "search_did_you_mean", "")
+            if request.query_params.get("page", "1") == "1":
+                search_performed.send(
+                    sender=None, query=request.query_params["search"], user=request.user
+                )
         return response
 
     def get_object(self) -> Product:

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from apps.analytics.services.demand import demand_aggregate
 from apps.analytics.services.forecasts import demand_forecast
 from apps.analytics.services.prices import prices_aggregate
 from apps.analytics.services.sales import sales_aggregate
@@ -7,7 +8,9 @@ from apps.analytics.services.sales import sales_aggregate
 JOBS = {
     "prices": prices_aggregate,
     "sales": sales_aggregate,
-    # Always a full recompute; it reads the sales aggregates, so it runs after them.
+    # Reads SalesDaily: after the sales job.
+    "demand": demand_aggregate,
+    # Always a full recompute; it reads the demand aggregate, so it runs after it.
     "forecast": lambda full: demand_forecast(),
 }
 
