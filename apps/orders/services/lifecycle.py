@@ -28,7 +28,11 @@ from apps.promotions.services import discounts_release
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
 from apps.traceability.models import Lot
 from apps.traceability.selectors import lot_pick_for_sku
-from apps.traceability.services.lots import lot_allocation_check, lot_shipment_record
+from apps.traceability.services.lots import (
+    lot_allocation_check,
+    lot_quantity_for_pieces,
+    lot_shipment_record,
+)
 from apps.wholesale.services import credit_release
 
 logger = logging.getLogger(__name__)
@@ -238,7 +242,8 @@ def _lots_allocate(
 ) -> list[tuple[Lot, Decimal]]:
     """Set each shipping line's lot (not saved): the merchant's choice (validated) or, for a
     line without one, the first-expiring active lot of its SKU. Lines of SKUs without lots
-    stay without."""
+    stay without. Each allocation is in the lot's unit (pieces × the SKU's weight for a lot
+    kept by mass); a lot whose unit the SKU cannot be converted to refuses the shipment."""
     chosen = {int(line_id): int(lot_id) for line_id, lot_id in (chosen or {}).items()}
     by_line = {line.pk: line for line, _quantity in to_ship}
     if set(chosen) - set(by_line):
@@ -266,7 +271,7 @@ def _lots_allocate(
         if lot is None:
             continue
         line.lot = lot  # saved with the shipped quantity by order_lines_ship
-        allocations.append((lot, Decimal(quantity)))
+        allocations.append((lot, lot_quantity_for_pieces(lot=lot, sku=line.sku, pieces=quantity)))
     return allocations
 
 
