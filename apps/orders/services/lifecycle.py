@@ -23,6 +23,7 @@ from apps.core.money import to_money
 from apps.core.transitions import event_record, transition, transition_check
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import ZERO, Order, OrderLine, PaymentOrder
+from apps.orders.services.notices import payment_order_notify_paid
 from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
 from apps.promotions.services import discounts_release
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -124,6 +125,7 @@ def payment_order_mark_paid(
             fields=["paid_at"],
         )
         order_paid.send(sender=Order, order=order)
+    payment_order_notify_paid(payment_order=payment_order, orders=orders)
     sold: dict[int, int] = defaultdict(int)
     paid_lines = OrderLine.objects.filter(order__in=orders, product__isnull=False)
     for product_id, quantity in paid_lines.values_list("product_id", "quantity"):
