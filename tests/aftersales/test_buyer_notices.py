@@ -41,9 +41,7 @@ def test_a_request_tells_the_buyer_when_the_store_must_answer(verified, complete
     deadline = timezone.localtime(aftersale.created_at + timedelta(hours=48))
     assert notice.key == f"aftersale:{aftersale.pk}:requested"
     assert notice.title == f"售后 {aftersale.number} 已提交"
-    assert notice.body == (
-        f"商家须在 {deadline:%m-%d %H:%M} 前处理，逾期未处理将由平台自动同意。"
-    )
+    assert notice.body == (f"商家须在 {deadline:%m-%d %H:%M} 前处理，逾期未处理将由平台自动同意。")
     assert not OutboxMessage.objects.filter(kind="accounts.notification_sms").exists()
 
 
@@ -62,7 +60,8 @@ def test_an_approved_return_asks_the_buyer_by_sms_to_send_it_back(
     assert LocmemSmsSender.outbox == [
         (
             "+8613812345678",
-            f"【田间】您的售后 {aftersale.number} 商家已同意，请寄回商品并在售后详情中填写快递单号。",
+            f"【田间】您的售后 {aftersale.number} 商家已同意，"
+            "请寄回商品并在售后详情中填写快递单号。",
         )
     ]
 
