@@ -94,6 +94,9 @@ class Notification(models.Model):
     is_read = models.BooleanField(_("已读"), default=False)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    # What the message is about, e.g. "shipment:12:delivered": a second send of the same event
+    # (a retried task, a replayed webhook) finds this row and sends nothing.
+    key = models.CharField(_("事件键"), max_length=120, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("站内信")

@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 from apps.accounts.errors import AccountErrorCode
 from apps.accounts.models import Notification, User
 from apps.accounts.phones import phone_normalize
+from apps.accounts.sms import sms_send
 from apps.core.errors import ApplicationError
 from apps.core.outbox import outbox_message_record
 from apps.core.validators import model_fields_validate
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = User._meta.get_field("name").max_length
 NOTIFICATION_EMAIL = "accounts.notification_email"  # outbox kind, handled in outbox.py
+NOTIFICATION_SMS = "accounts.notification_sms"  # outbox kind, handled in outbox.py
 
 
 def _clean_phone(phone: str) -> str:
@@ -105,22 +107,62 @@ def user_api_token_get_or_create(*, user: User) -> Token:
 
 @transaction.atomic
 def notification_send(
-    *, user: User, title: str, body: str = "", url: str = "", send_email: bool = True
+    *,
+    user: User,
+    title: str,
+    body: str = "",
+    url: str = "",
+    send_email: bool = True,
+    key: str | None = None,
+    sms: str = "",
 ) -> Notification:
     """Notify a user in the site inbox, and by e-mail when they have an address.
 
     The one way every app tells a person something. The e-mail is an outbox message recorded
     in the caller's transaction: sent after the commit, retried until sent, never lost when
     the broker or the mail server is down (apps/core/outbox.py).
+
+    `key` names the event ("shipment:12:delivered"): with it the message is sent once per
+    event however often the caller runs (retried tasks, replayed webhooks); a repeat returns
+    the first message and sends nothing. `sms` is a text message for things the person must
+    act on, sent (through the outbox too) only to a verified mobile number.
     """
-    notification = Notification.objects.create(user=user, title=title, body=body, url=url)
+    if key:
+        try:
+            with transaction.atomic():  # a concurrent first send wins; we return its row
+                notification, created = Notification.objects.get_or_create(
+                    key=key, defaults={"user": user, "title": title, "body": body, "url": url}
+                )
+        except IntegrityError:
+            notification, created = Notification.objects.get(key=key), False
+        if not created:
+            return notification
+    else:
+        notification = Notification.objects.create(user=user, title=title, body=body, url=url)
     if send_email and user.email:
         outbox_message_record(
             kind=NOTIFICATION_EMAIL,
             payload={"notification_id": notification.pk},
             key=f"{NOTIFICATION_EMAIL}:{notification.pk}",
         )
+    if sms and user.phone and user.phone_verified:
+        outbox_message_record(
+            kind=NOTIFICATION_SMS,
+            payload={"notification_id": notification.pk, "message": f"【田间】{sms}"},
+            key=f"{NOTIFICATION_SMS}:{notification.pk}",
+        )
     return notification
+
+
+def notification_sms_deliver(*, notification_id: int, message: str) -> None:
+    """Send a notification's text message (the outbox handler; raises when the gateway does).
+
+    The number is read now, so a number changed or unverified since is not written to.
+    """
+    user = User.objects.filter(notifications__pk=notification_id).first()
+    if user is None or not user.phone or not user.phone_verified:
+        return
+    sms_send(phone=user.phone, message=message)
 
 
 def notification_email_deliver(*, notification_id: int) -> None:

@@ -37,9 +37,9 @@ from apps.catalog.services.search import products_mark_search_stale
 from apps.core.admin import run_each
 from apps.core.images import ALLOWED_FORMATS, image_clean_for_form
 from apps.stores.admin_mixins import StoreScopedAdminMixin
-from apps.stores.divisions import county_choices, is_county_code
-from apps.stores.forms import CountySelect
+from apps.stores.forms import CountyCodeField
 from apps.stores.selectors import user_can_manage_all_stores
+from apps.stores.widgets import CountyPickerWidget
 
 IMAGE_ACCEPT = ",".join(f"image/{fmt.lower()}" for fmt in sorted(ALLOWED_FORMATS))
 
@@ -156,28 +156,17 @@ class ProductAdminForm(forms.ModelForm):
             "certifications",
             "description",
         ]
-        widgets = {"origin_code": CountySelect}
-        field_classes = {"category": CategoryChoiceField}
+        field_classes = {"category": CategoryChoiceField, "origin_code": CountyCodeField}
+        widgets = {"origin_code": CountyPickerWidget}  # the admin would put a text box
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "origin_code" in self.fields:
-            self.fields["origin_code"].widget.choices = [
-                ("", _("请选择产地区县")),
-                *county_choices(),
-            ]
         if "category" in self.fields:
             current = self.instance.category_id if self.instance.pk else None
             active = Category.objects.filter(is_active=True) | Category.objects.filter(pk=current)
             self.fields["category"].queryset = active.select_related("parent").order_by(
                 "parent__sort_order", "parent_id", "sort_order", "id"
             )
-
-    def clean_origin_code(self) -> str:
-        code = self.cleaned_data.get("origin_code", "")
-        if code and not is_county_code(code):
-            raise ValidationError(_("产地必须是有效的县级行政区划代码。"), code="unknown_origin")
-        return code
 
 
 class SkuInlineFormSet(BaseInlineFormSet):

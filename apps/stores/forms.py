@@ -9,31 +9,41 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import ApplicationError
 from apps.core.images import image_clean_for_form
-from apps.stores.divisions import county_choices, is_county_code
+from apps.stores.divisions import is_county_code, picker_path
 from apps.stores.models import APPLICABLE_STORE_TYPES, Store
 from apps.stores.validators import normalize_contact_phone, normalize_uscc
+from apps.stores.widgets import CountyPickerWidget
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 
 
-class CountySelect(forms.Select):
-    """One <select> of every county grouped by "省 / 市" <optgroup>: works without JavaScript.
+class CountyCodeField(forms.CharField):
+    """A county-level division code picked with the cascading CountyPickerWidget.
 
-    With JavaScript, stores/includes/county_picker_js.html turns it into three linked selects.
+    Only a county passes: a province or city left by a half-finished pick asks for the
+    county, an unknown code is refused. Nothing lists all ~2,800 counties.
     """
 
-    def __init__(self, attrs=None):
-        super().__init__({"data-county-picker": "1", **(attrs or {})})
+    widget = CountyPickerWidget
+    default_error_messages = {
+        "incomplete": _("请选择区县。"),
+        "unknown": _("未知的区县代码。"),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not is_county_code(value):
+            if picker_path(value)[0] and len(value) < 6:
+                raise ValidationError(self.error_messages["incomplete"], code="incomplete")
+            raise ValidationError(self.error_messages["unknown"], code="unknown_division")
 
 
-def county_field(*, required: bool = True, label=None, **kwargs) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label or _("所在区县"),
-        required=required,
-        choices=lambda: [("", _("请选择区县")), *county_choices()],
-        widget=CountySelect,
-        **kwargs,
-    )
+def county_field(*, required: bool = True, label=None, **kwargs) -> CountyCodeField:
+    return CountyCodeField(label=label or _("所在区县"), required=required, **kwargs)
 
 
 def add_application_error(form: forms.BaseForm, error: ApplicationError) -> None:
@@ -165,15 +175,11 @@ class StoreAdminForm(forms.ModelForm):
             "food_permit_image",
             "commission_rate",
         ]
-        widgets = {"county_code": CountySelect}
+        field_classes = {"county_code": CountyCodeField}
+        widgets = {"county_code": CountyPickerWidget}  # the admin would put a text box
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "county_code" in self.fields:
-            self.fields["county_code"].widget.choices = [
-                ("", _("请选择区县")),
-                *county_choices(),
-            ]
         if "slug" in self.fields:
             self.fields["slug"].required = False
             self.fields["slug"].help_text = _("用于店铺网址，留空则按店名拼音生成")
@@ -199,9 +205,3 @@ class StoreAdminForm(forms.ModelForm):
 
     def clean_contact_phone(self) -> str:
         return normalize_contact_phone(self.cleaned_data["contact_phone"])
-
-    def clean_county_code(self) -> str:
-        code = self.cleaned_data["county_code"]
-        if code and not is_county_code(code):
-            raise ValidationError(_("未知的区县代码。"), code="unknown_division")
-        return code

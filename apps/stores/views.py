@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.core.errors import ApplicationError
+from apps.stores.divisions import picker_cities, picker_counties
 from apps.stores.forms import StoreApplicationForm, add_application_error
 from apps.stores.models import StoreApplication
 from apps.stores.selectors import store_application_list_for_user
@@ -47,3 +49,17 @@ def store_apply(request: HttpRequest) -> HttpResponse:
 def store_application_list(request: HttpRequest) -> HttpResponse:
     applications = store_application_list_for_user(user=request.user)
     return render(request, "stores/application_list.html", {"applications": applications})
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)  # official codes change once a year at most
+def division_children(request: HttpRequest) -> JsonResponse:
+    """The county picker's next level: ?province=CODE gives its cities, ?city=CODE its counties.
+
+    Read from the packaged division table in memory: no query, no login (the codes are public).
+    """
+    if province := request.GET.get("province", "").strip()[:12]:
+        children = picker_cities(province)
+    else:
+        children = picker_counties(request.GET.get("city", "").strip()[:12])
+    return JsonResponse([{"code": code, "name": name} for code, name in children], safe=False)

@@ -21,9 +21,9 @@ from apps.catalog.models import Sku
 from apps.core.admin import render_action_form, run_each
 from apps.core.errors import ApplicationError
 from apps.stores.admin_mixins import StoreScopedAdminMixin
-from apps.stores.divisions import county_choices
-from apps.stores.forms import CountySelect, add_application_error
+from apps.stores.forms import CountyCodeField, add_application_error
 from apps.stores.selectors import stores_for_user, user_can_manage_all_stores
+from apps.stores.widgets import CountyPickerWidget
 from apps.traceability.chain import chain_verify
 from apps.traceability.models import (
     Certificate,
@@ -204,15 +204,11 @@ class LocationForm(ServiceForm):
             "longitude",
             "area_mu",
         ]
-        widgets = {"division_code": CountySelect}
+        field_classes = {"division_code": CountyCodeField}
+        widgets = {"division_code": CountyPickerWidget}  # the admin would put a text box
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "division_code" in self.fields:
-            self.fields["division_code"].widget.choices = [
-                ("", _("请选择区县")),
-                *county_choices(),
-            ]
         if "parent" in self.fields:
             self.fields["parent"].queryset = self.fields["parent"].queryset.filter(
                 kind=Location.Kind.BASE

@@ -29,3 +29,4 @@ class TraceErrorCode(StrEnum):
     EVENT_IMMUTABLE = "trace_event_immutable"
     EXTRA_INVALID = "trace_extra_invalid"
     CODE_COUNT = "trace_code_count"
+    UNIT_NOT_CONVERTIBLE = "trace_unit_not_convertible"

@@ -7,7 +7,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +128,45 @@ def lot_pick_for_sku(*, sku: Sku, today: date | None = None) -> Lot | None:
     return (
         Lot.objects.filter(skus=sku, status=Lot.Status.ACTIVE)
         .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
+        .order_by(F("expiry_date").asc(nulls_last=True), "harvest_date", "pk")
+        .first()
+    )
+
+
+def lot_summary_for_sku(*, sku_id: int, today: date | None = None) -> Lot | None:
+    """The product page's 溯源 panel: the lot that supplies `sku_id` now (the one shipping
+    would pick, lot_pick_for_sku), annotated with its producer, latest certificate, test
+    count and latest test, and public trace code.
+
+    One query, whatever the lot has recorded, so the product page grows by one query only.
+    """
+    today = today or timezone.localdate()
+    certificates = Certificate.objects.filter(lot=OuterRef("pk")).order_by("-issued_on", "-id")
+    inspections = Inspection.objects.filter(lot=OuterRef("pk"))
+    latest_inspection = inspections.order_by("-inspected_on", "-id")
+    return (
+        Lot.objects.filter(skus=sku_id, status=Lot.Status.ACTIVE)
+        .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
+        .annotate(
+            producer_name=F("producer__name"),
+            certificate_number=Subquery(certificates.values("number")[:1]),
+            certificate_issued_on=Subquery(certificates.values("issued_on")[:1]),
+            inspection_count=Coalesce(
+                Subquery(
+                    inspections.values("lot").annotate(n=Count("pk")).values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            inspection_kind=Subquery(latest_inspection.values("kind")[:1]),
+            inspection_on=Subquery(latest_inspection.values("inspected_on")[:1]),
+            inspection_passed=Subquery(latest_inspection.values("is_passed")[:1]),
+            trace_code=Subquery(
+                TraceCode.objects.filter(lot=OuterRef("pk"), package_number__isnull=True)
+                .order_by("id")
+                .values("code")[:1]
+            ),
+        )
         .order_by(F("expiry_date").asc(nulls_last=True), "harvest_date", "pk")
         .first()
     )

@@ -254,6 +254,12 @@ PERIODIC_TASKS: dict[str, dict] = {
         "seconds": env.int("LOGISTICS_AUTO_RECEIPT_INTERVAL_SECONDS", default=3600),
         "enabled": env.bool("LOGISTICS_AUTO_RECEIPT_ENABLED", default=True),
     },
+    # Tells buyers LOGISTICS_AUTO_RECEIPT_REMIND_HOURS ahead that auto-receipt is coming.
+    "logistics-auto-receipt-remind": {
+        "task": "apps.logistics.tasks.orders_auto_receipt_remind_task",
+        "seconds": env.int("LOGISTICS_AUTO_RECEIPT_REMIND_INTERVAL_SECONDS", default=3600),
+        "enabled": env.bool("LOGISTICS_AUTO_RECEIPT_REMIND_ENABLED", default=True),
+    },
     # Flags parcels not collected in time or silent for too long, for merchants and staff.
     "logistics-flag-overdue": {
         "task": "apps.logistics.tasks.shipments_flag_overdue_task",
@@ -481,6 +487,8 @@ ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=9999)
 # --- Logistics --------------------------------------------------------------------------
 # A delivered order the buyer has not confirmed is confirmed this many days after delivery.
 LOGISTICS_AUTO_RECEIPT_DAYS = env.int("LOGISTICS_AUTO_RECEIPT_DAYS", default=10)
+# The buyer is reminded (inbox and SMS) this many hours before auto-receipt completes an order.
+LOGISTICS_AUTO_RECEIPT_REMIND_HOURS = env.int("LOGISTICS_AUTO_RECEIPT_REMIND_HOURS", default=48)
 # A store must answer an after-sale request within this many hours, or it is approved for it.
 AFTERSALE_RESPONSE_HOURS = env.int("AFTERSALE_RESPONSE_HOURS", default=48)
 # Overdue: a parcel not collected this long after payment, or without any scan this long.

@@ -5,6 +5,7 @@ the services with their own pictures, the other 16 through the bulk path) to sta
 """
 
 import io
+import itertools
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,58 @@ def test_product_titles_stay_unique_at_benchmark_scale():
 def test_ean13_check_digit():
     assert demo.ean13("400638133393") == "4006381333931"
     assert demo.ean13("690000000000") == "6900000000007"
+
+
+def _item_of(title: str) -> demo.ItemSpec:
+    return max(
+        (item for item in demo.ITEMS if title.startswith(item.title)), key=lambda i: len(i.title)
+    )
+
+
+def test_a_product_opens_on_the_size_its_title_names():
+    checked = 0
+    for index in range(3 * len(demo.ORDERED_ITEMS)):
+        plan = demo.product_plan(index)
+        sizes = [demo.SIZE.match(sku.spec) for sku in plan.item.skus]
+        named = [m.group(0) for m in sizes if m and m.group(0) in plan.item.title]
+        if named:
+            checked += 1
+            assert plan.skus[0].spec.startswith(named[0]), (plan.title, plan.skus[0].spec)
+            assert plan.skus[0].stock > 0, plan.title
+    assert checked > 50
+    oranges = demo.product_plan(
+        next(
+            i
+            for i, item in enumerate(demo.ORDERED_ITEMS)
+            if item.title.startswith("赣南脐橙 10斤装")
+        )
+    )
+    assert oranges.skus[0].spec == "10斤装 果径75-80mm"
+
+
+@pytest.mark.parametrize("products", [24, 320, 1000])
+def test_the_home_rows_never_show_two_of_one_item_side_by_side(products):
+    plans = [demo.product_plan(index) for index in range(products)]
+    newest = sorted(plans, key=lambda p: (p.published_hours_ago, -p.index))[:10]
+    own = [p for p in plans if p.item.store == "ziying"]
+    best_sellers = sorted(own, key=lambda p: (-p.sales_count, -p.index))[:10]
+
+    for row in (newest, best_sellers):
+        for left, right in itertools.pairwise(row):
+            assert left.item != right.item, (left.title, right.title)
+            assert left.item.short != right.item.short, (left.title, right.title)
+
+
+def test_the_seeded_home_page_has_no_near_duplicates_side_by_side(seed, client):
+    seed()
+
+    response = client.get("/")
+
+    for row in ("new_arrivals", "self_operated"):
+        titles = [product.title for product in response.context[row]]
+        assert titles
+        for left, right in itertools.pairwise(titles):
+            assert _item_of(left) != _item_of(right), (left, right)
+    for product in Product.objects.filter(title__contains="10斤装").prefetch_related("skus"):
+        first = min(product.skus.all(), key=lambda sku: (sku.sort_order, sku.pk))
+        assert first.spec.startswith("10斤装"), (product.title, first.spec)

@@ -135,7 +135,7 @@ def test_scan_in_gives_the_shopper_a_pickup_code(client, clerk, parcel, shopper,
     assert parcel.arrived_at_point_at is not None
     assert len(parcel.pickup_code) == 6
     assert parcel.pickup_code.isdigit()
-    notice = Notification.objects.get(user=shopper)
+    notice = Notification.objects.get(user=shopper, title__contains="取件码")
     assert parcel.pickup_code in notice.title
     for text in (parcel.pickup_code, "幸福村自提点", "五常市幸福村 1 号", "08:00–20:00"):
         assert text in notice.body
@@ -184,7 +184,9 @@ def test_scan_in_after_a_carrier_scan_still_issues_the_code(clerk, parcel, shopp
     parcel.refresh_from_db()
     assert parcel.status == "at_pickup_point"
     assert len(parcel.pickup_code) == 6
-    assert parcel.pickup_code in Notification.objects.get(user=shopper).title
+    assert (
+        parcel.pickup_code in Notification.objects.get(user=shopper, title__contains="取件码").title
+    )
     event = ShipmentEvent.objects.get(shipment=parcel, kind="pickup_arrival")
     assert (event.from_status, event.to_status) == ("at_pickup_point", "at_pickup_point")
 
@@ -196,7 +198,7 @@ def test_unknown_tracking_number_is_not_scanned(client, clerk, parcel, point):
 
     parcel.refresh_from_db()
     assert (parcel.status, parcel.pickup_code) == ("in_transit", "")
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(title__contains="取件码").exists()
 
 
 def test_parcel_of_an_order_for_another_point_is_not_scanned(

@@ -81,8 +81,11 @@ def money(value: str) -> Decimal:
     return Decimal(value)
 
 
-def make_lot(store, sku, number: str, *, expiry_days: int | None = None):
-    """An active lot of `sku` harvested two days ago (the store's first producer, made once)."""
+def make_lot(store, sku, number: str, *, expiry_days: int | None = None, unit: str = "box"):
+    """An active lot of `sku` harvested two days ago (the store's first producer, made once).
+
+    Kept in 箱 by default, so one piece shipped is one unit of the lot; a lot kept by mass
+    (unit="kg") needs the SKU's weight (see test_lot_units.py)."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -103,6 +106,7 @@ def make_lot(store, sku, number: str, *, expiry_days: int | None = None):
         producer=producer,
         harvest_date=today - timedelta(days=2),
         quantity=Decimal("1000"),
+        unit=unit,
         skus=[sku],
         expiry_date=today + timedelta(days=expiry_days) if expiry_days else None,
         actor=None,

@@ -52,19 +52,41 @@ def test_anonymous_is_sent_to_login(client, url):
 
 
 @pytest.mark.django_db
-def test_form_offers_counties_grouped_by_province_and_city_without_javascript(client, shopper):
+def test_form_offers_a_province_city_county_picker_not_every_county(
+    client, shopper, django_assert_max_num_queries
+):
     client.force_login(shopper)
 
-    response = client.get(APPLY_URL)
+    with django_assert_max_num_queries(8):
+        response = client.get(APPLY_URL)
 
     assert response.status_code == 200
     html = response.content.decode()
     assert 'enctype="multipart/form-data"' in html
-    assert '<optgroup label="黑龙江省 / 哈尔滨市">' in html
-    assert '<option value="230184">五常市</option>' in html
-    # County-level cities directly under a province are choosable too (湖北 仙桃).
-    assert '<option value="429004">仙桃市</option>' in html
+    assert '<option value="23">黑龙江省</option>' in html
+    assert "五常市" not in html  # no county is listed before a city is chosen
+    assert html.count("<option") < 60
+    assert len(response.content) < 30_000
+    assert "stores/county_picker.js" in html
     assert "如经营预包装/加工食品需提供" in html
+
+
+@pytest.mark.django_db
+def test_without_javascript_a_chosen_city_comes_back_with_its_counties(client, shopper):
+    client.force_login(shopper)
+    data = application_data(county_code="")
+    data["county_code__province"] = "23"
+    data["county_code__city"] = "2301"
+
+    response = client.post(APPLY_URL, data)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["county_code"] == ["请选择区县。"]
+    html = response.content.decode()
+    assert '<option value="23" selected>黑龙江省</option>' in html
+    assert '<option value="2301" selected>哈尔滨市</option>' in html
+    assert '<option value="230184">五常市</option>' in html
+    assert StoreApplication.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -182,7 +204,8 @@ def test_missing_fields_are_each_reported(client, shopper):
         ("licence_number", "91350100M000100Y44", "校验位不正确"),
         ("licence_number", "91350100M00010OY43", "格式不正确"),
         ("licence_number", "9135010", "应为 18 位"),
-        ("county_code", "2301", "选择一个有效的选项"),
+        ("county_code", "2301", "请选择区县"),
+        ("county_code", "239999", "未知的区县代码"),
         ("store_type", "self_operated", "选择一个有效的选项"),
     ],
 )

@@ -121,9 +121,18 @@ def _require_status(aftersale: AfterSale, *allowed: str) -> None:
         )
 
 
-def _notify_buyer(aftersale: AfterSale, title: str, body: str = "") -> None:
+def _notify_buyer(
+    aftersale: AfterSale, title: str, body: str = "", *, event: str = "", sms: str = ""
+) -> None:
+    """`event` names the step (sent once per after-sale and step); `sms` is for the steps the
+    buyer must act on (a return to send back, a refusal to contest)."""
     notification_send(
-        user=aftersale.buyer, title=title, body=body, url=aftersale.get_absolute_url()
+        user=aftersale.buyer,
+        title=title,
+        body=body,
+        url=aftersale.get_absolute_url(),
+        key=f"aftersale:{aftersale.pk}:{event}" if event else None,
+        sms=sms,
     )
 
 
@@ -341,6 +350,13 @@ def aftersale_create(
             "reason": aftersale.get_reason_display(),
         },
     )
+    deadline = timezone.localtime(aftersale_response_deadline(aftersale)).strftime("%m-%d %H:%M")
+    _notify_buyer(
+        aftersale,
+        _("售后 %(number)s 已提交") % {"number": aftersale.number},
+        _("商家须在 %(deadline)s 前处理，逾期未处理将由平台自动同意。") % {"deadline": deadline},
+        event="requested",
+    )
     return aftersale
 
 
@@ -400,6 +416,9 @@ def _approve(
             _("售后 %(number)s 已同意，请寄回商品") % {"number": aftersale.number},
             _("请按商家要求寄回商品，并在售后详情中填写退货快递单号。同意退款 ¥%(amount)s。")
             % {"amount": approved},
+            event="approved",
+            sms=_("您的售后 %(number)s 商家已同意，请寄回商品并在售后详情中填写快递单号。")
+            % {"number": aftersale.number},
         )
         return aftersale
     _notify_buyer(
@@ -460,6 +479,9 @@ def aftersale_reject(*, aftersale: AfterSale, actor: User, reason: str) -> After
         aftersale,
         _("售后 %(number)s 被商家拒绝") % {"number": aftersale.number},
         _("拒绝原因：%(reason)s。如有异议，可在售后详情中申请平台介入。") % {"reason": reason},
+        event="rejected",
+        sms=_("您的售后 %(number)s 被商家拒绝，如有异议可在售后详情中申请平台介入。")
+        % {"number": aftersale.number},
     )
     return aftersale
 

@@ -13,6 +13,7 @@ from apps.core.errors import ApplicationError
 from apps.core.transitions import event_record
 from apps.logistics.errors import LogisticsErrorCode
 from apps.logistics.models import Carrier, Shipment, ShipmentLine
+from apps.logistics.services.notices import shipment_notify_shipped
 from apps.orders.models import DeliveryMethod, Order, OrderLine
 from apps.orders.services.lifecycle import order_lines_ship
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -192,4 +193,5 @@ def shipment_create(
             "lots": {str(k): v for k, v in sorted(lot_ids.items()) if v},
         },
     )
+    shipment_notify_shipped(shipment=shipment)
     return shipment

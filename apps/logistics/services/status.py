@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.transitions import transition, transition_allowed, transition_check
 from apps.logistics.models import Shipment, ShipmentEvent
+from apps.logistics.services.notices import shipment_notify_moved
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import order_mark_delivered
 
@@ -67,6 +68,7 @@ def shipment_move(
         payload=payload,
         fields=fields,
     )
+    shipment_notify_moved(shipment=shipment, to_status=to_status)
     if to_status == Shipment.Status.DELIVERED:
         order_deliver_if_complete(order_id=shipment.order_id)
     return event

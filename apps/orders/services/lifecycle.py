@@ -23,12 +23,17 @@ from apps.core.money import to_money
 from apps.core.transitions import event_record, transition, transition_check
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import ZERO, Order, OrderLine, PaymentOrder
+from apps.orders.services.notices import payment_order_notify_paid
 from apps.orders.signals import order_cancelled, order_completed, order_paid, order_refunded
 from apps.promotions.services import discounts_release
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
 from apps.traceability.models import Lot
 from apps.traceability.selectors import lot_pick_for_sku
-from apps.traceability.services.lots import lot_allocation_check, lot_shipment_record
+from apps.traceability.services.lots import (
+    lot_allocation_check,
+    lot_quantity_for_pieces,
+    lot_shipment_record,
+)
 from apps.wholesale.services import credit_release
 
 logger = logging.getLogger(__name__)
@@ -120,6 +125,7 @@ def payment_order_mark_paid(
             fields=["paid_at"],
         )
         order_paid.send(sender=Order, order=order)
+    payment_order_notify_paid(payment_order=payment_order, orders=orders)
     sold: dict[int, int] = defaultdict(int)
     paid_lines = OrderLine.objects.filter(order__in=orders, product__isnull=False)
     for product_id, quantity in paid_lines.values_list("product_id", "quantity"):
@@ -238,7 +244,8 @@ def _lots_allocate(
 ) -> list[tuple[Lot, Decimal]]:
     """Set each shipping line's lot (not saved): the merchant's choice (validated) or, for a
     line without one, the first-expiring active lot of its SKU. Lines of SKUs without lots
-    stay without."""
+    stay without. Each allocation is in the lot's unit (pieces × the SKU's weight for a lot
+    kept by mass); a lot whose unit the SKU cannot be converted to refuses the shipment."""
     chosen = {int(line_id): int(lot_id) for line_id, lot_id in (chosen or {}).items()}
     by_line = {line.pk: line for line, _quantity in to_ship}
     if set(chosen) - set(by_line):
@@ -266,7 +273,7 @@ def _lots_allocate(
         if lot is None:
             continue
         line.lot = lot  # saved with the shipped quantity by order_lines_ship
-        allocations.append((lot, Decimal(quantity)))
+        allocations.append((lot, lot_quantity_for_pieces(lot=lot, sku=line.sku, pieces=quantity)))
     return allocations
 
 

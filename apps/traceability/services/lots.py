@@ -550,6 +550,34 @@ def lot_allocation_check(*, lot: Lot, sku: Sku, today: date | None = None) -> No
         )
 
 
+# Grams in one unit of a lot kept by mass. Lots kept in a count unit (箱, 袋, 个, 头, 打) count
+# one piece of a SKU as one unit: the SKU is how the merchant packs that unit.
+GRAMS_PER_UNIT = {Unit.KILOGRAM: 1000, Unit.JIN: 500, Unit.TONNE: 1_000_000}
+
+
+def lot_quantity_for_pieces(*, lot: Lot, sku: Sku, pieces: int) -> Decimal:
+    """How much of `lot`, in the lot's own unit, `pieces` of `sku` take (for shipping).
+
+    A lot kept by mass needs the SKU's net weight: two 2.5 kg boxes from a lot in 千克 are
+    5 千克, not 2. A SKU without a weight cannot be converted, so it is refused with a
+    message that says what to fill in.
+    """
+    grams_per_unit = GRAMS_PER_UNIT.get(lot.unit)
+    if grams_per_unit is None:
+        return Decimal(pieces)
+    if not sku.weight_grams:
+        raise field_error(
+            _(
+                "批次 %(lot)s 以%(unit)s计量，规格「%(spec)s」未填写重量，无法换算发货数量。"
+                "请先在商品规格中填写重量(克)。"
+            )
+            % {"lot": lot, "unit": lot.get_unit_display(), "spec": sku.spec},
+            code=TraceErrorCode.UNIT_NOT_CONVERTIBLE,
+            field="lot",
+        )
+    return (Decimal(pieces) * sku.weight_grams / grams_per_unit).quantize(Decimal("0.001"))
+
+
 @transaction.atomic
 def lot_shipment_record(
     *,
@@ -564,7 +592,7 @@ def lot_shipment_record(
     """The shipping event of an order (for the orders app): which lots left, how much.
 
     `reference` is the order number; `extra` may carry the carrier, tracking number and
-    temperature. Quantities are in each lot's unit.
+    temperature. Quantities are in each lot's unit (lot_quantity_for_pieces converts).
     """
     store_access_check(actor=actor, store_id=store.pk)
     merged: dict[int, tuple[Lot, Decimal]] = {}
