@@ -37,7 +37,7 @@ def channel_get(*, code: str) -> Channel:
 
 def store_for_user(*, user, store_id=None) -> Store:
     """The store a channel call acts for: the one named (must be the user's; staff: any), or
-    the user's only store. Another store's id is answered like an unknown one (404)."""
+    the merchant's only store. Another store's id is answered like an unknown one (404)."""
     stores = stores_for_user(user)
     if store_id not in (None, ""):
         try:
@@ -47,7 +47,8 @@ def store_for_user(*, user, store_id=None) -> Store:
         if store is None:
             raise NotFoundError(_("店铺不存在。"), code=ChannelErrorCode.STORE_REQUIRED)
         return store
-    candidates = list(stores[:2])
+    # Staff act for any store, so they always name one; a merchant's only store is implied.
+    candidates = [] if user_can_manage_all_stores(user) else list(stores[:2])
     if len(candidates) != 1:
         raise ApplicationError(
             _("请用 store 参数指明店铺。"),

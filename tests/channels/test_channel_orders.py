@@ -209,7 +209,9 @@ def test_channel_order_ships_and_is_traced_like_any_order(
         number=client.post(URL, order_payload(), format="json").json()["order_number"]
     )
 
-    shipment_create(order=order, actor=merchant_a, carrier_code="sf", tracking_number="SF000000000001")
+    shipment_create(
+        order=order, actor=merchant_a, carrier_code="sf", tracking_number="SF000000000001"
+    )
 
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED
