@@ -9,10 +9,12 @@ from apps.news.models import Article
 from apps.stores.selectors import store_list_for_storefront
 
 
+def _published() -> QuerySet[Article]:
+    return Article.objects.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
 def article_list_for_storefront(*, category: str | None = None) -> QuerySet[Article]:
-    articles = Article.objects.filter(
-        status=Article.Status.PUBLISHED, published_at__lte=timezone.now()
-    ).defer("body")
+    articles = _published().defer("body")
     if category:
         articles = articles.filter(category=category)
     return articles.order_by("-published_at", "-id")
@@ -22,8 +24,7 @@ def article_get_for_storefront(*, pk: int) -> Article | None:
     """A published article with its featured products (on sale, with store and cover) and
     featured stores (active): three queries."""
     return (
-        article_list_for_storefront()
-        .undefer("body")
+        _published()
         .prefetch_related(
             Prefetch(
                 "featured_products",

@@ -47,7 +47,7 @@ def traced_listing(store_a, listing_a, rice_a, settings):
 def test_json_feed_lists_price_stock_images_and_trace_link(
     api_client, merchant_a, traced_listing, rice_a
 ):
-    listing, lot = traced_listing
+    _listing, lot = traced_listing
 
     response = token_client(api_client, merchant_a).get(feed_url())
 
@@ -68,7 +68,7 @@ def test_json_feed_lists_price_stock_images_and_trace_link(
 
 
 def test_csv_feed_has_the_same_rows(api_client, merchant_a, traced_listing, rice_a):
-    listing, lot = traced_listing
+    _listing, lot = traced_listing
 
     response = token_client(api_client, merchant_a).get(feed_url(kind="csv"))
 
