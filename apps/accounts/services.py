@@ -107,14 +107,15 @@ def user_api_token_get_or_create(*, user: User) -> Token:
 def notification_send(
     *, user: User, title: str, body: str = "", url: str = "", send_email: bool = True
 ) -> Notification:
-    """Notify a user in the site inbox, and by e-mail when they have an address.
+    """Notify a user in the site inbox, and by e-mail when they have an address and an active
+    account (a deactivated one, or a channel's buyer account, gets no mail).
 
     The one way every app tells a person something. The e-mail is an outbox message recorded
     in the caller's transaction: sent after the commit, retried until sent, never lost when
     the broker or the mail server is down (apps/core/outbox.py).
     """
     notification = Notification.objects.create(user=user, title=title, body=body, url=url)
-    if send_email and user.email:
+    if send_email and user.email and user.is_active:
         outbox_message_record(
             kind=NOTIFICATION_EMAIL,
             payload={"notification_id": notification.pk},

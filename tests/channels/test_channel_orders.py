@@ -251,3 +251,18 @@ def test_sales_by_channel_report(api_client, merchant_a, merchant_b, staff, list
     assert (taobao["orders"], taobao["total_amount"]) == (2, "62.00")
     bad = token_client(api_client, staff).get(reverse("api-channel-report"), {"since": "2026-13"})
     assert bad.status_code == 400
+
+
+def test_channel_buyer_account_gets_no_email(taobao, shopper):
+    from apps.accounts.services import notification_send
+    from apps.channels.services import channel_buyer_get
+    from apps.core.models import OutboxMessage
+
+    buyer = channel_buyer_get(channel=taobao)
+
+    notification_send(user=buyer, title="包裹异常")
+    assert OutboxMessage.objects.count() == 0
+    notification_send(user=shopper, title="包裹异常")
+    assert OutboxMessage.objects.count() == 1
+    assert channel_buyer_get(channel=taobao) == buyer
+    assert not buyer.has_usable_password()
