@@ -161,7 +161,7 @@ def test_feed_query_count_does_not_grow_with_listings(
             )
 
     add(2)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(10) as few:
         assert len(client.get(feed_url()).json()["items"]) == 2
     add(8)
     with django_assert_max_num_queries(len(few.captured_queries)):
