@@ -178,7 +178,6 @@ class ChannelFeedCsvApi(ChannelApi):
 class ChannelOrderListCreateApi(ChannelApi, GenericAPIView):
     required_scopes = {"GET": "orders:read", "POST": "orders:write"}
     serializer_class = ChannelOrderSerializer
-    throttle_scope = "checkout"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
