@@ -8,8 +8,9 @@ Run by hand (not part of the test suite), from the project root:
 
 Uses its own database (BENCH_DATABASE_URL, default tianjian_channels_bench), re-seeded on each
 run: one store with --listings SKUs listed on taobao, each with an image row, an active lot and
-its trace code. Then, through Django's test client (the whole request path: authentication,
-throttles, serializers; no HTTP server) with the merchant's API token:
+its trace code (the database is dropped and migrated afresh first). Then, through Django's
+test client (the whole request path: authentication, throttles, serializers; no HTTP server)
+with the merchant's API token:
 
   feed.json / feed.csv   --repeat GETs each; median and p95 milliseconds, queries per request
   channel orders         --orders POSTs of a new order (1 piece of SKU i mod listings), then
@@ -52,25 +53,12 @@ def seed(listings: int):
 
     from apps.accounts.models import User
     from apps.catalog.models import Category, Product, ProductImage, Sku
-    from apps.channels.models import Channel, ChannelListing, ChannelOrder
-    from apps.orders.models import Order, PaymentOrder
+    from apps.channels.models import Channel, ChannelListing
     from apps.stores.models import Store, StoreType
     from apps.stores.services import store_member_add
     from apps.traceability.models import Lot, Party, TraceCode
     from apps.traceability.services.codes import code_new
 
-    with transaction.atomic():
-        ChannelOrder.objects.all().delete()
-        Order.objects.filter(store__slug="channels-bench").delete()
-        PaymentOrder.objects.filter(orders__isnull=True).delete()
-        TraceCode.objects.filter(store__slug="channels-bench").delete()
-        ChannelListing.objects.all().delete()
-        Store.objects.filter(slug="channels-bench").update(status=Store.Status.CLOSED)
-    store = Store.objects.filter(slug="channels-bench").first()
-    if store is not None:
-        # A clean slate without cascading through PROTECTed trace rows: a fresh slug each run.
-        store.slug = f"channels-bench-old-{store.pk}"
-        store.save(update_fields=["slug"])
     store = Store.objects.create(
         name="渠道压测店",
         slug="channels-bench",
@@ -81,11 +69,9 @@ def seed(listings: int):
         contact_name="张三",
         contact_phone="13800000000",
     )
-    merchant = User.objects.filter(email="channels-bench@example.com").first()
-    if merchant is None:
-        merchant = User.objects.create_user(email="channels-bench@example.com", password=None)
+    merchant = User.objects.create_user(email="channels-bench@example.com", password=None)
     store_member_add(store=store, user=merchant, role="owner")
-    category, _created = Category.objects.get_or_create(slug="bench-rice", defaults={"name": "米"})
+    category = Category.objects.create(slug="bench-rice", name="米")
     producer = Party.objects.create(store=store, name="王大伯", kind=Party.Kind.PRODUCER)
     taobao = Channel.objects.get(code="taobao")
     today = timezone.localdate()
@@ -134,8 +120,16 @@ def seed(listings: int):
             )
             for sku in skus
         )
-    token, _created = Token.objects.get_or_create(user=merchant)
-    return store, skus, token.key
+    return store, skus, Token.objects.create(user=merchant).key
+
+
+def recreate_database(url: str) -> None:
+    """A fresh database each run (then migrated by setup_django), so runs do not mix."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[-1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def timed(call, repeat: int) -> tuple[list[float], int]:
@@ -167,6 +161,7 @@ def main() -> None:
     os.environ["API_RATE_USER"] = "1000000/m"
     from bench.common import setup_django
 
+    recreate_database(args.database_url)
     setup_django()
     from django.test import Client
 
