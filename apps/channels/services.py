@@ -124,6 +124,12 @@ def listing_save(
     return listing
 
 
+def listing_delete(*, listing: ChannelListing) -> None:
+    """Remove a listing; channel orders already taken keep their orders (they point at those,
+    not at the listing)."""
+    listing.delete()
+
+
 # --- Channel orders ---------------------------------------------------------------------------
 
 

@@ -206,3 +206,27 @@ def test_listing_list_is_scoped(api_client, merchant_a, merchant_b, listing_a, l
 
     assert [row["channel_item_id"] for row in mine] == ["TB-1001"]
     assert [row["channel_item_id"] for row in theirs] == ["TB-2001"]
+
+
+def test_listing_update_and_delete_are_scoped(api_client, merchant_a, merchant_b, listing_a):
+    url = f"{LISTINGS}{listing_a.pk}/"
+
+    foreign_patch = token_client(api_client, merchant_b).patch(
+        url, {"channel_price": "1.00"}, format="json"
+    )
+    foreign_delete = token_client(api_client, merchant_b).delete(url)
+    bad = token_client(api_client, merchant_a).patch(
+        url, {"channel_item_id": "含空格 x"}, format="json"
+    )
+    own = token_client(api_client, merchant_a).patch(
+        url, {"channel_price": "13.00", "is_active": False}, format="json"
+    )
+
+    assert (foreign_patch.status_code, foreign_delete.status_code) == (404, 404)
+    assert bad.status_code == 400
+    assert own.status_code == 200
+    assert (own.json()["channel_price"], own.json()["is_active"]) == ("13.00", False)
+    listing_a.refresh_from_db()
+    assert (listing_a.channel_item_id, listing_a.channel_price) == ("TB-1001", Decimal("13.00"))
+    assert token_client(api_client, merchant_a).delete(url).status_code == 204
+    assert not ChannelListing.objects.exists()

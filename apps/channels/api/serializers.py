@@ -45,6 +45,12 @@ class ChannelListingInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(default=True)
 
 
+class ChannelListingUpdateSerializer(serializers.Serializer):
+    channel_item_id = serializers.CharField(max_length=40, required=False)
+    channel_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
 class ChannelOrderLineInputSerializer(serializers.Serializer):
     sku = serializers.IntegerField(required=False, help_text=_("本平台的规格 id"))
     channel_item_id = serializers.CharField(

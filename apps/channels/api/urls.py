@@ -9,6 +9,11 @@ urlpatterns = [
         views.ChannelListingListCreateApi.as_view(),
         name="api-channel-listing-list",
     ),
+    path(
+        "channels/listings/<int:pk>/",
+        views.ChannelListingDetailApi.as_view(),
+        name="api-channel-listing-detail",
+    ),
     path("channels/orders/", views.ChannelOrderListCreateApi.as_view(), name="api-channel-orders"),
     path("channels/report/", views.ChannelSalesReportApi.as_view(), name="api-channel-report"),
     path(

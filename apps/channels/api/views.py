@@ -18,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from apps.channels.api.serializers import (
     ChannelListingInputSerializer,
     ChannelListingSerializer,
+    ChannelListingUpdateSerializer,
     ChannelOrderInputSerializer,
     ChannelOrderSerializer,
     ChannelSalesSerializer,
@@ -45,7 +46,7 @@ from apps.channels.selectors import (
     listing_list_for_user,
     store_for_user,
 )
-from apps.channels.services import channel_order_place, listing_save
+from apps.channels.services import channel_order_place, listing_delete, listing_save
 from apps.core.api import error_responses
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
@@ -117,6 +118,53 @@ class ChannelListingListCreateApi(ChannelApi, GenericAPIView):
         )
         listing = listing_list_for_user(user=request.user).get(pk=listing.pk)
         return Response(ChannelListingSerializer(listing).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=[TAG])
+class ChannelListingDetailApi(ChannelApi):
+    required_scopes = {"GET": "catalog:read", "PATCH": "catalog:write", "DELETE": "catalog:write"}
+
+    def listing(self, pk: int) -> ChannelListing:
+        listing = listing_list_for_user(user=self.request.user).filter(pk=pk).first()
+        if listing is None:
+            raise NotFound(_("渠道商品不存在。"))
+        return listing
+
+    @extend_schema(
+        summary=_("渠道商品详情"),
+        responses={200: ChannelListingSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ChannelListingSerializer(self.listing(pk)).data)
+
+    @extend_schema(
+        summary=_("修改渠道商品编号、渠道价或在售状态"),
+        request=ChannelListingUpdateSerializer,
+        responses={200: ChannelListingSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        listing = self.listing(pk)
+        serializer = ChannelListingUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        listing_save(
+            store=listing.store,
+            channel=listing.channel,
+            sku_id=listing.sku_id,
+            channel_item_id=data.get("channel_item_id", listing.channel_item_id),
+            channel_price=data.get("channel_price", listing.channel_price),
+            is_active=data.get("is_active", listing.is_active),
+            listing=listing,
+        )
+        return Response(ChannelListingSerializer(self.listing(pk)).data)
+
+    @extend_schema(
+        summary=_("从渠道下架并删除（已有渠道订单不受影响）"),
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        listing_delete(listing=self.listing(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _feed(request: Request, code: str):
