@@ -27,7 +27,7 @@ from apps.stores.selectors import scope_to_user_stores, stores_for_user
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "kind", "is_active", "sort_order"]
+    list_display = ["name", "kind", "is_active", "sort_order"]
     list_editable = ["is_active", "sort_order"]
     fields = ["code", "name", "kind", "is_active", "sort_order"]
 

@@ -36,7 +36,7 @@ class ArticleForm(forms.ModelForm):
         }
         help_texts = {
             "body": _(
-                "可用 HTML：段落、标题、加粗、列表、表格、链接、图片。"
+                "可用网页标记：段落、标题、加粗、列表、表格、链接、图片。"
                 "脚本、样式和事件属性会被去掉。"
             )
         }
