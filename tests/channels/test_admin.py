@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.channels.models import ChannelListing, ChannelOrder
@@ -185,3 +186,35 @@ def test_two_identical_channel_orders_at_once_make_one_order(
     assert len({result.channel_order.order_id for result in results}) == 1
     assert Order.objects.count() == 1
     assert sku_state(listing.sku) == (5, 2)
+
+
+def test_admin_lists_make_a_fixed_number_of_queries(
+    client, merchants, merchant_a, store_a, taobao, listing_a, divisions
+):
+    def place(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            channel_order_place(
+                actor=merchant_a,
+                store=store_a,
+                channel=taobao,
+                channel_order_number=f"TB-Q{i}",
+                lines=[{"sku": listing_a.sku_id, "quantity": 1}],
+                address=order_payload()["address"],
+            )
+
+    client.force_login(merchants[0])
+    orders_url = reverse("admin:channels_channelorder_changelist")
+    listings_url = reverse("admin:channels_channellisting_changelist")
+    place(1, 0)
+
+    with CaptureQueriesContext(connection) as one_order:
+        assert client.get(orders_url).status_code == 200
+    with CaptureQueriesContext(connection) as one_listing:
+        assert client.get(listings_url).status_code == 200
+    place(4, 1)
+    with CaptureQueriesContext(connection) as five_orders:
+        page = client.get(orders_url).content.decode()
+
+    assert page.count("TB-Q") >= 5
+    assert len(five_orders.captured_queries) == len(one_order.captured_queries)
+    assert len(one_listing.captured_queries) <= 20
