@@ -20,6 +20,7 @@ urlpatterns = [
     path("stores/", include("apps.stores.urls")),
     path("wholesale/", include("apps.wholesale.urls")),
     path("distribution/", include("apps.distribution.urls")),
+    path("news/", include("apps.news.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

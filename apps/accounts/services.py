@@ -116,7 +116,8 @@ def notification_send(
     key: str | None = None,
     sms: str = "",
 ) -> Notification:
-    """Notify a user in the site inbox, and by e-mail when they have an address.
+    """Notify a user in the site inbox, and by e-mail when they have an address and an active
+    account (a deactivated one, or a channel's buyer account, gets no mail).
 
     The one way every app tells a person something. The e-mail is an outbox message recorded
     in the caller's transaction: sent after the commit, retried until sent, never lost when
@@ -139,13 +140,13 @@ def notification_send(
             return notification
     else:
         notification = Notification.objects.create(user=user, title=title, body=body, url=url)
-    if send_email and user.email:
+    if send_email and user.email and user.is_active:
         outbox_message_record(
             kind=NOTIFICATION_EMAIL,
             payload={"notification_id": notification.pk},
             key=f"{NOTIFICATION_EMAIL}:{notification.pk}",
         )
-    if sms and user.phone and user.phone_verified:
+    if sms and user.is_active and user.phone and user.phone_verified:
         outbox_message_record(
             kind=NOTIFICATION_SMS,
             payload={"notification_id": notification.pk, "message": f"【田间】{sms}"},

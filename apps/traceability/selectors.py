@@ -205,6 +205,48 @@ def sku_is_sellable_by_lots(*, sku: Sku) -> bool:
     return sku.pk not in sku_ids_blocked_by_lots([sku.pk])
 
 
+@dataclass(frozen=True)
+class SkuLotCode:
+    """The lot a SKU sells from now (lot_pick_for_sku's choice) and its public code, if any."""
+
+    lot_id: int
+    lot_number: str
+    code: str  # "" when the lot has no lot-level trace code yet
+
+
+def lot_codes_for_skus(
+    sku_ids: Iterable[int], *, today: date | None = None
+) -> dict[int, SkuLotCode]:
+    """lot_pick_for_sku for many SKUs at once, with each lot's own trace code: two queries
+    whatever the number of SKUs (product feeds of channels)."""
+    ids = list(sku_ids)
+    if not ids:
+        return {}
+    today = today or timezone.localdate()
+    rows = (
+        Lot.skus.through.objects.filter(sku_id__in=ids, lot__status=Lot.Status.ACTIVE)
+        .filter(Q(lot__expiry_date__isnull=True) | Q(lot__expiry_date__gte=today))
+        .order_by(
+            "sku_id", F("lot__expiry_date").asc(nulls_last=True), "lot__harvest_date", "lot_id"
+        )
+        .values_list("sku_id", "lot_id", "lot__lot_number")
+    )
+    picked: dict[int, tuple[int, str]] = {}
+    for sku_id, lot_id, lot_number in rows:
+        picked.setdefault(sku_id, (lot_id, lot_number))
+    codes = dict(
+        TraceCode.objects.filter(
+            lot_id__in={lot_id for lot_id, _number in picked.values()}, package_number__isnull=True
+        )
+        .order_by("-id")
+        .values_list("lot_id", "code")
+    )
+    return {
+        sku_id: SkuLotCode(lot_id=lot_id, lot_number=number, code=codes.get(lot_id, ""))
+        for sku_id, (lot_id, number) in picked.items()
+    }
+
+
 def lot_primary_code(*, lot: Lot) -> TraceCode | None:
     return TraceCode.objects.filter(lot=lot, package_number__isnull=True).order_by("id").first()
 

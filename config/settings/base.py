@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "apps.customer_service",
     "apps.analytics",
     "apps.distribution",
+    "apps.channels",
+    "apps.news",
 ]
 
 MIDDLEWARE = [

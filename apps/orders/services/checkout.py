@@ -364,18 +364,23 @@ def _refuse_problems(items: list[CartItem]) -> None:
 
 
 def _reserve_stock(items: list[CartItem]) -> None:
-    """One guarded UPDATE per SKU, in id order; the database refuses to go below zero."""
-    for item in sorted(items, key=lambda i: i.sku.pk):
-        quantity = item.quantity
+    stock_reserve([(item.sku, item.quantity) for item in items])
+
+
+def stock_reserve(wanted: list[tuple[Sku, int]]) -> None:
+    """One guarded UPDATE per SKU, in id order; the database refuses to go below zero.
+    Every way an order is placed (checkout, channel orders) reserves through here.
+    `sku.product` must be loaded (for the message)."""
+    for sku, quantity in sorted(wanted, key=lambda pair: pair[0].pk):
         updated = Sku.objects.filter(
-            pk=item.sku.pk, is_active=True, stock__gte=F("reserved") + quantity
+            pk=sku.pk, is_active=True, stock__gte=F("reserved") + quantity
         ).update(reserved=F("reserved") + quantity)
         if updated != 1:
             raise ApplicationError(
                 _("「%(title)s %(spec)s」库存不足，请减少数量后重试。")
-                % {"title": item.product.title, "spec": item.sku.spec},
+                % {"title": sku.product.title, "spec": sku.spec},
                 code=OrderErrorCode.OUT_OF_STOCK,
-                fields={"lines": {str(item.sku.pk): _("库存不足")}},
+                fields={"lines": {str(sku.pk): _("库存不足")}},
                 status_code=409,
             )
 
