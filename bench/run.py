@@ -89,6 +89,8 @@ def bench_env() -> dict[str, str]:
     env["DJANGO_DEBUG"] = "0"
     env.setdefault("DJANGO_SECRET_KEY", f"bench-{secrets.token_hex(24)}")
     env.setdefault("DJANGO_SECURE_COOKIES", "0")  # plain HTTP on 127.0.0.1
+    env.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+    env.setdefault("DJANGO_SECURE_HSTS_SECONDS", "0")
     env.setdefault("MEDIA_ROOT", "/tmp/tianjian-bench-media")
     env.setdefault("LOG_LEVEL", "WARNING")
     # Production settings refuse to start without a mail backend; a benchmark sends no mail.
