@@ -117,7 +117,16 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("is_read", "created_at")
     search_fields = ("title", "user__email", "user__phone", "user__name")
     list_select_related = ("user",)
-    readonly_fields = ("user", "title", "body", "url", "is_read", "created_at", "read_at")
+    # Not the event key ("shipment:12:delivered"): it is for idempotence, not for reading.
+    fields = readonly_fields = (
+        "user",
+        "title",
+        "body",
+        "url",
+        "is_read",
+        "created_at",
+        "read_at",
+    )
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -32,8 +32,9 @@ CATEGORY_QUERIES = 7 + 2
 # staff edit it; the tests clear the cache)
 SEARCH_QUERIES = 7 + 2
 # detail: product, skus, tiers, images, more from the store 2, rating + latest reviews 1
-# (apps.aftersales review_tags; +1 for review photos when there are reviews)
-DETAIL_QUERIES = 7 + 2
+# (apps.aftersales review_tags; +1 for review photos when there are reviews), the 溯源 panel's
+# active lot with its certificate, tests and trace code 1 (apps.traceability trace_tags)
+DETAIL_QUERIES = 7 + 2 + 1
 # store: store, count, page, images
 STORE_QUERIES = 4 + 2
 
