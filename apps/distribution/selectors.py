@@ -1,19 +1,56 @@
 """Reads for the promoter centre, the admin and the API (they own the joins and sums)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.core.money import to_money
 from apps.distribution.models import (
     ZERO,
     CommissionRecord,
+    DistributionConfig,
     Promoter,
     ReferralBinding,
     Withdrawal,
 )
 from apps.orders.models import Order
+
+
+def share_url(path: str, code: str) -> str:
+    """A share link: any storefront path with the promoter's code (`?ref=`)."""
+    return f"{settings.SITE_URL}{path}?ref={code}"
+
+
+@dataclass(frozen=True)
+class ShareState:
+    """What the share button of a product or store page shows a signed-in user."""
+
+    is_enabled: bool  # distribution switched on (the newest configuration)
+    code: str | None  # the user's promoter code when the promoter is active, else None
+
+
+def share_state_for_user(*, user_id: int) -> ShareState:
+    """One query: the newest configuration's switch and the user's active promoter code, as
+    two subqueries on the user's own row (product pages allow one query for this)."""
+    enabled = DistributionConfig.objects.order_by("-created_at", "-id").values("is_enabled")[:1]
+    code = Promoter.objects.filter(user=OuterRef("pk"), status=Promoter.Status.ACTIVE).values(
+        "code"
+    )[:1]
+    row = (
+        User.objects.filter(pk=user_id)
+        .annotate(enabled=Subquery(enabled), code=Subquery(code))
+        .values("enabled", "code")
+        .first()
+    )
+    if row is None:
+        return ShareState(is_enabled=False, code=None)
+    default = DistributionConfig._meta.get_field("is_enabled").default
+    is_enabled = default if row["enabled"] is None else row["enabled"]
+    return ShareState(is_enabled=is_enabled, code=row["code"] if is_enabled else None)
 
 
 def promoter_get_by_code(*, code: str) -> Promoter | None:
