@@ -29,7 +29,7 @@ from apps.distribution.models import (
     Promoter,
 )
 from apps.distribution.rules import commission_after_refund, commission_amount, commission_base
-from apps.distribution.selectors import active_upline
+from apps.distribution.selectors import active_upline, promoter_summary_forget
 from apps.distribution.services.config import config_current
 from apps.distribution.services.ledger import balance_entry_book
 from apps.distribution.services.store_ledger import (
@@ -169,6 +169,7 @@ def commissions_create_for_order(*, order: Order) -> list[CommissionRecord]:
                 },
             )
             created.append(record)
+    promoter_summary_forget(promoter_ids=[r.promoter_id for r in created])
     return created
 
 
@@ -235,6 +236,7 @@ def commissions_apply_refund(*, order: Order, reference: str) -> list[Commission
             )
             store_commission_book(record=record, amount=reduction, reference=reference)
         changed.append(record)
+    promoter_summary_forget(promoter_ids=[r.promoter_id for r in changed])
     return changed
 
 
@@ -357,6 +359,7 @@ def _release_sql(ids: list[int], now: datetime) -> int:
     for promoter_id, total, _count in by_promoter:
         if total:
             Promoter.objects.filter(pk=promoter_id).update(balance=F("balance") + total)
+    promoter_summary_forget(promoter_ids=[row[0] for row in by_promoter])
     return sum(count for _promoter, _total, count in by_promoter)
 
 
@@ -399,4 +402,5 @@ def _release(ids: list[int], now: datetime) -> int:
             balance=F("balance") + by_promoter[promoter_id]
         )
     store_commissions_book_released(records=records)
+    promoter_summary_forget(promoter_ids=by_promoter)
     return len(records)
