@@ -82,6 +82,8 @@ def django_env(args: argparse.Namespace) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "checkout-bench-not-secret",
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_SECURE_COOKIES": "False",
+        "DJANGO_SECURE_SSL_REDIRECT": "False",  # plain HTTP on 127.0.0.1
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "DATABASE_URL": args.database_url,
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
