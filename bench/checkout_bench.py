@@ -414,6 +414,8 @@ def main() -> None:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
+    from decimal import Decimal
+
     from apps.catalog.models import Sku
     from apps.orders.models import Order, OrderLineDiscount
     from apps.promotions.models import Coupon, UserCoupon
@@ -423,8 +425,10 @@ def main() -> None:
     assert reserved_hot == placed_hot, (reserved_hot, placed_hot)
     held_code = f"coupon:{promotions['held_coupon']}"
     promo["orders_with_coupon"] = OrderLineDiscount.objects.filter(code=held_code).count()
+    # a promo order: 12.50 − 1.00 (满10减1) − 2.00 (the held coupon) = 9.50
     promo["orders_with_promotion"] = OrderLineDiscount.objects.filter(
-        code=f"promotion:{promotions['promotion']}", line__order__payment_order__amount=10.50
+        code=f"promotion:{promotions['promotion']}",
+        line__order__payment_order__amount=Decimal("9.50"),
     ).count()
     race_coupon = Coupon.objects.get(pk=promotions["race_coupon"])
     race.update(
