@@ -279,7 +279,9 @@ def test_a_coupon_with_nothing_to_waive_is_not_used(shopper, store_a, address):
 # --- Settlement: who paid ---------------------------------------------------------------------
 
 
-def test_settlement_owes_the_store_a_platform_waiver_until_a_full_refund(shopper, store_a):
+def test_settlement_owes_the_store_a_platform_waiver_until_a_full_refund(
+    shopper, store_a, divisions
+):
     charge_freight(store_a, "8.00")
     give_coupon(shopper, shipping_coupon(name="平台免运费"))
     order = complete(place_paid(shopper, store_a, [("40.00", 1)]))
@@ -300,7 +302,7 @@ def test_settlement_owes_the_store_a_platform_waiver_until_a_full_refund(shopper
     assert UserCoupon.objects.get(user=shopper).status == "used"
 
 
-def test_settlement_books_no_subsidy_for_a_store_waiver(shopper, store_a):
+def test_settlement_books_no_subsidy_for_a_store_waiver(shopper, store_a, divisions):
     charge_freight(store_a, "8.00")
     give_coupon(shopper, shipping_coupon(store=store_a, name="本店包邮"))
     order = complete(place_paid(shopper, store_a, [("40.00", 1)]))
