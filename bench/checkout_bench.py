@@ -13,6 +13,13 @@ Idempotency-Key from --concurrency client threads:
 
   hot     every order takes the same SKU (all checkouts queue on one row lock)
   spread  order i takes SKU i mod 1,000
+  promo   as spread, with an active store spend-and-save (满10减1, every order reaches it) and
+          a platform coupon (满10减2) held by each buyer: checkout reads the offers, picks the
+          best combination, allocates both discounts to the line and uses the coupon by a
+          guarded UPDATE (issue 20's figure: within 20 % of spread)
+  race    --race-buyers buyers (200) each claim (API) a coupon with --race-left uses (50)
+          left, then check out at once: exactly --race-left orders carry it, the rest place
+          without it
 
 and, on the same database, the raw baseline: autocommitted single-row conditional UPDATEs
 (`UPDATE catalog_sku SET reserved = reserved + 1 WHERE id = %s AND stock - reserved >= 1`) on
@@ -53,6 +60,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=1500, help="orders per scenario")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--raw-seconds", type=float, default=10.0)
+    parser.add_argument("--race-buyers", type=int, default=200)
+    parser.add_argument("--race-left", type=int, default=50)
     return parser.parse_args()
 
 
@@ -73,6 +82,8 @@ def django_env(args: argparse.Namespace) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "checkout-bench-not-secret",
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_SECURE_COOKIES": "False",
+        "DJANGO_SECURE_SSL_REDIRECT": "False",  # plain HTTP on 127.0.0.1
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "DATABASE_URL": args.database_url,
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
@@ -81,7 +92,7 @@ def django_env(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
-def seed(orders_per_scenario: int) -> dict:
+def seed(orders_per_scenario: int, race_buyers: int = 0) -> dict:
     """Store, SKUs and one ready-to-check-out buyer per order (bulk inserts, a few seconds)."""
     from django.db import transaction
     from rest_framework.authtoken.models import Token
@@ -125,7 +136,8 @@ def seed(orders_per_scenario: int) -> dict:
                 for i in range(SPREAD_SKUS)
             ]
         )
-        total = 2 * orders_per_scenario + 20  # + warm-up buyers
+        # hot, spread, promo, race, then 20 warm-up buyers
+        total = 3 * orders_per_scenario + race_buyers + 20
         users = User.objects.bulk_create(
             [
                 User(email=f"bench{i}@example.com", name=f"买家{i}", password="!")
@@ -152,19 +164,102 @@ def seed(orders_per_scenario: int) -> dict:
         carts = Cart.objects.bulk_create([Cart(user=u) for u in users])
         lines = []
         for i, cart in enumerate(carts):
-            if i < orders_per_scenario or i >= 2 * orders_per_scenario:
-                sku = hot  # hot scenario and warm-up
-            else:
-                sku = spread[i % SPREAD_SKUS]
+            # hot scenario and warm-up on the hot SKU; spread, promo and race spread out
+            is_hot = i < orders_per_scenario or i >= total - 20
+            sku = hot if is_hot else spread[i % SPREAD_SKUS]
             lines.append(CartLine(cart=cart, sku=sku, quantity=1))
         CartLine.objects.bulk_create(lines)
     buyers = [(t.key, a.pk) for t, a in zip(tokens, addresses, strict=True)]
+    n = orders_per_scenario
     return {
+        "store": store.pk,
         "hot_sku": hot.pk,
         "spread_skus": [s.pk for s in spread],
-        "hot_buyers": buyers[:orders_per_scenario],
-        "spread_buyers": buyers[orders_per_scenario : 2 * orders_per_scenario],
-        "warm_buyers": buyers[2 * orders_per_scenario :],
+        "hot_buyers": buyers[:n],
+        "spread_buyers": buyers[n : 2 * n],
+        "promo_buyers": buyers[2 * n : 3 * n],
+        "promo_users": [u.pk for u in users[2 * n : 3 * n]],
+        "race_buyers": buyers[3 * n : 3 * n + race_buyers],
+        "warm_buyers": buyers[3 * n + race_buyers :],
+    }
+
+
+def seed_promotions(data: dict, race_left: int) -> dict:
+    """After the plain scenarios: a store spend-and-save every order reaches, a platform
+    coupon held by each promo buyer, and the coupon the race buyers claim (race_left left)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.promotions.models import Coupon, Promotion, UserCoupon
+
+    now = timezone.now()
+    window = {"valid_from": now - timedelta(hours=1), "valid_until": now + timedelta(days=1)}
+    promotion = Promotion.objects.create(
+        name="压测满减",
+        store_id=data["store"],
+        starts_at=window["valid_from"],
+        ends_at=window["valid_until"],
+    )
+    promotion.tiers.create(threshold=Decimal("10.00"), amount_off=Decimal("1.00"))
+    held = Coupon.objects.create(
+        name="压测平台券", amount=Decimal("2.00"), threshold=Decimal("10.00"), **window
+    )
+    UserCoupon.objects.bulk_create(
+        UserCoupon(coupon=held, user_id=user_id, source="send") for user_id in data["promo_users"]
+    )
+    Coupon.objects.filter(pk=held.pk).update(issued_count=len(data["promo_users"]))
+    race = Coupon.objects.create(
+        name="压测限量券",
+        amount=Decimal("3.00"),
+        threshold=Decimal("10.00"),
+        total_quantity=race_left,
+        **window,
+    )
+    return {"held_coupon": held.pk, "race_coupon": race.pk, "promotion": promotion.pk}
+
+
+def claim(port: int, token: str, coupon_id: int) -> int:
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    conn.request(
+        "POST",
+        f"/api/v1/coupons/{coupon_id}/claim/",
+        body="{}",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def run_race(port: int, buyers: list[tuple[str, int]], coupon_id: int) -> dict:
+    """Every buyer at once (one thread each, released together): claim, then check out."""
+    start = threading.Barrier(len(buyers))
+    claims: list[int] = []
+    orders: list[int] = []
+    lock = threading.Lock()
+
+    def buyer(token: str, address_id: int) -> None:
+        start.wait()
+        claimed = claim(port, token, coupon_id)
+        status, _seconds, _content = checkout(port, token, address_id)
+        with lock:
+            claims.append(claimed)
+            orders.append(status)
+
+    threads = [threading.Thread(target=buyer, args=b) for b in buyers]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "buyers": len(buyers),
+        "claimed": claims.count(201) + claims.count(200),
+        "claim_refused": sum(1 for c in claims if c == 409),
+        "orders_placed": orders.count(201),
+        "seconds": round(time.perf_counter() - began, 2),
     }
 
 
@@ -303,7 +398,7 @@ def main() -> None:
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
     migrate_seconds = time.perf_counter() - began
-    data = seed(args.orders)
+    data = seed(args.orders, args.race_buyers)
     connection.close()
 
     gunicorn = start_gunicorn(args, env)
@@ -311,16 +406,38 @@ def main() -> None:
         run_scenario(args.port, data["warm_buyers"], min(args.concurrency, 4))
         hot = run_scenario(args.port, data["hot_buyers"], args.concurrency)
         spread = run_scenario(args.port, data["spread_buyers"], args.concurrency)
+        promotions = seed_promotions(data, args.race_left)
+        connection.close()
+        promo = run_scenario(args.port, data["promo_buyers"], args.concurrency)
+        race = run_race(args.port, data["race_buyers"], promotions["race_coupon"])
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
+    from decimal import Decimal
+
     from apps.catalog.models import Sku
-    from apps.orders.models import Order
+    from apps.orders.models import Order, OrderLineDiscount
+    from apps.promotions.models import Coupon, UserCoupon
 
     reserved_hot = Sku.objects.get(pk=data["hot_sku"]).reserved
     placed_hot = Order.objects.filter(lines__sku_id=data["hot_sku"]).count()
     assert reserved_hot == placed_hot, (reserved_hot, placed_hot)
+    held_code = f"coupon:{promotions['held_coupon']}"
+    promo["orders_with_coupon"] = OrderLineDiscount.objects.filter(code=held_code).count()
+    # a promo order: 12.50 − 1.00 (满10减1) − 2.00 (the held coupon) = 9.50
+    promo["orders_with_promotion"] = OrderLineDiscount.objects.filter(
+        code=f"promotion:{promotions['promotion']}",
+        line__order__payment_order__amount=Decimal("9.50"),
+    ).count()
+    race_coupon = Coupon.objects.get(pk=promotions["race_coupon"])
+    race.update(
+        issued=race_coupon.issued_count,
+        used=race_coupon.used_count,
+        holdings_used=UserCoupon.objects.filter(coupon=race_coupon, status="used").count(),
+        orders_with_it=OrderLineDiscount.objects.filter(code=f"coupon:{race_coupon.pk}").count(),
+    )
+    assert race["orders_with_it"] == race["used"] == race["issued"] == args.race_left, race
     connection.close()
 
     raw = raw_update_rate(args.database_url, data["hot_sku"], args.concurrency, args.raw_seconds)
@@ -332,15 +449,19 @@ def main() -> None:
         "migrate_seconds": round(migrate_seconds, 1),
         "hot": hot,
         "spread": spread,
+        "promo": promo,
+        "race": race,
         "raw_update": raw,
         "hot_ratio": round(hot["orders_per_second"] / raw["updates_per_second"], 4),
         "spread_ratio": round(spread["orders_per_second"] / raw["updates_per_second"], 4),
+        "promo_ratio": round(promo["orders_per_second"] / raw["updates_per_second"], 4),
+        "promo_vs_spread": round(promo["orders_per_second"] / spread["orders_per_second"], 3),
     }
     print(json.dumps(results, ensure_ascii=False, indent=2))
     print()
     print("| scenario | orders | errors | orders/s | p50 ms | p95 ms | ÷ raw UPDATE/s |")
     print("|---|---|---|---|---|---|---|")
-    for name in ("hot", "spread"):
+    for name in ("hot", "spread", "promo"):
         r = results[name]
         print(
             f"| {name} | {r['orders']} | {r['errors']} | {r['orders_per_second']} | "
@@ -349,6 +470,13 @@ def main() -> None:
     print(
         f"| raw conditional UPDATE (1 row, {args.concurrency} connections) | "
         f"{raw['updates']} | — | {raw['updates_per_second']} UPDATE/s | — | — | 100% |"
+    )
+    print()
+    print(f"promo ÷ spread: {results['promo_vs_spread']:.1%} (target ≥ 80 %)")
+    print(
+        f"race: {race['buyers']} buyers for {args.race_left} coupons → claimed "
+        f"{race['claimed']}, refused {race['claim_refused']}, orders {race['orders_placed']}, "
+        f"orders with the coupon {race['orders_with_it']}, used {race['used']}"
     )
 
 

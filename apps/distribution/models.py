@@ -415,6 +415,13 @@ class CommissionRecord(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["promoter", "status"], name="commission_promoter_idx"),
+            # The promoter's newest records (dashboard, list) and the dashboard's sums as an
+            # index-only scan: amounts and status ride along in the index.
+            models.Index(
+                fields=["promoter", "created_at", "id"],
+                include=["status", "amount", "reversed_amount"],
+                name="commission_promoter_recent_idx",
+            ),
             models.Index(
                 fields=["order"], condition=Q(status="frozen"), name="commission_frozen_idx"
             ),

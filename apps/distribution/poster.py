@@ -1,15 +1,22 @@
 """The share poster: a PNG a phone can send to a WeChat group or a village shop can print —
 product (or store) photo, title, price, the promoter's code and a QR code of the share link.
 
-Chinese text needs a CJK font (the same list the catalog's demo images use); without one the
-text is drawn in pinyin rather than as empty boxes.
+Chinese text needs a CJK font: WenQuanYi Micro Hei (Debian package `fonts-wqy-microhei`,
+installed by the Dockerfile and .ci/run). `font_path` looks, in order, at the setting
+`POSTER_FONT_PATH`, the usual paths (the same list the catalog's demo images use), then asks
+fontconfig (`fc-list :lang=zh`) for any font covering Chinese. Without one, the text is drawn
+in pinyin with Pillow's default font rather than as empty boxes, and a warning is logged once.
 """
 
 import io
+import logging
+import shutil
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
 import qrcode
+from django.conf import settings
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypinyin import lazy_pinyin
 from qrcode.constants import ERROR_CORRECT_M
@@ -23,20 +30,50 @@ DARK = (33, 33, 33)
 GREY = (110, 110, 110)
 RED = (211, 47, 47)
 
+logger = logging.getLogger(__name__)
+
+
+def _fontconfig_cjk() -> str | None:
+    """The first font fontconfig knows that covers Chinese (None without fontconfig)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        out = subprocess.run(
+            [fc_list, ":lang=zh", "file"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    files = sorted(line.strip().rstrip(":") for line in out.splitlines() if line.strip())
+    # Prefer WenQuanYi Micro Hei when fontconfig lists it under another directory.
+    files.sort(key=lambda path: "wqy-microhei" not in path)
+    return files[0] if files else None
+
+
+def font_candidates() -> list[str]:
+    configured = getattr(settings, "POSTER_FONT_PATH", "")
+    return [*([configured] if configured else []), *FONT_PATHS]
+
 
 @lru_cache(maxsize=1)
-def _font_path() -> str | None:
-    return next((p for p in FONT_PATHS if Path(p).exists()), None)
+def font_path() -> str | None:
+    """The CJK font the poster is drawn with, or None (then: pinyin, default font)."""
+    path = next((p for p in font_candidates() if Path(p).is_file()), None) or _fontconfig_cjk()
+    if path is None:
+        logger.warning(
+            "No CJK font for share posters: install fonts-wqy-microhei; drawing pinyin instead."
+        )
+    return path
 
 
 @lru_cache(maxsize=16)
 def _font(size: int):
-    path = _font_path()
+    path = font_path()
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
 
 
 def _text(text: str) -> str:
-    if _font_path() or text.isascii():
+    if font_path() or text.isascii():
         return text
     return " ".join(lazy_pinyin(text))
 

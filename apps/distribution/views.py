@@ -1,6 +1,5 @@
 """The promoter centre (推广中心): mobile-first pages over the distribution services."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,6 +19,7 @@ from apps.distribution.selectors import (
     promoter_for_user,
     promoter_ranking,
     promoter_summary,
+    share_url,
     team_members,
     withdrawal_list_for_promoter,
 )
@@ -28,10 +28,6 @@ from apps.distribution.services.config import config_current
 from apps.distribution.services.promoters import promoter_apply
 from apps.distribution.services.withdrawals import withdrawal_apply
 from apps.stores.selectors import store_get_for_storefront
-
-
-def share_url(path: str, code: str) -> str:
-    return f"{settings.SITE_URL}{path}?ref={code}"
 
 
 def _active_promoter(request: HttpRequest) -> Promoter:

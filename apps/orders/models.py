@@ -487,6 +487,11 @@ class Order(TimeStampedModel):
     is_cold_chain = models.BooleanField(_("冷链"), default=False)
     goods_amount = models.DecimalField(_("商品金额"), **MONEY)
     freight_amount = models.DecimalField(_("运费"), **MONEY, default=ZERO)
+    # A free-shipping coupon's share of this order's freight (total = goods − discount +
+    # freight − this), with its code and who funds it ("platform" or "store:<id>").
+    freight_discount_amount = models.DecimalField(_("运费减免"), **MONEY, default=ZERO)
+    freight_discount_code = models.CharField(_("运费减免优惠"), max_length=40, blank=True)
+    freight_discount_funder = models.CharField(_("运费减免出资方"), max_length=20, blank=True)
     discount_amount = models.DecimalField(_("优惠"), **MONEY, default=ZERO)
     total_amount = models.DecimalField(_("实付金额"), **MONEY)
     refunded_amount = models.DecimalField(_("已退款"), **MONEY, default=ZERO)

@@ -171,6 +171,11 @@ class CartGroup:
         return self.totals.discount_amount if self.totals else ZERO
 
     @property
+    def freight_discount_amount(self) -> Decimal:
+        """Freight a free-shipping coupon waives for this store (0 until quoted)."""
+        return self.totals.freight_discount_amount if self.totals else ZERO
+
+    @property
     def total_amount(self) -> Decimal:
         return self.totals.total_amount if self.totals else ZERO
 
@@ -207,6 +212,10 @@ class CartSummary:
     @property
     def freight_amount(self) -> Decimal:
         return self.priced.freight_amount
+
+    @property
+    def freight_discount_amount(self) -> Decimal:
+        return self.priced.freight_discount_amount
 
     @property
     def total_amount(self) -> Decimal:
@@ -340,11 +349,17 @@ def cart_items_discount(
 
 
 def cart_price(
-    items: Sequence[CartItem], *, freights: dict[int, Decimal | None] | None = None
+    items: Sequence[CartItem],
+    *,
+    freights: dict[int, Decimal | None] | None = None,
+    plan: DiscountPlan | None = None,
 ) -> PricedCart:
-    """Step 4: totals per store and in all, over the buyable items (what checkout places)."""
+    """Step 4: totals per store and in all, over the buyable items (what checkout places),
+    less the freight the plan's free-shipping coupon waives."""
     return cart_totals(
-        lines=[item.price for item in items if item.is_buyable], freights=freights or {}
+        lines=[item.price for item in items if item.is_buyable],
+        freights=freights or {},
+        freight_discount=plan.shipping if plan is not None else None,
     )
 
 
@@ -364,7 +379,7 @@ def cart_lines_with_skus(cart: Cart) -> QuerySet[CartLine]:
 
 def _summary_price(summary: CartSummary) -> CartSummary:
     freights = {group.store.pk: group.freight for group in summary.groups}
-    summary.priced = cart_price(summary.items, freights=freights)
+    summary.priced = cart_price(summary.items, freights=freights, plan=summary.discount_plan)
     for group in summary.groups:
         group.totals = summary.priced.store(group.store.pk)
     return summary

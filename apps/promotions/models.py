@@ -35,6 +35,7 @@ class Coupon(TimeStampedModel):
     class Kind(models.TextChoices):
         FIXED = "fixed", _("满减券")
         PERCENT = "percent", _("折扣券")
+        SHIPPING = "shipping", _("免运费券")
 
     class Distribution(models.TextChoices):
         CLAIM = "claim", _("领券中心领取")
@@ -136,6 +137,12 @@ class Coupon(TimeStampedModel):
             errors["amount"] = _("满减券须填写大于 0 的减免金额。")
         if self.kind == self.Kind.PERCENT and not self.percent_off:
             errors["percent_off"] = _("折扣券须填写 1–99 的折扣。")
+        if self.kind == self.Kind.SHIPPING:
+            # It waives freight, not goods: a separate slot, one per checkout (rules.py).
+            if self.amount or self.percent_off:
+                errors["kind"] = _("免运费券减免运费，不填减免金额或折扣（可填最高减免）。")
+            if self.is_exclusive:
+                errors["is_exclusive"] = _("免运费券可与其他优惠同享，不能设为独享。")
         if self.distribution == self.Distribution.CODE and not self.code:
             errors["code"] = _("兑换码券须填写兑换码。")
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:

@@ -19,10 +19,20 @@ its lines still cost, so no line goes below zero.
 Best combination (default): every platform option (none, each platform promotion, each platform
 coupon held) is tried; per store the best store discount is taken; the largest total saving
 wins (ties: fewer coupons used, so the shopper keeps one for later).
+
+Free-shipping coupons (免运费券) are a slot of their own: at most ONE per checkout, beside the
+discounts above (they stack with spend-and-save and with goods coupons). One waives the freight
+of the stores whose lines it covers (a platform one: every store in its scope; a store one:
+that store), up to its `cap` in all (none: the whole freight), funded by its issuer. Its
+threshold is measured on what the covered lines still cost after every goods discount. The
+freight is known only once an address is chosen, so the plan carries the pick
+(`ShippingWaiver`) and orders' pricing waives the amount (never more than the freight). The
+default pick: the coupon covering the most stores, then without a cap, then the highest cap,
+then the one expiring first.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
@@ -32,6 +42,7 @@ from apps.core.money import CENT, allocate
 
 ZERO = Decimal("0.00")
 PLATFORM = "platform"
+SHIPPING = "shipping"  # CouponTerms.kind of a free-shipping coupon
 
 
 def funder_of(store_id: int | None) -> str:
@@ -60,7 +71,7 @@ class CouponTerms:
     coupon_id: int
     name: str
     store_id: int | None  # None: a platform coupon
-    kind: str  # "fixed" | "percent"
+    kind: str  # "fixed" | "percent" | "shipping"
     amount: Decimal = ZERO
     percent_off: int = 0
     cap: Decimal | None = None
@@ -78,6 +89,10 @@ class CouponTerms:
     @property
     def funder(self) -> str:
         return funder_of(self.store_id)
+
+    @property
+    def is_shipping(self) -> bool:
+        return self.kind == SHIPPING
 
 
 @dataclass(frozen=True)
@@ -163,11 +178,46 @@ class CouponOption:
 
 
 @dataclass(frozen=True)
+class ShippingWaiver:
+    """The free-shipping coupon picked for a checkout (the `FreightDiscountLike` shape of
+    orders' pricing): it waives the freight of `store_ids`, up to `cap` in all (None: all
+    of it), funded by `funder`; pricing computes the amount once the freight is quoted."""
+
+    terms: CouponTerms
+    store_ids: frozenset[int]
+
+    @property
+    def code(self) -> str:
+        return self.terms.code
+
+    @property
+    def funder(self) -> str:
+        return self.terms.funder
+
+    @property
+    def cap(self) -> Decimal | None:
+        return self.terms.cap
+
+    @property
+    def label(self) -> str:
+        return self.terms.name
+
+    @property
+    def user_coupon_id(self) -> int:
+        return self.terms.user_coupon_id
+
+    @property
+    def is_platform_funded(self) -> bool:
+        return self.funder == PLATFORM
+
+
+@dataclass(frozen=True)
 class DiscountPlan:
     discounts: tuple[PromoDiscount, ...] = ()
     coupon_options: tuple[CouponOption, ...] = ()
     errors: tuple[str, ...] = ()
     is_auto: bool = True
+    shipping: ShippingWaiver | None = None  # the free-shipping coupon picked, if any
 
     @property
     def amount(self) -> Decimal:
@@ -175,7 +225,8 @@ class DiscountPlan:
 
     @property
     def user_coupon_ids(self) -> list[int]:
-        return [d.user_coupon_id for d in self.discounts if d.user_coupon_id]
+        ids = [d.user_coupon_id for d in self.discounts if d.user_coupon_id]
+        return [*ids, self.shipping.user_coupon_id] if self.shipping else ids
 
     @property
     def flash_uses(self) -> list[tuple[int, int]]:
@@ -410,6 +461,14 @@ def discount_plan(
     checked, with a message for any that cannot be used (it is then left out)."""
     if not lines:
         return DiscountPlan()
+    shipping_held = tuple(c for c in offers.coupons if c.is_shipping)
+    chosen_shipping: set[int] | None = None
+    if shipping_held:
+        offers = replace(offers, coupons=tuple(c for c in offers.coupons if not c.is_shipping))
+        if chosen_coupon_ids is not None:
+            chosen = set(chosen_coupon_ids)
+            chosen_shipping = chosen & {c.user_coupon_id for c in shipping_held}
+            chosen_coupon_ids = chosen - chosen_shipping
     payable = {line.key: line.line_amount for line in lines}
     flash = flash_discounts(lines, offers.flash)
     payable = payable_after(payable, flash)
@@ -437,12 +496,94 @@ def discount_plan(
     else:
         picks, errors = _chosen(lines, payable, offers, set(chosen_coupon_ids), store_promotions)
     discounts = (*flash, *(c.discount() for c in picks))
+    options = _options(lines, payable, offers, discounts)
+    waiver = None
+    if shipping_held:
+        left = payable_after(payable, [d for d in discounts if d.kind != "flash"])
+        waiver, shipping_options, shipping_errors = _shipping(
+            lines, left, shipping_held, chosen_shipping
+        )
+        options = tuple(
+            sorted(
+                (*options, *shipping_options),
+                key=lambda o: (not o.is_chosen, not o.is_usable, -o.amount),
+            )
+        )
+        errors.extend(shipping_errors)
     return DiscountPlan(
         discounts=discounts,
-        coupon_options=_options(lines, payable, offers, discounts),
+        coupon_options=options,
         errors=tuple(errors),
         is_auto=chosen_coupon_ids is None,
+        shipping=waiver,
     )
+
+
+def shipping_stores(
+    terms: CouponTerms, lines: Sequence[LineData], payable: Mapping[int, Decimal]
+) -> tuple[frozenset[int], str]:
+    """The stores whose freight a free-shipping coupon waives here, or why it does not apply
+    (its threshold measured on what its lines still cost after the goods discounts)."""
+    covered = coupon_lines(terms, lines)
+    if not covered:
+        return frozenset(), _("购物车中没有该券适用的商品")
+    base = sum((payable[line.key] for line in covered), ZERO)
+    if base < terms.threshold:
+        return frozenset(), _(
+            "适用商品还差 ¥%(short)s 可用（满 ¥%(threshold)s，已减其他优惠后计算）"
+        ) % {"short": terms.threshold - base, "threshold": terms.threshold}
+    return frozenset(line.store_id for line in covered), ""
+
+
+def _shipping(lines, payable, held: Sequence[CouponTerms], chosen: set[int] | None):
+    """(the waiver, the picker's options, errors of the shopper's own pick). One free-shipping
+    coupon per checkout; `chosen` None: the default pick (see the module's docstring)."""
+    usable: list[ShippingWaiver] = []
+    reasons: dict[int, str] = {}
+    for terms in held:
+        store_ids, reason = shipping_stores(terms, lines, payable)
+        if reason:
+            reasons[terms.user_coupon_id] = reason
+        else:
+            usable.append(ShippingWaiver(terms=terms, store_ids=store_ids))
+    errors: list[str] = []
+    waiver = None
+    if chosen is None:
+        if usable:
+            waiver = max(
+                usable,
+                key=lambda w: (
+                    len(w.store_ids),
+                    w.cap is None,
+                    w.cap or ZERO,
+                    -(w.terms.valid_until.timestamp() if w.terms.valid_until else 0),
+                ),
+            )
+    else:
+        by_id = {t.user_coupon_id: t for t in held}
+        picked = sorted(chosen)
+        for extra in picked[1:]:
+            errors.append(
+                _("「%(name)s」：每单只能使用一张免运费券。") % {"name": by_id[extra].name}
+            )
+        if picked:
+            first = picked[0]
+            if first in reasons:
+                errors.append(
+                    _("「%(name)s」：%(reason)s")
+                    % {"name": by_id[first].name, "reason": reasons[first]}
+                )
+            else:
+                waiver = next(w for w in usable if w.user_coupon_id == first)
+    options = tuple(
+        CouponOption(
+            terms=terms,
+            reason=reasons.get(terms.user_coupon_id, ""),
+            is_chosen=waiver is not None and waiver.user_coupon_id == terms.user_coupon_id,
+        )
+        for terms in held
+    )
+    return waiver, options, errors
 
 
 def _chosen(lines, payable, offers: Offers, chosen: set[int], store_promotions):

@@ -10,6 +10,7 @@ two claims by the same shopper run one after the other and the second sees the f
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.promotions.errors import PromotionErrorCode
-from apps.promotions.models import Coupon, FlashPrice, FlashPurchase, UserCoupon
+from apps.promotions.models import ZERO, Coupon, FlashPrice, FlashPurchase, UserCoupon
 from apps.promotions.rules import DiscountPlan
 
 Distribution = Coupon.Distribution
@@ -115,11 +116,22 @@ def coupons_send(*, coupon: Coupon, users: Iterable, actor) -> tuple[int, list[s
 # --- Checkout (called by orders inside the order's transaction) -----------------------------
 
 
-def discounts_take(*, user, plan: DiscountPlan, reference: str, now=None) -> None:
+def discounts_take(
+    *, user, plan: DiscountPlan, reference: str, now=None, freight_discount: Decimal = ZERO
+) -> None:
     """Use the plan's coupons and limited-time pieces for the checkout `reference` (its
     payment order number). Guarded UPDATEs: a coupon another checkout used meanwhile, or a
-    promo stock or per-user limit run out, refuses the whole checkout (409)."""
+    promo stock or per-user limit run out, refuses the whole checkout (409). The free-shipping
+    coupon is used only when it waived some freight (`freight_discount`, from pricing)."""
     now = now or timezone.now()
+    if plan.shipping is not None and freight_discount > 0:
+        _coupon_use(
+            user=user,
+            user_coupon_id=plan.shipping.user_coupon_id,
+            amount=freight_discount,
+            reference=reference,
+            now=now,
+        )
     for discount in plan.discounts:
         if discount.user_coupon_id:
             _coupon_use(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.aftersales.models import AfterSale
 from apps.aftersales.services import aftersale_create
 from apps.distribution.models import BalanceEntry, CommissionRecord
+from apps.distribution.services import commissions
 from apps.distribution.services.commissions import (
     commissions_apply_refund,
     commissions_release_due,
@@ -75,6 +76,53 @@ def test_release_waits_for_receipt_and_freeze_days_then_is_idempotent(
         ("created", "frozen"),
         ("released", "available"),
     ]
+    assert_ledger_balanced()
+
+
+@pytest.mark.parametrize("path", ["sql", "orm"])
+def test_release_rows_carry_their_keys_texts_and_real_time(
+    shopper, store_a, divisions, near, path, monkeypatch
+):
+    # given a received order; "orm": the per-row fallback used off PostgreSQL
+    if path == "orm":
+        monkeypatch.setattr(commissions, "_release_sql", commissions._release)
+    elif connection.vendor != "postgresql":
+        pytest.skip("the set-based release is PostgreSQL's")
+    order = complete(place_paid(shopper, [(brokerage_sku(store_a, "100.00"), 1)]))
+    before = timezone.now()
+
+    # when the job runs with its clock 7 days on
+    assert commissions_release_due(now=later(7)) == 2
+
+    # then each record has its event, balance entry and settlement entry, keyed and worded
+    # alike on both paths, stamped with the real time (statements collect by it)
+    record = CommissionRecord.objects.get(order=order, level=1)
+    assert record.available_at > later(6)
+    event = record.events.get(kind="released")
+    assert (event.from_status, event.to_status, event.reason, event.payload) == (
+        "frozen",
+        "available",
+        "冻结期满，佣金入账",
+        {"amount": "10.00"},
+    )
+    entry = BalanceEntry.objects.get(commission=record)
+    assert (entry.idempotency_key, entry.reason, entry.amount) == (
+        f"commission:{record.pk}",
+        f"订单 {order.number} 佣金",
+        D("10.00"),
+    )
+    ledger = LedgerEntry.objects.get(idempotency_key=f"distribution_commission:{record.pk}:release")
+    assert (ledger.store_id, ledger.amount, ledger.order_id, ledger.reference, ledger.reason) == (
+        store_a.pk,
+        D("-10.00"),
+        order.pk,
+        order.number,
+        f"1级分销佣金 · {near.code}",
+    )
+    for row in (event, entry, ledger):
+        assert before <= row.created_at <= timezone.now()
+    near.refresh_from_db()
+    assert near.balance == D("10.00")
     assert_ledger_balanced()
 
 

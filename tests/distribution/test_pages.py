@@ -40,6 +40,37 @@ def test_centre_offers_the_application_then_shows_the_dashboard(client, shopper,
     assert Promoter.objects.get(user=shopper).status == "pending"
 
 
+def test_dashboard_sums_follow_each_commission_change(
+    client, shopper, store_a, divisions, config, after_commit
+):
+    # given a promoter whose dashboard was viewed (its sums are now cached)
+    config_update(actor=None, freeze_days=0)
+    promoter = make_promoter("甲")
+    bind(shopper, promoter)
+    first = place_paid(shopper, [(brokerage_sku(store_a, "50.00"), 1)])
+    client.force_login(promoter.user)
+
+    def figures():
+        summary = client.get("/distribution/").context["summary"]
+        return summary["frozen"], summary["total"], summary["balance"]
+
+    assert figures() == (D("5.00"), D("5.00"), D("0.00"))
+
+    # when another order is paid, then the first is released (each committed)
+    with after_commit():
+        place_paid(shopper, [(brokerage_sku(store_a, "30.00"), 1)])
+    after_paid = figures()
+    with after_commit():
+        complete(first)
+        commissions_release_due(now=later(0))
+    after_release = figures()
+
+    # then every view shows the change at once, never the cached figures
+    assert after_paid == (D("8.00"), D("8.00"), D("0.00"))
+    assert after_release == (D("3.00"), D("8.00"), D("5.00"))
+    assert_ledger_balanced()
+
+
 def test_dashboard_figures_and_query_ceiling(
     client, shopper, store_a, divisions, config, django_assert_max_num_queries
 ):

@@ -2,6 +2,7 @@
 
 import os
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connections
@@ -11,7 +12,7 @@ from apps.orders.models import PaymentOrder
 from apps.orders.services.checkout import order_place
 from apps.promotions.models import Coupon, UserCoupon
 from apps.promotions.services import coupon_claim
-from tests.factories import UserFactory
+from tests.factories import StoreFactory, UserFactory
 from tests.orders.conftest import fill_cart, make_address, make_sku
 from tests.promotions.helpers import give_coupon, make_coupon
 
@@ -109,3 +110,41 @@ def test_two_concurrent_checkouts_cannot_both_use_one_coupon(store_a, divisions)
     assert Coupon.objects.get(pk=holding.coupon_id).used_count == 1
     sku.refresh_from_db()
     assert sku.reserved == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_checkouts_racing_for_a_coupon_with_few_left_use_exactly_that_many(divisions):
+    # given 40 shoppers with a cart each, and a coupon with 10 left (the bench runs 200 / 50
+    # through HTTP: bench/checkout_bench.py "race")
+    store = StoreFactory()
+    sku = make_sku(store, price="50.00", stock=1000)
+    coupon = make_coupon(name="限量券", amount="5.00", total_quantity=10)
+    shoppers = []
+    for _i in range(40):
+        user = UserFactory()
+        shoppers.append((user, fill_cart(user, (sku, 1)), make_address(user)))
+
+    def claim_and_buy(index: int) -> None:
+        user, cart, address = shoppers[index]
+        try:
+            coupon_claim(coupon=coupon, user=user)
+        except ApplicationError as exc:
+            if exc.code != "promotions_coupon_exhausted":
+                raise
+        order_place(buyer=user, cart=cart, address=address, idempotency_key=f"race-{index:04d}")
+
+    # when each claims and checks out at once (the best combination takes a held coupon)
+    results = race(40, claim_and_buy)
+
+    # then all 40 place, exactly 10 with the coupon, and the counts agree
+    assert results.count("ok") == 40, results
+    coupon.refresh_from_db()
+    assert (coupon.issued_count, coupon.used_count) == (10, 10)
+    used = UserCoupon.objects.filter(coupon=coupon, status="used")
+    assert used.count() == 10
+    amounts = sorted(PaymentOrder.objects.values_list("amount", flat=True))
+    assert amounts.count(Decimal("45.00")) == 10
+    assert amounts.count(Decimal("50.00")) == 30
+    sku.refresh_from_db()
+    assert sku.reserved == 40

@@ -39,6 +39,7 @@ from apps.distribution.selectors import (
     promoter_for_user,
     promoter_sales_by_product,
     promoter_summary,
+    share_url,
     team_members,
     withdrawal_list_for_promoter,
 )
@@ -51,7 +52,6 @@ from apps.distribution.services.withdrawals import (
     withdrawal_mark_paid,
     withdrawal_reject,
 )
-from apps.distribution.views import share_url
 
 TAG = _("分销")
 STAFF_TAG = _("分销（平台）")

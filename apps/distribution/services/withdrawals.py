@@ -15,6 +15,7 @@ from apps.core.money import to_money
 from apps.core.transitions import event_record, transition
 from apps.distribution.errors import DistributionErrorCode as Code
 from apps.distribution.models import BalanceEntry, Promoter, Withdrawal
+from apps.distribution.selectors import promoter_summary_forget
 from apps.distribution.services.config import config_current
 from apps.distribution.services.ledger import balance_entry_book
 
@@ -170,6 +171,7 @@ def withdrawal_mark_paid(*, withdrawal: Withdrawal, actor, payout_reference: str
         payload={"payout_reference": withdrawal.payout_reference},
         fields=["payout_reference"],
     )
+    promoter_summary_forget(promoter_ids=[withdrawal.promoter_id])
     _notify(
         withdrawal,
         _("提现已打款：¥%(net)s") % {"net": withdrawal.net_amount},

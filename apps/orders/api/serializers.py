@@ -105,7 +105,12 @@ class CartGroupSerializer(serializers.Serializer):
     discount_amount = serializers.DecimalField(**MONEY)
     freight = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("结算预览时给出"))
     freight_error = serializers.CharField(help_text=_("不配送到该地址时的说明"))
-    total_amount = serializers.DecimalField(**MONEY, help_text=_("商品金额 − 优惠 + 运费"))
+    freight_discount_amount = serializers.DecimalField(
+        **MONEY, help_text=_("免运费券减免的运费（运费报价后给出）")
+    )
+    total_amount = serializers.DecimalField(
+        **MONEY, help_text=_("商品金额 − 优惠 + 运费 − 运费减免")
+    )
 
 
 class DiscountSerializer(serializers.Serializer):
@@ -120,16 +125,36 @@ class DiscountSerializer(serializers.Serializer):
 class CouponOptionSerializer(serializers.Serializer):
     user_coupon_id = serializers.IntegerField(source="terms.user_coupon_id")
     name = serializers.CharField(source="terms.name")
+    kind = serializers.CharField(
+        source="terms.kind", help_text=_("fixed 满减券 / percent 折扣券 / shipping 免运费券")
+    )
     store_id = serializers.IntegerField(source="terms.store_id", allow_null=True)
     funder = serializers.CharField(source="terms.funder")
     valid_until = serializers.DateTimeField(source="terms.valid_until")
-    amount = serializers.DecimalField(**MONEY, help_text=_("用于本单可减"))
+    amount = serializers.DecimalField(
+        **MONEY, help_text=_("用于本单可减（免运费券为 0：减免额见运费减免）")
+    )
     reason = serializers.CharField(help_text=_("不可用的原因；空表示可用"))
     is_chosen = serializers.BooleanField()
 
 
+class ShippingWaiverSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("如 coupon:42"))
+    label = serializers.CharField()
+    funder = serializers.CharField(help_text=_("出资方：platform 平台，store:<id> 店铺"))
+    user_coupon_id = serializers.IntegerField()
+    store_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text=_("减免这些店铺的运费")
+    )
+    cap = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("最多减免；空为全免"))
+
+
 class DiscountPlanSerializer(serializers.Serializer):
     discounts = DiscountSerializer(many=True, help_text=_("依次应用的优惠"))
+    shipping = ShippingWaiverSerializer(
+        allow_null=True,
+        help_text=_("本单使用的免运费券（每单一张）；金额见 freight_discount_amount"),
+    )
     coupon_options = CouponOptionSerializer(many=True, help_text=_("选券：持有的每张可用券"))
     errors = serializers.ListField(child=serializers.CharField(), help_text=_("所选券不可用原因"))
     is_auto = serializers.BooleanField(help_text=_("是否为系统推荐的最优组合"))
@@ -141,6 +166,7 @@ class CartSerializer(serializers.Serializer):
     goods_amount = serializers.DecimalField(**MONEY)
     discount_amount = serializers.DecimalField(**MONEY)
     freight_amount = serializers.DecimalField(**MONEY)
+    freight_discount_amount = serializers.DecimalField(**MONEY, help_text=_("免运费券减免的运费"))
     total_amount = serializers.DecimalField(**MONEY)
     can_checkout = serializers.BooleanField()
     promotions = DiscountPlanSerializer(source="discount_plan")
@@ -289,6 +315,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "status_display",
             "goods_amount",
             "freight_amount",
+            "freight_discount_amount",
+            "freight_discount_funder",
             "discount_amount",
             "total_amount",
             "refunded_amount",

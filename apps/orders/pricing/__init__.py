@@ -15,8 +15,12 @@ The steps, in order (each a function here; the caller loads the data through sel
 3. delivery  per store, `delivery_quote(setup=..., lines=freight_lines(...), ...)` (the
              method's fee: freight template for express, zone for county delivery, flat fee
              for pickup) and `delivery_offers(...)` for the preview.
-4. totals    `cart_totals(lines=..., freights={store id: fee})`: per store goods − discount +
-             freight = total; the payment order's amount is the sum.
+3½. freight  `freight_waive(freights, waiver)`: a free-shipping coupon (promotions'
+             `ShippingWaiver`, one per checkout) waives its stores' freight, up to its cap,
+             never below zero; `cart_totals` calls it.
+4. totals    `cart_totals(lines=..., freights={store id: fee}, freight_discount=waiver)`:
+             per store goods − discount + freight − freight waived = total; the payment
+             order's amount is the sum.
 """
 
 from apps.orders.pricing.delivery import (
@@ -56,7 +60,14 @@ from apps.orders.pricing.lines import (
     lines_price,
     unit_price,
 )
-from apps.orders.pricing.totals import PricedCart, StoreTotals, cart_totals, freight_lines
+from apps.orders.pricing.totals import (
+    FreightDiscountLike,
+    PricedCart,
+    StoreTotals,
+    cart_totals,
+    freight_lines,
+    freight_waive,
+)
 
 __all__ = [
     "ZERO",
@@ -68,6 +79,7 @@ __all__ = [
     "Destination",
     "Discount",
     "DiscountLike",
+    "FreightDiscountLike",
     "FreightLine",
     "FreightRates",
     "FreightRule",
@@ -91,6 +103,7 @@ __all__ = [
     "discounts_apply",
     "freight_fee",
     "freight_lines",
+    "freight_waive",
     "line_amount",
     "line_price",
     "lines_price",

@@ -199,11 +199,19 @@ def _place(
     plan = cart_items_discount(items, cart=cart, coupon_ids=coupon_ids)
     _refuse_unusable_coupons(plan)
     drafts = _drafts_quote(items, address=address, deliveries=deliveries, now=now)
-    priced = cart_price(items, freights={sid: d.delivery.fee for sid, d in drafts.items()})
+    priced = cart_price(
+        items, freights={sid: d.delivery.fee for sid, d in drafts.items()}, plan=plan
+    )
     if method == PaymentOrder.Method.CREDIT:
         _refuse_beyond_credit(organisation, priced.total_amount)
     _reserve_stock(items)
-    discounts_take(user=buyer, plan=plan, reference=payment_order.number, now=now)
+    discounts_take(
+        user=buyer,
+        plan=plan,
+        reference=payment_order.number,
+        now=now,
+        freight_discount=priced.freight_discount_amount,
+    )
     payment_order.amount = priced.total_amount
     payment_order.save(update_fields=["amount"])
     orders = _orders_write(
@@ -410,6 +418,9 @@ def _orders_write(
             address=snapshot,
             goods_amount=totals.goods_amount,
             freight_amount=totals.freight_amount,
+            freight_discount_amount=totals.freight_discount_amount,
+            freight_discount_code=totals.freight_discount_code,
+            freight_discount_funder=totals.freight_discount_funder,
             discount_amount=totals.discount_amount,
             total_amount=totals.total_amount,
             delivery_method=delivery.method,

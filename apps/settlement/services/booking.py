@@ -18,6 +18,8 @@ The rule, the same whatever order the facts arrive in:
   platform: completion books them as `platform_subsidy`, and after each refund the order's
   subsidy entries sum to exactly Σ per line to_money(platform share × what is left of the
   line's paid amount ÷ its paid amount): refunding a discounted line takes its subsidy back.
+  A platform free-shipping coupon's waiver (`Order.freight_discount_amount`, funder
+  "platform") is owed in full too, and taken back only by a full refund of the order.
   Store-funded discounts simply lower the income (the buyer paid that much less).
 * Commission is rounded once per state of the order, never per refund: after each refund the
   order's commission entries sum to exactly −to_money(net paid × rate), where net paid is the
@@ -190,8 +192,14 @@ def settlement_book_order_completed(*, order: Order) -> list[LedgerEntry]:
 
 
 def platform_subsidy_due(order: Order) -> Decimal:
-    """The platform's share of `order`'s discounts still owed, after its refunds so far."""
+    """The platform's share of `order`'s discounts still owed, after its refunds so far. A
+    platform free-shipping coupon's freight waiver is owed whole (the parcel was paid for)
+    until the order is refunded in full, which takes it back."""
     due = ZERO
+    if order.freight_discount_funder == PLATFORM_FUNDER and order.freight_discount_amount:
+        fully_refunded = ZERO < order.total_amount <= order.refunded_amount
+        if not fully_refunded:
+            due += order.freight_discount_amount
     lines = OrderLine.objects.filter(order=order).prefetch_related("discounts")
     for line in lines:
         share = sum((d.amount for d in line.discounts.all() if d.funder == PLATFORM_FUNDER), ZERO)
