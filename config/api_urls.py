@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("apps.customer_service.api.urls")),
     path("", include("apps.analytics.api.urls")),
     path("", include("apps.distribution.api.urls")),
+    path("", include("apps.open_platform.api.urls")),
 ]

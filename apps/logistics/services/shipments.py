@@ -13,6 +13,7 @@ from apps.core.errors import ApplicationError
 from apps.core.transitions import event_record
 from apps.logistics.errors import LogisticsErrorCode
 from apps.logistics.models import Carrier, Shipment, ShipmentLine
+from apps.logistics.signals import shipment_updated
 from apps.orders.models import DeliveryMethod, Order, OrderLine
 from apps.orders.services.lifecycle import order_lines_ship
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -191,5 +192,8 @@ def shipment_create(
             "lines": {str(line_id): quantity for line_id, quantity in sorted(shipped.items())},
             "lots": {str(k): v for k, v in sorted(lot_ids.items()) if v},
         },
+    )
+    shipment_updated.send(
+        sender=Shipment, shipment=shipment, from_status="", to_status=shipment.status
     )
     return shipment

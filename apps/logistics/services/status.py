@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.transitions import transition, transition_allowed, transition_check
 from apps.logistics.models import Shipment, ShipmentEvent
+from apps.logistics.signals import shipment_updated
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import order_mark_delivered
 
@@ -50,6 +51,7 @@ def shipment_move(
     caller already set on the shipment and wants saved with the move.
     """
     transition_check(shipment, to_status)
+    from_status = shipment.status
     fields = set(fields)
     stamp = STAMPS.get(to_status)
     if stamp and getattr(shipment, stamp) is None:
@@ -66,6 +68,9 @@ def shipment_move(
         kind=kind,
         payload=payload,
         fields=fields,
+    )
+    shipment_updated.send(
+        sender=Shipment, shipment=shipment, from_status=from_status, to_status=to_status
     )
     if to_status == Shipment.Status.DELIVERED:
         order_deliver_if_complete(order_id=shipment.order_id)
