@@ -394,6 +394,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentOrderMethodEnum": "apps.orders.models.PaymentOrder.Method",
         "AfterSaleTypeEnum": "apps.aftersales.models.AfterSale.Type",
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
+        "WebhookEventTypeEnum": "apps.open_platform.scopes.EventType",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
         "CaseStatusEnum": "apps.customer_service.models.Case.Status",
