@@ -490,10 +490,10 @@ OUTBOX_DISPATCH_BATCH = env.int("OUTBOX_DISPATCH_BATCH", default=200)
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # A failed delivery is retried after BASE seconds, doubling per attempt up to MAX; after
-# MAX_ATTEMPTS it is given up (the defaults span about 26 hours: 60 s … 6 h, 12 attempts).
+# MAX_ATTEMPTS it is given up (the defaults wait 26.5 hours in all: 60 s … 6 h, 13 attempts).
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=13)
 # This many failed attempts in a row (any deliveries) pause a subscription and notify its owner.
 WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=15)
 # A receiver must answer with a timestamp no older than this (what we tell them to check).

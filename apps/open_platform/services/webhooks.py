@@ -16,7 +16,7 @@ receivers deduplicate on it.
 
 Back-off: WEBHOOK_RETRY_BASE_SECONDS doubling per failed attempt up to
 WEBHOOK_RETRY_MAX_SECONDS; after WEBHOOK_MAX_ATTEMPTS the delivery is given up (the defaults
-span about 26 h). WEBHOOK_PAUSE_AFTER_FAILURES failed attempts in a row, or a given-up
+span 26.5 h of waiting). WEBHOOK_PAUSE_AFTER_FAILURES failed attempts in a row, or a given-up
 delivery, pause the subscription and notify its owners; a paused subscription's deliveries are
 held until staff or an owner resumes it (held ones are then sent) or redelivers one by hand.
 """
