@@ -12,7 +12,7 @@ import datetime as dt
 import math
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Q
 
 from apps.analytics.models import PriceAlert, PriceObservation
@@ -219,10 +219,16 @@ def prices_recompute(*, date_from: dt.date) -> int:
         rows += cursor.rowcount
         cursor.execute(_INSERT_XUN_ALERTS, {"period_from": period_from})
         rows += cursor.rowcount
-    alerts = PriceAlert.objects.filter(
-        Q(kind=PriceAlert.Kind.SPIKE, date__gte=date_from)
-        | Q(kind=PriceAlert.Kind.XUN, date__gte=period_from)
-    ).select_related("commodity")
+    # On the primary: these are this transaction's own writes (the router reads alerts from
+    # the replica otherwise).
+    alerts = (
+        PriceAlert.objects.using(DEFAULT_DB_ALIAS)
+        .filter(
+            Q(kind=PriceAlert.Kind.SPIKE, date__gte=date_from)
+            | Q(kind=PriceAlert.Kind.XUN, date__gte=period_from)
+        )
+        .select_related("commodity")
+    )
     price_alerts_computed.send(sender=PriceAlert, alerts=alerts)
     return rows
 
