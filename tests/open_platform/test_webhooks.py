@@ -455,3 +455,31 @@ def test_shipping_and_recalling_announce_shipment_and_lot_events(
     recalled = next(r.json for r in receiver.requests if r.json["type"] == "lot.recalled")
     assert recalled["data"]["lots"][0]["lot_number"] == "WC-2026-001"
     assert recalled["data"]["reason"] == "农残复检超标"
+
+
+def test_an_after_sale_announces_its_creation_and_each_move(
+    app_a, receiver, shopper, address, store_a, merchant_a
+):
+    from apps.aftersales.services.aftersales import aftersale_create, aftersale_reject
+
+    subscription_create(actor=None, app=app_a, url=receiver.url, events=["aftersale.updated"])
+    order = _pay(_place(shopper, address, store_a)).orders.get()
+    line = order.lines.get()
+
+    aftersale = aftersale_create(
+        buyer=shopper,
+        order=order,
+        type="refund_only",
+        reason="quality",
+        lines={line.pk: 1},
+        reason_text="米里有虫",
+    )
+    aftersale_reject(aftersale=aftersale, actor=merchant_a, reason="照片看不出问题")
+    deliver_due()
+
+    moves = [
+        (r.json["data"]["aftersale"]["previous_status"], r.json["data"]["aftersale"]["status"])
+        for r in sorted(receiver.requests, key=lambda r: int(r.headers["X-Tianjian-Delivery"]))
+    ]
+    assert moves == [("", "requested"), ("requested", "rejected")]
+    assert {r.json["data"]["aftersale"]["number"] for r in receiver.requests} == {aftersale.number}
