@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -123,7 +123,14 @@ def webhook_event_record(
     if key and WebhookEvent.objects.filter(key=key).exists():
         return None
     payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    event = WebhookEvent.objects.create(type=type, store_id=store_id, payload=payload, key=key)
+    try:
+        # A savepoint: a concurrent writer of the same key must not break the caller's change.
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                type=type, store_id=store_id, payload=payload, key=key
+            )
+    except IntegrityError:
+        return None
     for subscription in subscriptions:
         status = (
             WebhookDelivery.Status.HELD
