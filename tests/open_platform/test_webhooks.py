@@ -483,3 +483,43 @@ def test_an_after_sale_announces_its_creation_and_each_move(
     ]
     assert moves == [("", "requested"), ("requested", "rejected")]
     assert {r.json["data"]["aftersale"]["number"] for r in receiver.requests} == {aftersale.number}
+
+
+# --- back office ----------------------------------------------------------------------------
+
+
+def test_admin_refuses_a_private_target_on_the_form(client, app_a, merchant_a, settings):
+    from django.urls import reverse
+
+    settings.WEBHOOK_ALLOW_LOOPBACK = False
+    client.force_login(merchant_a)
+
+    response = client.post(
+        reverse("admin:open_platform_webhooksubscription_add"),
+        {"app": app_a.pk, "url": "http://169.254.169.254/latest/", "events": ["order.paid"]},
+    )
+
+    assert response.status_code == 200
+    assert "不能作为接收地址" in response.text
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_admin_redeliver_action_requeues_the_delivery(
+    client, subscribed, receiver, shopper, address, store_a, merchant_a
+):
+    from django.urls import reverse
+
+    _pay(_place(shopper, address, store_a))
+    deliver_due()
+    delivery = WebhookDelivery.objects.get()
+    client.force_login(merchant_a)
+
+    client.post(
+        reverse("admin:open_platform_webhookdelivery_changelist"),
+        {"action": "redeliver", "_selected_action": [delivery.pk]},
+    )
+    deliver_due()
+
+    assert len(receiver.requests) == 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.round) == (Status.SUCCEEDED, 1)
