@@ -227,8 +227,11 @@ def main() -> None:
             if pending == 0:
                 break
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=60)
+        worker.terminate()  # warm shutdown: the worker lets its children finish their task
+        try:
+            worker.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
         server.shutdown()
 
     span = (receiver.last_at or 0) - (receiver.first_at or 0)
