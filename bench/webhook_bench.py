@@ -127,7 +127,6 @@ def main() -> None:
         App,
         WebhookAttempt,
         WebhookDelivery,
-        WebhookEvent,
         WebhookSubscription,
     )
     from apps.open_platform.services.tokens import app_register
@@ -143,8 +142,9 @@ def main() -> None:
 
     # A clean slate: earlier runs' rows and queued tasks.
     celery_app.control.purge()
-    WebhookEvent.objects.all().delete()
     WebhookSubscription.objects.all().delete()
+    with connection.cursor() as cursor:  # events are append-only through the ORM
+        cursor.execute("TRUNCATE open_platform_webhookevent CASCADE")
     OutboxMessage.objects.filter(kind="open_platform.webhook_delivery").delete()
 
     secret = {}

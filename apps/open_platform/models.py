@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import AppendOnlyModel, TimeStampedModel
 from apps.open_platform.scopes import EventType, Scope
 
 
@@ -166,8 +166,12 @@ class WebhookSubscription(TimeStampedModel):
         return self.paused_at is not None
 
 
-class WebhookEvent(models.Model):
-    """A fact an app may hear about, written in the transaction of the change that made it."""
+class WebhookEvent(AppendOnlyModel):
+    """A fact an app may hear about, written in the transaction of the change that made it.
+    Append-only: what was announced is never rewritten (a redelivery sends the same row)."""
+
+    # A deleted store leaves its events without a store: the one in-place change allowed.
+    APPEND_ONLY_UPDATABLE = ("store",)
 
     event_id = models.UUIDField(_("事件编号"), default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(_("事件类型"), max_length=30, choices=EventType.choices)
