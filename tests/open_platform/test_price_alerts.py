@@ -28,11 +28,26 @@ def test_a_spike_is_announced_once_to_a_platform_app(quote_setup, staff, receive
         quote(markets["xinfadi"], commodities["土豆"], D + dt.timedelta(days=i), price)
 
     prices_aggregate()
+    first_run = WebhookEvent.objects.filter(type="price.alert").count()
     prices_aggregate(full=True)  # a rebuild makes the same alerts again
     deliver_due()
 
-    assert WebhookEvent.objects.filter(type="price.alert").count() == 4  # one per scope
-    alerts = sorted(r.json["data"]["alert"]["scope"] for r in receiver.requests)
-    assert alerts == ["county", "market", "national", "province"]
-    first = receiver.requests[0].json["data"]["alert"]
-    assert (first["commodity"], first["kind"], first["price"]) == ("土豆", "spike", "20.00")
+    # A spike per scope of 新发地, and the 下旬 rise past the vegetables' 旬 threshold.
+    kinds = sorted(
+        (r.json["data"]["alert"]["kind"], r.json["data"]["alert"]["scope"])
+        for r in receiver.requests
+    )
+    assert [scope for kind, scope in kinds if kind == "spike"] == [
+        "county",
+        "market",
+        "national",
+        "province",
+    ]
+    assert WebhookEvent.objects.filter(type="price.alert").count() == first_run == len(kinds)
+    assert len(set(kinds)) == len(kinds)  # each alert once
+    spike = next(
+        r.json["data"]["alert"]
+        for r in receiver.requests
+        if r.json["data"]["alert"]["kind"] == "spike"
+    )
+    assert (spike["commodity"], spike["price"]) == ("土豆", "20.00")
