@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("apps.analytics.api.urls")),
     path("", include("apps.distribution.api.urls")),
     path("", include("apps.channels.api.urls")),
+    path("", include("apps.open_platform.api.urls")),
 ]

@@ -22,10 +22,15 @@ one is never delivered again. A worker that dies between the handler's external 
 HTTP) and the commit leaves the message pending: it is delivered again, so a handler must be
 idempotent towards its receiver (message.key / message.pk identify the message; webhooks send
 it as a header). Handlers raise to mean "not delivered, try later".
+
+A handler that must keep a record of its failed try (a webhook's attempt log, a failure count)
+returns `RetryLater(error, delay)` instead of raising: its writes commit with the message's new
+schedule, and `delay` (default: the outbox's own back-off) says when it is due again.
 """
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,7 +42,16 @@ from apps.core.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[OutboxMessage], None]
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A handler's answer "not delivered yet; keep what I wrote, call me again in `delay`"."""
+
+    error: str
+    delay: timedelta | None = None
+
+
+Handler = Callable[[OutboxMessage], RetryLater | None]
 _handlers: dict[str, Handler] = {}
 _discovered = False
 
@@ -117,10 +131,14 @@ def outbox_message_deliver(*, message_id: int) -> bool:
         message.attempts += 1
         try:
             with transaction.atomic():  # a failed handler's own writes roll back, ours stay
-                outbox_handlers()[message.kind](message)
+                outcome = outbox_handlers()[message.kind](message)
         except Exception as exc:  # any failure of any handler means "try again later"
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.next_attempt_at = timezone.now() + _retry_delay(message.attempts)
+            outcome = RetryLater(error=f"{type(exc).__name__}: {exc}")
+        if isinstance(outcome, RetryLater):
+            message.last_error = outcome.error[:2000]
+            message.next_attempt_at = timezone.now() + (
+                outcome.delay if outcome.delay is not None else _retry_delay(message.attempts)
+            )
             message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
             logger.warning(
                 "outbox message %s (%s) not delivered, attempt %s: %s",

@@ -3,7 +3,10 @@
 An operation's own @extend_schema responses stay as written; this adds, in the one error
 shape (apps.core.api.ErrorSerializer), what the plumbing around every view can answer:
 429 (every view is throttled), 401 and 403 where a permission is needed, 404 where the path
-names an object or a page can be out of range, 400 where a body or query string is parsed.
+names an object or a page can be out of range, 400 where a body or query string is parsed,
+403 wherever an open-platform app token is accepted (a token without the operation's scope,
+or any token on an operation that declares none). An operation that app tokens may call says
+which scope in `x-required-scope` and in its description.
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -11,11 +14,31 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
 from apps.core.api import ERROR_DESCRIPTIONS, ErrorSerializer
+from apps.core.api_scopes import view_required_scope
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def accepts_app_tokens(self) -> bool:
+        return any(
+            getattr(authenticator, "checks_required_scopes", False)
+            for authenticator in self.view.get_authenticators()
+        )
+
+    def required_scope(self) -> str | None:
+        return view_required_scope(self.view, self.method)
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        scope = self.required_scope() if self.accepts_app_tokens() else None
+        if operation is not None and scope:
+            operation["x-required-scope"] = scope
+            note = f"应用令牌所需权限范围（scope）：`{scope}`。"
+            description = operation.get("description", "")
+            operation["description"] = f"{description}\n\n{note}" if description else note
+        return operation
+
     def _error_codes(self) -> set[int]:
         view = self.view
         codes = {429} if view.get_throttles() else set()
@@ -23,6 +46,8 @@ class AutoSchema(SpectacularAutoSchema):
         anonymous_ok = all(isinstance(p, AllowAny) for p in permissions)
         if not anonymous_ok:
             codes |= {401, 403}
+        if self.accepts_app_tokens():
+            codes.add(403)  # a token without the scope, or one this operation never takes
         if "{" in self.path:
             codes.add(404)
         if self._is_list_view() and getattr(view, "pagination_class", None):

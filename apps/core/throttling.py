@@ -6,6 +6,10 @@ atomic add/incr per fixed window in the default cache (Redis in production), so 
 and every web node counts together and parallel requests cannot slip past a read-modify-write.
 Rates are settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] ("120/m", "10/5m"); a scope with no
 rate is not limited.
+
+A call authenticated by a credential that is limited on its own (an open-platform app token:
+`request.auth.throttle_key`) is counted per that credential, not per the user it acts as, so
+an integration cannot use up its merchant's own allowance (apps/open_platform/throttling.py).
 """
 
 from typing import Any
@@ -19,7 +23,14 @@ from rest_framework.throttling import BaseThrottle
 from apps.core.http import client_ip
 
 
+def _credential_key(request: Request) -> str | None:
+    return getattr(getattr(request, "auth", None), "throttle_key", None)
+
+
 def _user_or_ip(request: Request) -> str:
+    credential = _credential_key(request)
+    if credential:
+        return credential
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
@@ -40,9 +51,12 @@ class RateThrottle(BaseThrottle):
     def get_key(self, request: Request, view: Any) -> str | None:
         return _user_or_ip(request)
 
+    def get_rate(self, request: Request, scope: str) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+
     def allow_request(self, request: Request, view: Any) -> bool:
         scope = self.get_scope(request, view)
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope) if scope else None
+        rate = self.get_rate(request, scope) if scope else None
         key = self.get_key(request, view) if rate else None
         if not rate or key is None:
             return True
@@ -83,6 +97,8 @@ class UserRateThrottle(RateThrottle):
     scope = "user"
 
     def get_key(self, request: Request, view: Any) -> str | None:
+        if _credential_key(request):
+            return None  # limited per credential by its own throttle
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
         return None

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.distribution",
     "apps.channels",
     "apps.news",
+    "apps.open_platform",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "apps.accounts.middleware.RateLimitedMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
     "apps.distribution.middleware.ReferralMiddleware",
+    "apps.open_platform.middleware.ApiCallLogMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -334,8 +336,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Bearer tj_…`: a third-party app's scoped token (apps/open_platform).
+        "apps.open_platform.authentication.AppTokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+        # An app token must carry the view's `required_scopes` (none declared: refused).
+        "apps.open_platform.permissions.HasRequiredScope",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.StandardPagination",
     "PAGE_SIZE": 20,
@@ -349,6 +357,7 @@ REST_FRAMEWORK = {
         "apps.core.throttling.AnonRateThrottle",
         "apps.core.throttling.UserRateThrottle",
         "apps.core.throttling.ScopedRateThrottle",
+        "apps.open_platform.throttling.AppTokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_RATE_ANON", default="120/m"),
@@ -358,6 +367,8 @@ REST_FRAMEWORK = {
         "auth_token": env("API_RATE_AUTH_TOKEN", default="10/m"),
         "payment_notify": env("API_RATE_PAYMENT_NOTIFY", default="60/m"),
         "webhook": env("API_RATE_WEBHOOK", default="60/m"),
+        # Per app token (a token's own `rate` field overrides it).
+        "app_token": env("API_RATE_APP_TOKEN", default="600/m"),
     },
 }
 # Proxies (IPs or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed when they are
@@ -391,6 +402,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentOrderMethodEnum": "apps.orders.models.PaymentOrder.Method",
         "AfterSaleTypeEnum": "apps.aftersales.models.AfterSale.Type",
         "AfterSaleStatusEnum": "apps.aftersales.models.AfterSale.Status",
+        "WebhookEventTypeEnum": "apps.open_platform.scopes.EventType",
         "LedgerEntryTypeEnum": "apps.settlement.models.LedgerEntry.Type",
         "SettlementStatementStatusEnum": "apps.settlement.models.SettlementStatement.Status",
         "CaseStatusEnum": "apps.customer_service.models.Case.Status",
@@ -480,6 +492,20 @@ STOREFRONT_PAGE_CACHE_SECONDS = env.int("STOREFRONT_PAGE_CACHE_SECONDS", default
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 OUTBOX_DISPATCH_BATCH = env.int("OUTBOX_DISPATCH_BATCH", default=200)
+
+# --- Open platform: webhooks out (apps/open_platform) -----------------------------------
+# Targets must resolve to public addresses (no SSRF); True lets loopback through (tests, bench).
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# A failed delivery is retried after BASE seconds, doubling per attempt up to MAX; after
+# MAX_ATTEMPTS it is given up (the defaults wait 26.5 hours in all: 60 s … 6 h, 13 attempts).
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=13)
+# This many failed attempts in a row (any deliveries) pause a subscription and notify its owner.
+WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=15)
+# A receiver must answer with a timestamp no older than this (what we tell them to check).
+WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = 300
 
 # --- Orders -----------------------------------------------------------------------------
 # An unpaid checkout holds its stock this long, then the beat job cancels it.

@@ -18,3 +18,6 @@ STORAGES = {
 
 # No collected static files in tests: Django's own static handling serves them to live_server.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# Webhook tests deliver to a receiver on 127.0.0.1; tests/open_platform/test_ssrf.py turns it off.
+WEBHOOK_ALLOW_LOOPBACK = True

@@ -1,6 +1,7 @@
 """The API keeps its OpenAPI schema: schemathesis generates requests from /api/schema/ for every
 operation and checks that none answers 5xx and every answer (status, content type, body) is
-one the schema documents. Anonymous, as a shopper and as a merchant, through the WSGI app.
+one the schema documents. Anonymous, as a shopper, as a merchant and as a third-party app (a
+store app's token with every scope, acting as the merchant), through the WSGI app.
 
 Examples per operation are bounded (CONTRACT_EXAMPLES, default 3) to keep the run short; set
 it higher locally to search harder.
@@ -43,6 +44,7 @@ RATES = {
     "auth_token": "100000/m",
     "payment_notify": "100000/m",
     "webhook": "100000/m",
+    "app_token": "100000/m",
 }
 
 
@@ -111,6 +113,18 @@ def test_anonymous_calls_keep_the_schema(api_schema):
 
 def test_shopper_calls_keep_the_schema(api_schema, shopper):
     problems = _problems(api_schema, _token(shopper))
+    assert not problems, "\n\n".join(problems)
+
+
+def test_app_token_calls_keep_the_schema(api_schema, store_a, merchant_a):
+    from apps.open_platform.scopes import Scope
+    from apps.open_platform.services.tokens import app_register, app_token_issue
+
+    app = app_register(
+        actor=merchant_a, name="ERP", store=store_a, acting_user=merchant_a, contact_name="李工"
+    )
+    _token, raw = app_token_issue(actor=merchant_a, app=app, name="契约", scopes=Scope.values)
+    problems = _problems(api_schema, {"Authorization": f"Bearer {raw}"})
     assert not problems, "\n\n".join(problems)
 
 

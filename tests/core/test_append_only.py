@@ -60,14 +60,25 @@ def test_every_ledger_chain_and_event_table_is_on_the_one_base():
 
     event_models = [m for m in apps.get_models() if m.__name__.endswith(("Event", "StatusChange"))]
     status_events = {m for m in event_models if issubclass(m, StatusEvent)}
-    # Carrier scans (TrackingEvent) and the EPCIS log (TraceEvent) are not status events.
+    # Carrier scans (TrackingEvent), the EPCIS log (TraceEvent) and the open platform's
+    # outgoing events (WebhookEvent: facts for third-party apps) are not status events.
     assert {m.__name__ for m in event_models} - {m.__name__ for m in status_events} <= {
         "TrackingEvent",
         "TraceEvent",
+        "WebhookEvent",
     }
-    for model in [*status_events, LedgerEntry, CreditEntry, TraceEvent, TraceEventLot]:
+    webhook_event = apps.get_model("open_platform", "WebhookEvent")
+    for model in [
+        *status_events,
+        LedgerEntry,
+        CreditEntry,
+        TraceEvent,
+        TraceEventLot,
+        webhook_event,
+    ]:
         assert issubclass(model, AppendOnlyModel), model
         assert model._meta.ordering == ["created_at", "id"] or model in {
             TraceEvent,
             TraceEventLot,
+            webhook_event,  # newest first, as its admin lists them
         }, model

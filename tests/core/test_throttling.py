@@ -48,6 +48,7 @@ def test_every_view_has_the_default_throttles():
         "apps.core.throttling.AnonRateThrottle",
         "apps.core.throttling.UserRateThrottle",
         "apps.core.throttling.ScopedRateThrottle",
+        "apps.open_platform.throttling.AppTokenRateThrottle",
     ]
 
 

@@ -2,7 +2,6 @@
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +15,7 @@ from apps.accounts.api.serializers import (
     TokenSerializer,
 )
 from apps.accounts.authentication import credentials_authenticate
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 
 TAG_ACCOUNTS = "账户"
 
@@ -56,7 +55,7 @@ class TokenObtainApi(APIView):
 
 class MeApi(APIView):
     # Token first, so an anonymous call gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=[TAG_ACCOUNTS], responses={200: MeSerializer})

@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -54,7 +53,7 @@ from apps.aftersales.services import (
     review_reply,
 )
 from apps.catalog.selectors import products_sellable
-from apps.core.api import error_responses, query_bool, query_choice
+from apps.core.api import error_responses, query_bool, query_choice, token_first_authentication
 from apps.core.errors import NotFoundError
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
@@ -81,7 +80,7 @@ class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
 
 class SignedInApi(APIView):
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated]
 
 
@@ -215,6 +214,8 @@ class AfterSaleWithdrawApi(BuyerAfterSaleApi):
 
 
 class MerchantApi(SignedInApi):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = {"GET": "orders:read", "POST": "orders:write"}
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
     def merchant_aftersale(self, number: str) -> AfterSale:

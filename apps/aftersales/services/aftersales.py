@@ -35,6 +35,7 @@ from apps.aftersales.selectors import (
     response_hours,
 )
 from apps.aftersales.services.photos import photos_clean, photos_store
+from apps.aftersales.signals import aftersale_updated
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.money import CENT
 from apps.core.roles import PLATFORM_OPERATIONS
@@ -106,9 +107,13 @@ def _aftersale_transition(
     """transition() the after-sale, then keep its lines' open flag (open lines count against
     what may still be claimed on the order lines)."""
     was_open = aftersale.status in AfterSale.OPEN_STATUSES
+    from_status = aftersale.status
     transition(aftersale, to, actor=actor, reason=reason, payload=payload, fields=fields)
     if was_open != (to in AfterSale.OPEN_STATUSES):
         AfterSaleLine.objects.filter(aftersale=aftersale).update(is_open=not was_open)
+    aftersale_updated.send(
+        sender=AfterSale, aftersale=aftersale, from_status=from_status, to_status=to
+    )
 
 
 def _require_status(aftersale: AfterSale, *allowed: str) -> None:
@@ -339,6 +344,9 @@ def aftersale_create(
         },
     )
     photos_store(AfterSalePhoto, cleaned_photos, aftersale=aftersale)
+    aftersale_updated.send(
+        sender=AfterSale, aftersale=aftersale, from_status="", to_status=aftersale.status
+    )
     _notify_merchants(
         aftersale,
         _("新的售后申请 %(number)s") % {"number": aftersale.number},

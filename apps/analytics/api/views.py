@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -30,7 +29,7 @@ from apps.analytics.api.serializers import (
     TopRowSerializer,
 )
 from apps.analytics.models import Commodity
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 
 FIGURES_TAG = _("数据看板")
 MARKET_TAG = _("行情")
@@ -50,7 +49,9 @@ class CanSeeFigures(BasePermission):
 
 
 class FiguresApi(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "analytics:read"
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, CanSeeFigures]
 
 
@@ -117,6 +118,8 @@ class AlertListApi(FiguresApi):
 
 @extend_schema(tags=[MARKET_TAG])
 class CommodityListApi(ListAPIView):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "analytics:read"
     permission_classes = [AllowAny]
     serializer_class = CommoditySerializer
 
@@ -130,6 +133,8 @@ class CommodityListApi(ListAPIView):
 
 @extend_schema(tags=[MARKET_TAG])
 class CommodityPriceApi(APIView):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "analytics:read"
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -146,6 +151,8 @@ class CommodityPriceApi(APIView):
 
 @extend_schema(tags=[MARKET_TAG])
 class QuoteListApi(APIView):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "analytics:read"
     permission_classes = [AllowAny]
 
     @extend_schema(

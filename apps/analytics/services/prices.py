@@ -12,11 +12,12 @@ import datetime as dt
 import math
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Max
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Max, Q
 
-from apps.analytics.models import PriceObservation
+from apps.analytics.models import PriceAlert, PriceObservation
 from apps.analytics.services.runs import JobResult, job_run, last_watermark
+from apps.analytics.signals import price_alerts_computed
 
 PRICES_JOB = "prices_daily"
 # A moving average needs quotes on at least this share of its days (DOMAIN.md: ≥ 60 %).
@@ -229,6 +230,17 @@ def prices_recompute(*, date_from: dt.date) -> int:
         rows += cursor.rowcount
         cursor.execute(_INSERT_XUN_ALERTS, {"period_from": period_from})
         rows += cursor.rowcount
+    # On the primary: these are this transaction's own writes (the router reads alerts from
+    # the replica otherwise).
+    alerts = (
+        PriceAlert.objects.using(DEFAULT_DB_ALIAS)
+        .filter(
+            Q(kind=PriceAlert.Kind.SPIKE, date__gte=date_from)
+            | Q(kind=PriceAlert.Kind.XUN, date__gte=period_from)
+        )
+        .select_related("commodity")
+    )
+    price_alerts_computed.send(sender=PriceAlert, alerts=alerts)
     return rows
 
 

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -49,7 +48,7 @@ from apps.catalog.selectors import (
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
 from apps.catalog.signals import search_performed
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
 TAG_CATALOG = _("分类与商品")
@@ -103,6 +102,8 @@ def _category_forest() -> tuple[list[Category], dict[int, Category]]:
 )
 @extend_schema(tags=[TAG_CATALOG])
 class CategoryViewSet(viewsets.ViewSet):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "catalog:read"
     permission_classes = [AllowAny]
     lookup_value_regex = r"\d+"
 
@@ -150,6 +151,8 @@ def _with_active_skus(queryset: QuerySet[Product]) -> QuerySet[Product]:
 )
 @extend_schema(tags=[TAG_CATALOG])
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "catalog:read"
     permission_classes = [AllowAny]
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
@@ -233,8 +236,16 @@ class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
 
 @extend_schema(tags=[TAG_MERCHANT])
 class MerchantApi(APIView):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = {
+        "GET": "catalog:read",
+        "POST": "catalog:write",
+        "PATCH": "catalog:write",
+        "PUT": "catalog:write",
+        "DELETE": "catalog:write",
+    }
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
     def merchant_products(self) -> QuerySet[Product]:

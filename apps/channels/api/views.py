@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -47,7 +46,7 @@ from apps.channels.selectors import (
     store_for_user,
 )
 from apps.channels.services import channel_order_place, listing_delete, listing_save
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
 TAG = _("商家：渠道销售")
@@ -62,7 +61,9 @@ class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
 
 class ChannelApi(APIView):
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # DRF tokens, the session, and open-platform app tokens (their scope is enforced by the
+    # app-token authenticator against `required_scopes`).
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
 

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.aftersales.selectors import aftersale_get_for_buyer
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.customer_service import selectors
 from apps.customer_service.api.serializers import (
@@ -64,7 +63,7 @@ def _not_found() -> NotFoundError:
 
 
 class SignedInApi(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated]
 
     def case_from(self, queryset: QuerySet[Case], number: str) -> Case:

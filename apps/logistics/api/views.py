@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses, query_choice
+from apps.core.api import error_responses, query_choice, token_first_authentication
 from apps.logistics.api.serializers import (
     CarrierSerializer,
     ShipmentDetailSerializer,
@@ -46,8 +45,11 @@ class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
 class MerchantApi(APIView):
     """Base of the merchant's parcel endpoints (these and api/tracking.py's)."""
 
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = {"GET": "orders:read", "POST": "logistics:write"}
+
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
     def shipment(self, pk: int) -> Shipment:

@@ -14,6 +14,7 @@ from apps.core.transitions import event_record
 from apps.logistics.errors import LogisticsErrorCode
 from apps.logistics.models import Carrier, Shipment, ShipmentLine
 from apps.logistics.services.notices import shipment_notify_shipped
+from apps.logistics.signals import shipment_updated
 from apps.orders.models import DeliveryMethod, Order, OrderLine
 from apps.orders.services.lifecycle import order_lines_ship
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -194,4 +195,7 @@ def shipment_create(
         },
     )
     shipment_notify_shipped(shipment=shipment)
+    shipment_updated.send(
+        sender=Shipment, shipment=shipment, from_status="", to_status=shipment.status
+    )
     return shipment

@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.core.transitions import transition, transition_allowed, transition_check
 from apps.logistics.models import Shipment, ShipmentEvent
 from apps.logistics.services.notices import shipment_notify_moved
+from apps.logistics.signals import shipment_updated
 from apps.orders.models import Order
 from apps.orders.services.lifecycle import order_mark_delivered
 
@@ -51,6 +52,7 @@ def shipment_move(
     caller already set on the shipment and wants saved with the move.
     """
     transition_check(shipment, to_status)
+    from_status = shipment.status
     fields = set(fields)
     stamp = STAMPS.get(to_status)
     if stamp and getattr(shipment, stamp) is None:
@@ -69,6 +71,9 @@ def shipment_move(
         fields=fields,
     )
     shipment_notify_moved(shipment=shipment, to_status=to_status)
+    shipment_updated.send(
+        sender=Shipment, shipment=shipment, from_status=from_status, to_status=to_status
+    )
     if to_status == Shipment.Status.DELIVERED:
         order_deliver_if_complete(order_id=shipment.order_id)
     return event

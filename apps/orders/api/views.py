@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses, query_choice
+from apps.core.api import error_responses, query_choice, token_first_authentication
 from apps.orders.api.serializers import (
     AddressInputSerializer,
     AddressSerializer,
@@ -75,7 +74,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 class ShopperApi(APIView):
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated]
 
 
@@ -448,6 +447,8 @@ class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
 
 
 class MerchantApi(ShopperApi):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = {"GET": "orders:read", "POST": "orders:write", "PATCH": "orders:write"}
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
     def store_order(self, request: Request, number: str) -> Order:

@@ -5,14 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses, query_choice
+from apps.core.api import error_responses, query_choice, token_first_authentication
 from apps.promotions.api.serializers import (
     CouponSerializer,
     RedeemInputSerializer,
@@ -26,7 +25,7 @@ TAG = _("优惠券")
 
 
 class ShopperApi(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated]
 
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -18,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import StandardPagination, error_responses
+from apps.core.api import StandardPagination, error_responses, token_first_authentication
 from apps.core.errors import ApplicationError
 from apps.settlement.api.serializers import (
     AdjustmentInputSerializer,
@@ -92,7 +91,7 @@ class CanAdjustLedger(BasePermission):
 
 class SettlementApi(APIView):
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
     def statement(self, request: Request, pk: int) -> SettlementStatement:

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -20,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user, user_can_manage_all_stores
@@ -91,6 +90,8 @@ class TraceCodePublicApi(APIView):
 @extend_schema_view(list=extend_schema(summary=_("每日公开锚点（各店铺链尾哈希与全平台哈希）")))
 @extend_schema(tags=[TAG_PUBLIC])
 class AnchorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "trace:read"
     permission_classes = [AllowAny]
     serializer_class = s.ChainAnchorSerializer
     queryset = ChainAnchor.objects.select_related("store").order_by("-anchor_date", "store_id")
@@ -104,8 +105,10 @@ class IsMerchantOrPlatformStaff(IsStoreMemberOrStaff):
 
 
 class MerchantViewSet(viewsets.GenericViewSet):
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = {"GET": "trace:read"}
     # Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
     lookup_value_regex = r"\d+"
 
@@ -460,7 +463,9 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MerchantVie
 
 @extend_schema(tags=[TAG_MERCHANT])
 class ChainVerifyApi(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # Open-platform app tokens need this scope (apps/open_platform).
+    required_scopes = "trace:read"
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated, IsMerchantOrPlatformStaff]
 
     @extend_schema(

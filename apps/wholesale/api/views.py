@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import error_responses
+from apps.core.api import error_responses, token_first_authentication
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.wholesale.api.serializers import (
     BuyerApplicationInputSerializer,
@@ -49,7 +48,7 @@ class BuyerApiMixin:
     """Signed-in users only; `organisation()` is the user's own (or None)."""
 
     # Token first, so an anonymous call gets 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = token_first_authentication()
     permission_classes = [IsAuthenticated]
 
     def organisation(self) -> BuyerOrganisation | None:
