@@ -161,6 +161,10 @@ class Product(TimeStampedModel):
             models.Index(fields=["status", "-published_at", "-id"], name="product_newest_idx"),
             models.Index(fields=["status", "price_min"], name="product_price_idx"),
             models.Index(fields=["status", "-sales_count"], name="product_sales_idx"),
+            # "More from this store" under a product: a store's best sellers, top 4.
+            models.Index(
+                fields=["store", "status", "-sales_count", "-id"], name="product_store_sales_idx"
+            ),
             models.Index(
                 fields=["is_search_stale"],
                 condition=Q(is_search_stale=True),

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import (
+    Exists,
     F,
     Func,
     IntegerField,
@@ -16,7 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 
-from apps.catalog.models import Category, Product, ProductImage, Sku
+from apps.catalog.models import Category, Product, ProductImage, Sku, WholesaleTier
 from apps.catalog.search import search_products
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store
@@ -247,21 +248,26 @@ def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
     )
 
 
-def product_get_for_storefront(*, pk: int) -> Product | None:
-    """A sellable product with store, category path, active SKUs (with tiers) and images."""
-    return (
+def product_get_for_storefront(*, pk: int, with_tiers: bool = True) -> Product | None:
+    """A sellable product with store, category path, active SKUs (with tiers) and images.
+
+    `with_tiers=False` (the product page): each SKU says `has_tiers` instead, one query less;
+    its tiers are then read only when a wholesale buyer's prices show them.
+    """
+    skus = Sku.objects.filter(is_active=True)
+    if with_tiers:
+        skus = skus.prefetch_related("wholesale_tiers")
+    else:
+        skus = skus.annotate(has_tiers=Exists(WholesaleTier.objects.filter(sku_id=OuterRef("pk"))))
+    rows = (
         products_sellable()
         .filter(pk=pk)
+        .order_by()
+        .defer(*SEARCH_TEXT)
         .select_related("store", "category__parent")
-        .prefetch_related(
-            Prefetch(
-                "skus",
-                queryset=Sku.objects.filter(is_active=True).prefetch_related("wholesale_tiers"),
-            ),
-            _cover_prefetch(),
-        )
-        .first()
+        .prefetch_related(Prefetch("skus", queryset=skus), _cover_prefetch())[:1]
     )
+    return rows[0] if rows else None
 
 
 def products_more_from_store(*, product: Product, limit: int = 4) -> list[Product]:
@@ -271,6 +277,7 @@ def products_more_from_store(*, product: Product, limit: int = 4) -> list[Produc
         .filter(store_id=product.store_id)
         .exclude(pk=product.pk)
         .order_by("-sales_count", "-id")
+        .defer(*SEARCH_TEXT)
         .select_related("store")
         .prefetch_related(_cover_prefetch())[:limit]
     )
@@ -281,6 +288,7 @@ def products_self_operated(*, limit: int = 8) -> list[Product]:
         products_sellable()
         .filter(store__type="self_operated")
         .order_by("-sales_count", "-id")
+        .defer(*SEARCH_TEXT)
         .select_related("store")
         .prefetch_related(_cover_prefetch())[:limit]
     )
@@ -290,6 +298,7 @@ def products_new_arrivals(*, limit: int = 8) -> list[Product]:
     return list(
         products_sellable()
         .order_by("-published_at", "-id")
+        .defer(*SEARCH_TEXT)
         .select_related("store")
         .prefetch_related(_cover_prefetch())[:limit]
     )

@@ -3,9 +3,12 @@
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from apps.catalog.forms import SORT_CHOICES, ProductFilterForm
+from apps.catalog.fragments import product_body_cached
 from apps.catalog.models import Sku
 from apps.catalog.page_cache import storefront_page_cache
 from apps.catalog.selectors import (
@@ -97,25 +100,39 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 @storefront_page_cache
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = product_get_for_storefront(pk=pk)
-    if product is None:
+    # The body comes from the fragment cache while nothing it shows changed (fragments.py).
+    cached = product_body_cached(request, pk=pk, render=lambda: _product_body(request, pk))
+    if cached is None:
         raise Http404("product")
-    skus = list(product.skus.all())
-    selected = _selected_sku(skus, request.GET.get("sku"))
+    body, page = cached
     return render(
         request,
+        "catalog/product_page.html",
+        {"product_body": mark_safe(body), **page},
+    )
+
+
+def _product_body(request: HttpRequest, pk: int) -> tuple[str, dict] | None:
+    """The product page's body rendered afresh, with what the page around it needs."""
+    product = product_get_for_storefront(pk=pk, with_tiers=False)
+    if product is None:
+        return None
+    skus = list(product.skus.all())
+    selected = _selected_sku(skus, request.GET.get("sku"))
+    body = render_to_string(
         "catalog/product_detail.html",
         {
+            "page_base": "catalog/_body_only.html",
             "product": product,
             "images": list(product.images.all()),
             "skus": skus,
             "selected_sku": selected,
-            "has_wholesale": any(
-                sku.min_wholesale_quantity or sku.wholesale_tiers.all() for sku in skus
-            ),
+            "has_wholesale": any(sku.min_wholesale_quantity or sku.has_tiers for sku in skus),
             "more_from_store": products_more_from_store(product=product, limit=4),
         },
+        request=request,
     )
+    return body, {"page_title": product.title, "product_id": product.pk}
 
 
 def _selected_sku(skus: list[Sku], requested: str | None) -> Sku | None:

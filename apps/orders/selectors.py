@@ -697,6 +697,15 @@ def payment_order_get_for_buyer(*, user, number: str) -> PaymentOrder | None:
     )
 
 
+def payment_order_with_orders(*, user, payment_order: PaymentOrder) -> PaymentOrder | None:
+    """`payment_order` with its orders and their lines and stores: as it is when checkout
+    left them loaded (a new order), else read as payment_order_get_for_buyer does."""
+    loaded = getattr(payment_order, "_prefetched_objects_cache", {}).get("orders")
+    if loaded is not None and all("lines" in o._prefetched_objects_cache for o in loaded):
+        return payment_order
+    return payment_order_get_for_buyer(user=user, number=payment_order.number)
+
+
 def payment_order_get(*, number: str) -> PaymentOrder | None:
     """For the payments app's notify handler (no user: the provider's signature is the check)."""
     return PaymentOrder.objects.filter(number=number).first()

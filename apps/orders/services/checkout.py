@@ -218,6 +218,12 @@ def _place(
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     if method == PaymentOrder.Method.CREDIT:
         _charge_credit(payment_order, orders=orders, organisation=organisation, now=now)
+    else:
+        # What was just written, as payment_order_get_for_buyer would read it back (orders
+        # newest first, lines by id): the response needs no second round of queries.
+        payment_order._prefetched_objects_cache = {
+            "orders": sorted(orders, key=lambda o: (o.created_at, o.pk), reverse=True)
+        }
     return payment_order
 
 
@@ -418,6 +424,7 @@ def _orders_write(
             buyer_note=(buyer_note or "").strip()[:200],
         )
         lines = OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
+        order._prefetched_objects_cache = {"lines": lines}
         OrderLineDiscount.objects.bulk_create(
             OrderLineDiscount(
                 line=line,
