@@ -13,8 +13,9 @@ class AftersalesConfig(AppConfig):
         # The product page shows the rating and the latest reviews with photos and buyers.
         version_part_register(
             "aftersales.reviews",
-            "SELECT md5(string_agg(concat(r.id, ':', r.xmin, ':', u.xmin, ':', ("
-            "  SELECT string_agg(concat(ph.id, ':', ph.xmin), ',' ORDER BY ph.id) "
+            "SELECT md5(string_agg(concat("
+            "  r.id, ':', r.xmin, ':', r.ctid, ':', u.xmin, ':', u.ctid, ':', ("
+            "  SELECT string_agg(concat(ph.id, ':', ph.xmin, ':', ph.ctid), ',' ORDER BY ph.id) "
             "  FROM aftersales_reviewphoto ph WHERE ph.review_id = r.id)), ',' ORDER BY r.id)) "
             "FROM aftersales_review r JOIN accounts_user u ON u.id = r.buyer_id "
             "WHERE r.product_id = p.id",

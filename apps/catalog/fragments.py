@@ -5,12 +5,14 @@ PostgreSQL. Its body (breadcrumb, gallery, buy box, attributes, store, descripti
 "more from this store") is kept in Django's cache and reused while nothing it shows changed:
 
 - the key holds a *version*: one SQL query (`product_page_version`) returning an md5 of the
-  `xmin` (the id of the transaction that last wrote the row) of every row the body shows —
+  `xmin` and `ctid` of every row the body shows (xmin: the transaction that last wrote the
+  row; ctid: where that row version lies, which also changes on a second write within one
+  transaction) —
   the product, its store and category path, its SKUs (stock, price, held), wholesale tiers
   and images, the top four of "more from this store" with their covers — plus what the
   other apps register (`version_part_register`: reviews, running flash prices, the shopper's
   buyer organisation). Any write to any of these rows, through save(), a queryset update()
-  or raw SQL, changes an xmin and so the key: an edit shows at once, to everybody;
+  or raw SQL, writes a new row version and so changes the key: an edit shows at once, to everybody;
 - the key also holds the shopper (user id, 0 for anonymous), the full path (?sku= chooses
   the SKU) and the language, so nothing personal is ever shared between shoppers;
 - the CSRF token of the add-to-cart form is swapped for a placeholder before storing and
@@ -19,7 +21,8 @@ PostgreSQL. Its body (breadcrumb, gallery, buy box, attributes, store, descripti
   store: the page answers 404 without any other query.
 
 Entries expire after FRAGMENT_SECONDS whatever happens (old versions are never asked for
-again). While the cache is down every read is a miss and the page renders as before.
+again). While the cache is down every read is a miss and the page renders as before; on a
+database other than PostgreSQL (SQLite in development) nothing is cached.
 """
 
 import hashlib
@@ -59,30 +62,30 @@ def _rows(sql: str) -> str:
 
 
 _OWN_PARTS = [
-    "p.xmin::text",
-    "s.xmin::text",
-    "c.xmin::text",
-    "coalesce(cp.xmin::text, '')",
+    "concat(p.xmin, ':', p.ctid)",
+    "concat(s.xmin, ':', s.ctid)",
+    "concat(c.xmin, ':', c.ctid)",
+    "concat(cp.xmin, ':', cp.ctid)",
     _rows(
-        "SELECT string_agg(concat(k.id, ':', k.xmin), ',' ORDER BY k.id) "
+        "SELECT string_agg(concat(k.id, ':', k.xmin, ':', k.ctid), ',' ORDER BY k.id) "
         "FROM catalog_sku k WHERE k.product_id = p.id"
     ),
     _rows(
-        "SELECT string_agg(concat(t.id, ':', t.xmin), ',' ORDER BY t.id) "
+        "SELECT string_agg(concat(t.id, ':', t.xmin, ':', t.ctid), ',' ORDER BY t.id) "
         "FROM catalog_wholesaletier t JOIN catalog_sku k ON k.id = t.sku_id "
         "WHERE k.product_id = p.id"
     ),
     _rows(
-        "SELECT string_agg(concat(i.id, ':', i.xmin), ',' ORDER BY i.id) "
+        "SELECT string_agg(concat(i.id, ':', i.xmin, ':', i.ctid), ',' ORDER BY i.id) "
         "FROM catalog_productimage i WHERE i.product_id = p.id"
     ),
     # "More from this store": the same four rows products_more_from_store picks (same
     # order, same index), each with its images.
     _rows(
-        "SELECT string_agg(concat(m.id, ':', m.xmin, ':', ("
-        "  SELECT string_agg(concat(mi.id, ':', mi.xmin), ',' ORDER BY mi.id) "
+        "SELECT string_agg(concat(m.id, ':', m.xmin, ':', m.ctid, ':', ("
+        "  SELECT string_agg(concat(mi.id, ':', mi.xmin, ':', mi.ctid), ',' ORDER BY mi.id) "
         "  FROM catalog_productimage mi WHERE mi.product_id = m.id)), ';') "
-        "FROM (SELECT o.id, o.xmin FROM catalog_product o "
+        "FROM (SELECT o.id, o.xmin, o.ctid FROM catalog_product o "
         "      WHERE o.store_id = p.store_id AND o.status = 'on_sale' AND o.id <> p.id "
         "      ORDER BY o.sales_count DESC, o.id DESC LIMIT 4) m"
     ),
@@ -127,6 +130,8 @@ def product_body_cached(
 ) -> tuple[str, dict] | None:
     """The product page body (HTML) and its small context for the page around it, from the
     cache when nothing it shows changed, else from `render()` (None: 404)."""
+    if connection.vendor != "postgresql":  # the version reads xmin: PostgreSQL only
+        return render()
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else 0
     version = product_page_version(pk=pk, user_id=user_id)

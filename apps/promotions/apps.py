@@ -14,7 +14,7 @@ class PromotionsConfig(AppConfig):
         # index (promotion_tags reads it once per request; the key holds the same one).
         version_part_register(
             "promotions.flash",
-            "SELECT string_agg(concat(f.id, ':', f.xmin, ':', "
+            "SELECT string_agg(concat(f.id, ':', f.xmin, ':', f.ctid, ':', "
             "  (f.is_active AND f.starts_at <= now() AND f.ends_at > now())), ',' ORDER BY f.id) "
             "  || CASE WHEN bool_or(f.is_active AND f.starts_at <= now() AND f.ends_at > now()) "
             "     THEN date_trunc('minute', now())::text ELSE '' END "

@@ -12,7 +12,7 @@ class WholesaleConfig(AppConfig):
         # The product page shows a verified buyer's wholesale prices (the body is per shopper).
         version_part_register(
             "wholesale.organisation",
-            "SELECT concat(o.id, ':', o.xmin) FROM wholesale_buyermember bm "
+            "SELECT concat(o.id, ':', o.xmin, ':', o.ctid) FROM wholesale_buyermember bm "
             "JOIN wholesale_buyerorganisation o ON o.id = bm.organisation_id "
             "WHERE bm.user_id = %(user)s",
         )
