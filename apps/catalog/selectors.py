@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Exists,
     F,
@@ -71,33 +72,69 @@ def _cover_prefetch() -> Prefetch:
     return Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id"))
 
 
+class ListingPaginator(Paginator):
+    """Pages of a storefront listing that cost the same on page 50 as on page 1.
+
+    A plain `queryset[980:1000]` makes PostgreSQL build all 1,000 rows before the OFFSET —
+    joined to store and category, with the per-product "all SKUs held" subquery — and throw
+    980 away. Here the page's ids are picked by a narrow subquery (ids and sort keys only),
+    and only those 20 rows are read whole, still in one query.
+    """
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset = self.object_list
+        ids = queryset.values("pk")[bottom:top]
+        return self._get_page(queryset.filter(pk__in=ids), number, self)
+
+
 def products_sellable() -> QuerySet[Product]:
     """On-sale products of active stores: the only ones shown or sold."""
     return Product.objects.filter(status=Product.Status.ON_SALE, store__status=Store.Status.ACTIVE)
 
 
+def _categories_linked() -> dict[int, Category]:
+    """Every category (a few dozen rows) in one query, each with its parent and its active
+    children (sort order) filled in, as the prefetches of category_tree/category_get would."""
+    rows = list(Category.objects.order_by("sort_order", "id"))
+    by_id = {category.pk: category for category in rows}
+    children: dict[int, list[Category]] = {category.pk: [] for category in rows}
+    all_children: dict[int, list[int]] = {category.pk: [] for category in rows}
+    for category in rows:
+        parent = by_id.get(category.parent_id)
+        if parent is not None:
+            category.parent = parent
+            all_children[parent.pk].append(category.pk)
+            if category.is_active:
+                children[parent.pk].append(category)
+    for category in rows:
+        category._prefetched_objects_cache = {"children": children[category.pk]}
+        # Descendants down to MAX_CATEGORY_DEPTH, whatever their status (as the listing was).
+        descendants, level = [category.pk], [category.pk]
+        for _depth in range(MAX_CATEGORY_DEPTH - 1):
+            level = [child for pk in level for child in all_children[pk]]
+            descendants += level
+        category.__dict__["_descendant_ids"] = descendants
+    return by_id
+
+
 def category_tree() -> list[Category]:
-    """Active top-level categories with their active children (2 queries)."""
-    children = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    return list(
-        Category.objects.filter(parent__isnull=True, is_active=True).prefetch_related(
-            Prefetch("children", queryset=children)
-        )
-    )
+    """Active top-level categories with their active children (1 query)."""
+    return [
+        category
+        for category in _categories_linked().values()
+        if category.parent_id is None and category.is_active
+    ]
 
 
 def category_get(*, slug: str) -> Category | None:
-    """An active category with its parent, its children and its siblings (parent.children)."""
-    active = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    return (
-        Category.objects.filter(slug=slug, is_active=True)
-        .select_related("parent")
-        .prefetch_related(
-            Prefetch("children", queryset=active),
-            Prefetch("parent__children", queryset=active),
-        )
-        .first()
-    )
+    """An active category with its parent, its children and its siblings (parent.children),
+    and its descendants for the listing (1 query: all categories)."""
+    return next((c for c in _categories_linked().values() if c.slug == slug and c.is_active), None)
 
 
 def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:

@@ -1,6 +1,6 @@
 """Storefront pages: parse the request, call a selector, render. No business rules here."""
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -12,6 +12,7 @@ from apps.catalog.fragments import product_body_cached
 from apps.catalog.models import Sku
 from apps.catalog.page_cache import storefront_page_cache
 from apps.catalog.selectors import (
+    ListingPaginator,
     ProductFilters,
     category_get,
     category_tree,
@@ -32,7 +33,7 @@ SEARCH_SUGGESTIONS = ["五常大米", "脐橙", "土鸡蛋", "黑木耳", "绿�
 
 def _paginate(request: HttpRequest, queryset) -> Page:
     # get_page turns a non-numeric or out-of-range ?page= into the first / last page.
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return ListingPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _listing_context(
