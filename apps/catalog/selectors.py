@@ -14,6 +14,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
@@ -318,6 +319,22 @@ def products_more_from_store(*, product: Product, limit: int = 4) -> list[Produc
         .select_related("store")
         .prefetch_related(_cover_prefetch())[:limit]
     )
+
+
+def products_for_home(*, limit: int = 8) -> tuple[list[Product], list[Product]]:
+    """The home page's two shelves, self-operated best sellers and new arrivals, with their
+    covers fetched together (3 queries instead of 4)."""
+    shelves = (
+        _shelf(products_sellable().filter(store__type="self_operated"), ("-sales_count", "-id")),
+        _shelf(products_sellable(), ("-published_at", "-id")),
+    )
+    self_operated, new_arrivals = (list(shelf[:limit]) for shelf in shelves)
+    prefetch_related_objects([*self_operated, *new_arrivals], _cover_prefetch())
+    return self_operated, new_arrivals
+
+
+def _shelf(queryset: QuerySet[Product], order: tuple[str, ...]) -> QuerySet[Product]:
+    return queryset.order_by(*order).defer(*SEARCH_TEXT).select_related("store")
 
 
 def products_self_operated(*, limit: int = 8) -> list[Product]:

@@ -20,9 +20,8 @@ from apps.catalog.selectors import (
     product_get_for_storefront,
     product_list_for_storefront,
     product_search_for_storefront,
+    products_for_home,
     products_more_from_store,
-    products_new_arrivals,
-    products_self_operated,
     stores_featured,
 )
 from apps.stores.selectors import store_get_for_storefront
@@ -57,13 +56,14 @@ def _listing_context(
 @require_GET
 @storefront_page_cache
 def home(request: HttpRequest) -> HttpResponse:
+    self_operated, new_arrivals = products_for_home(limit=10)
     return render(
         request,
         "catalog/home.html",
         {
             "categories": category_tree(),
-            "self_operated": products_self_operated(limit=10),
-            "new_arrivals": products_new_arrivals(limit=10),
+            "self_operated": self_operated,
+            "new_arrivals": new_arrivals,
             "featured_stores": stores_featured(limit=6),
             "hero_words": SEARCH_SUGGESTIONS[:4],
         },
