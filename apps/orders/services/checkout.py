@@ -219,11 +219,9 @@ def _place(
     if method == PaymentOrder.Method.CREDIT:
         _charge_credit(payment_order, orders=orders, organisation=organisation, now=now)
     else:
-        # What was just written, as payment_order_get_for_buyer would read it back (orders
-        # newest first, lines by id): the response needs no second round of queries.
-        payment_order._prefetched_objects_cache = {
-            "orders": sorted(orders, key=lambda o: (o.created_at, o.pk), reverse=True)
-        }
+        # What was just written (each order's `placed_lines`), for the answer to the shopper
+        # without reading it back (selectors.payment_order_with_orders).
+        payment_order.placed_orders = orders
     return payment_order
 
 
@@ -424,7 +422,7 @@ def _orders_write(
             buyer_note=(buyer_note or "").strip()[:200],
         )
         lines = OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
-        order._prefetched_objects_cache = {"lines": lines}
+        order.placed_lines = lines
         OrderLineDiscount.objects.bulk_create(
             OrderLineDiscount(
                 line=line,
