@@ -188,7 +188,9 @@ def prepare_pages_databases(args, base: Side, cur: Side) -> tuple[str, str]:
             count = db_query(base_db, "SELECT count(*) FROM catalog_product")[0][0]
             seeded = count >= args.products
     if not seeded:
-        admin_sql(f'DROP DATABASE IF EXISTS "{base_db}" WITH (FORCE)', f'CREATE DATABASE "{base_db}"')
+        admin_sql(
+            f'DROP DATABASE IF EXISTS "{base_db}" WITH (FORCE)', f'CREATE DATABASE "{base_db}"'
+        )
         started = time.monotonic()
         manage(base, env, "migrate", "--noinput", "-v0")
         manage(base, env, "seed_demo", "--products", str(args.products), "-v0")
@@ -224,8 +226,13 @@ def prepare_checkout_databases(args, base: Side, cur: Side) -> tuple[str, str, d
     env = django_env(base, base_db, redis_url="")
     manage(base, env, "migrate", "--noinput", "-v0")
     out = subprocess.run(
-        [base.python, "-c", CHECKOUT_SEED, str(BASE_DIR / "bench" / "checkout_bench.py"),
-         str(args.orders)],
+        [
+            base.python,
+            "-c",
+            CHECKOUT_SEED,
+            str(BASE_DIR / "bench" / "checkout_bench.py"),
+            str(args.orders),
+        ],
         cwd=base.tree,
         env=env,
         check=True,
@@ -245,8 +252,16 @@ def prepare_checkout_databases(args, base: Side, cur: Side) -> tuple[str, str, d
 
 def start(side: Side, env: dict) -> None:
     side.server = subprocess.Popen(
-        [side.gunicorn, "config.wsgi:application", "--workers", "2", "--bind",
-         f"{HOST}:{side.port}", "--log-level", "warning"],
+        [
+            side.gunicorn,
+            "config.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"{HOST}:{side.port}",
+            "--log-level",
+            "warning",
+        ],
         cwd=side.tree,
         env=env,
     )
@@ -450,7 +465,8 @@ def measure_pages(args, base: Side, cur: Side) -> dict:
                 for s in spent
             }
             row["ratio"] = round(
-                row[cur.name]["cpu_ms_per_request"] / max(row[base.name]["cpu_ms_per_request"], 1e-9),
+                row[cur.name]["cpu_ms_per_request"]
+                / max(row[base.name]["cpu_ms_per_request"], 1e-9),
                 3,
             )
             row["path"] = paths[0]
@@ -616,8 +632,10 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "products": args.products,
         "baseline": {"commit": base.commit},
-        "today": {"commit": cur.commit, "dirty": bool(git("status", "--porcelain", "--", "apps",
-                                                           "config", "templates"))},
+        "today": {
+            "commit": cur.commit,
+            "dirty": bool(git("status", "--porcelain", "--", "apps", "config", "templates")),
+        },
         "load_before": os.getloadavg(),
         "args": vars(args),
     }
