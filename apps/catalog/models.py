@@ -155,12 +155,22 @@ class Product(TimeStampedModel):
         verbose_name_plural = _("商品")
         ordering = ["-published_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "category", "-published_at"], name="product_cat_idx"),
+            # Category listings: their count, their facets (store, origin) and the ids of a
+            # page (newest first) are read from the index alone, never from the table.
+            models.Index(
+                fields=["status", "category", "-published_at", "-id"],
+                include=["store", "origin_code", "origin_name"],
+                name="product_cat_cover_idx",
+            ),
             models.Index(fields=["store", "status"], name="product_store_idx"),
             # The default "newest" order of home, store and listing pages.
             models.Index(fields=["status", "-published_at", "-id"], name="product_newest_idx"),
             models.Index(fields=["status", "price_min"], name="product_price_idx"),
             models.Index(fields=["status", "-sales_count"], name="product_sales_idx"),
+            # "More from this store" under a product: a store's best sellers, top 4.
+            models.Index(
+                fields=["store", "status", "-sales_count", "-id"], name="product_store_sales_idx"
+            ),
             models.Index(
                 fields=["is_search_stale"],
                 condition=Q(is_search_stale=True),

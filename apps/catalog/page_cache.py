@@ -82,12 +82,24 @@ def _storable_content(request: HttpRequest, response: HttpResponse) -> str | Non
     cache_control = response.get("Cache-Control", "")
     if "private" in cache_control or "no-store" in cache_control:
         return None
-    content = response.content.decode(response.charset)
+    return csrf_placeholder_put(request, response.content.decode(response.charset))
+
+
+def csrf_placeholder_put(request: HttpRequest, content: str) -> str | None:
+    """`content` with its CSRF tokens replaced by the placeholder; None if a token went in
+    some other way than {% csrf_token %} (it could not be swapped out: do not keep it)."""
     tokens = set(_CSRF_INPUT.findall(content))
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not tokens:
-        return None  # a token went into the page some other way: it cannot be swapped out
+        return None
     for token in tokens:
         content = content.replace(token, _PLACEHOLDER)
+    return content
+
+
+def csrf_placeholder_take(request: HttpRequest, content: str) -> str:
+    """Kept content with the asking visitor's own CSRF token in place of the placeholder."""
+    if _PLACEHOLDER in content:
+        content = content.replace(_PLACEHOLDER, get_token(request))
     return content
 
 
@@ -103,8 +115,7 @@ def storefront_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         cached = cache.get(key)
         if cached is not None:
             content_type, content = cached
-            if _PLACEHOLDER in content:
-                content = content.replace(_PLACEHOLDER, get_token(request))
+            content = csrf_placeholder_take(request, content)
             response = HttpResponse(content, content_type=content_type)
             # What an uncached render sends (the header reads the session for the cart badge).
             patch_vary_headers(response, ("Cookie",))

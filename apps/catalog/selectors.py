@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Exists,
     F,
     Func,
     IntegerField,
@@ -12,11 +14,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 
-from apps.catalog.models import Category, Product, ProductImage, Sku
+from apps.catalog.models import Category, Product, ProductImage, Sku, WholesaleTier
 from apps.catalog.search import search_products
 from apps.stores.divisions import division_short_name
 from apps.stores.models import Store
@@ -70,33 +73,69 @@ def _cover_prefetch() -> Prefetch:
     return Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id"))
 
 
+class ListingPaginator(Paginator):
+    """Pages of a storefront listing that cost the same on page 50 as on page 1.
+
+    A plain `queryset[980:1000]` makes PostgreSQL build all 1,000 rows before the OFFSET —
+    joined to store and category, with the per-product "all SKUs held" subquery — and throw
+    980 away. Here the page's ids are picked by a narrow subquery (ids and sort keys only),
+    and only those 20 rows are read whole, still in one query.
+    """
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset = self.object_list
+        ids = queryset.values("pk")[bottom:top]
+        return self._get_page(queryset.filter(pk__in=ids), number, self)
+
+
 def products_sellable() -> QuerySet[Product]:
     """On-sale products of active stores: the only ones shown or sold."""
     return Product.objects.filter(status=Product.Status.ON_SALE, store__status=Store.Status.ACTIVE)
 
 
+def _categories_linked() -> dict[int, Category]:
+    """Every category (a few dozen rows) in one query, each with its parent and its active
+    children (sort order) filled in, as the prefetches of category_tree/category_get would."""
+    rows = list(Category.objects.order_by("sort_order", "id"))
+    by_id = {category.pk: category for category in rows}
+    children: dict[int, list[Category]] = {category.pk: [] for category in rows}
+    all_children: dict[int, list[int]] = {category.pk: [] for category in rows}
+    for category in rows:
+        parent = by_id.get(category.parent_id)
+        if parent is not None:
+            category.parent = parent
+            all_children[parent.pk].append(category.pk)
+            if category.is_active:
+                children[parent.pk].append(category)
+    for category in rows:
+        category._prefetched_objects_cache = {"children": children[category.pk]}
+        # Descendants down to MAX_CATEGORY_DEPTH, whatever their status (as the listing was).
+        descendants, level = [category.pk], [category.pk]
+        for _depth in range(MAX_CATEGORY_DEPTH - 1):
+            level = [child for pk in level for child in all_children[pk]]
+            descendants += level
+        category.__dict__["_descendant_ids"] = descendants
+    return by_id
+
+
 def category_tree() -> list[Category]:
-    """Active top-level categories with their active children (2 queries)."""
-    children = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    return list(
-        Category.objects.filter(parent__isnull=True, is_active=True).prefetch_related(
-            Prefetch("children", queryset=children)
-        )
-    )
+    """Active top-level categories with their active children (1 query)."""
+    return [
+        category
+        for category in _categories_linked().values()
+        if category.parent_id is None and category.is_active
+    ]
 
 
 def category_get(*, slug: str) -> Category | None:
-    """An active category with its parent, its children and its siblings (parent.children)."""
-    active = Category.objects.filter(is_active=True).order_by("sort_order", "id")
-    return (
-        Category.objects.filter(slug=slug, is_active=True)
-        .select_related("parent")
-        .prefetch_related(
-            Prefetch("children", queryset=active),
-            Prefetch("parent__children", queryset=active),
-        )
-        .first()
-    )
+    """An active category with its parent, its children and its siblings (parent.children),
+    and its descendants for the listing (1 query: all categories)."""
+    return next((c for c in _categories_linked().values() if c.slug == slug and c.is_active), None)
 
 
 def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:
@@ -247,33 +286,77 @@ def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
     )
 
 
-def product_get_for_storefront(*, pk: int) -> Product | None:
-    """A sellable product with store, category path, active SKUs (with tiers) and images."""
-    return (
+def product_get_for_storefront(
+    *, pk: int, with_tiers: bool = True, with_images: bool = True
+) -> Product | None:
+    """A sellable product with store, category path, active SKUs (with tiers) and images.
+
+    `with_tiers=False` (the product page): each SKU says `has_tiers` instead, one query less;
+    its tiers are then read only when a wholesale buyer's prices show them.
+    `with_images=False`: the caller fetches the images together with others' (product page).
+    """
+    skus = Sku.objects.filter(is_active=True)
+    if with_tiers:
+        skus = skus.prefetch_related("wholesale_tiers")
+    else:
+        skus = skus.annotate(has_tiers=Exists(WholesaleTier.objects.filter(sku_id=OuterRef("pk"))))
+    prefetches = [Prefetch("skus", queryset=skus)]
+    if with_images:
+        prefetches.append(_cover_prefetch())
+    rows = (
         products_sellable()
         .filter(pk=pk)
+        .order_by()
+        .defer(*SEARCH_TEXT)
         .select_related("store", "category__parent")
-        .prefetch_related(
-            Prefetch(
-                "skus",
-                queryset=Sku.objects.filter(is_active=True).prefetch_related("wholesale_tiers"),
-            ),
-            _cover_prefetch(),
-        )
-        .first()
+        .prefetch_related(*prefetches)[:1]
     )
+    return rows[0] if rows else None
 
 
-def products_more_from_store(*, product: Product, limit: int = 4) -> list[Product]:
-    """Other best sellers of the same store, shown under a product (2 queries)."""
-    return list(
+def products_more_from_store(
+    *, product: Product, limit: int = 4, with_images: bool = True
+) -> list[Product]:
+    """Other best sellers of the same store, shown under a product (2 queries, 1 without
+    images)."""
+    more = (
         products_sellable()
         .filter(store_id=product.store_id)
         .exclude(pk=product.pk)
         .order_by("-sales_count", "-id")
+        .defer(*SEARCH_TEXT)
         .select_related("store")
-        .prefetch_related(_cover_prefetch())[:limit]
     )
+    if with_images:
+        more = more.prefetch_related(_cover_prefetch())
+    return list(more[:limit])
+
+
+def product_page_products(*, pk: int) -> tuple[Product, list[Product]] | None:
+    """The product page's product (SKUs flagged `has_tiers`) and "more from this store",
+    with the images of all of them read in one query (4 queries)."""
+    product = product_get_for_storefront(pk=pk, with_tiers=False, with_images=False)
+    if product is None:
+        return None
+    more = products_more_from_store(product=product, limit=4, with_images=False)
+    prefetch_related_objects([product, *more], _cover_prefetch())
+    return product, more
+
+
+def products_for_home(*, limit: int = 8) -> tuple[list[Product], list[Product]]:
+    """The home page's two shelves, self-operated best sellers and new arrivals, with their
+    covers fetched together (3 queries instead of 4)."""
+    shelves = (
+        _shelf(products_sellable().filter(store__type="self_operated"), ("-sales_count", "-id")),
+        _shelf(products_sellable(), ("-published_at", "-id")),
+    )
+    self_operated, new_arrivals = (list(shelf[:limit]) for shelf in shelves)
+    prefetch_related_objects([*self_operated, *new_arrivals], _cover_prefetch())
+    return self_operated, new_arrivals
+
+
+def _shelf(queryset: QuerySet[Product], order: tuple[str, ...]) -> QuerySet[Product]:
+    return queryset.order_by(*order).defer(*SEARCH_TEXT).select_related("store")
 
 
 def products_self_operated(*, limit: int = 8) -> list[Product]:
@@ -281,6 +364,7 @@ def products_self_operated(*, limit: int = 8) -> list[Product]:
         products_sellable()
         .filter(store__type="self_operated")
         .order_by("-sales_count", "-id")
+        .defer(*SEARCH_TEXT)
         .select_related("store")
         .prefetch_related(_cover_prefetch())[:limit]
     )
@@ -290,6 +374,7 @@ def products_new_arrivals(*, limit: int = 8) -> list[Product]:
     return list(
         products_sellable()
         .order_by("-published_at", "-id")
+        .defer(*SEARCH_TEXT)
         .select_related("store")
         .prefetch_related(_cover_prefetch())[:limit]
     )

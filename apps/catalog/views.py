@@ -2,25 +2,27 @@
 
 from functools import wraps
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from apps.catalog.forms import SORT_CHOICES, ProductFilterForm
+from apps.catalog.fragments import product_body_cached
 from apps.catalog.models import Sku
 from apps.catalog.page_cache import storefront_page_cache
 from apps.catalog.selectors import (
+    ListingPaginator,
     ProductFilters,
     category_get,
     category_tree,
     product_facets_for_storefront,
-    product_get_for_storefront,
     product_list_for_storefront,
+    product_page_products,
     product_search_for_storefront,
-    products_more_from_store,
-    products_new_arrivals,
-    products_self_operated,
+    products_for_home,
     stores_featured,
 )
 from apps.catalog.signals import search_performed
@@ -32,7 +34,7 @@ SEARCH_SUGGESTIONS = ["五常大米", "脐橙", "土鸡蛋", "黑木耳", "绿�
 
 def _paginate(request: HttpRequest, queryset) -> Page:
     # get_page turns a non-numeric or out-of-range ?page= into the first / last page.
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return ListingPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _listing_context(
@@ -56,13 +58,14 @@ def _listing_context(
 @require_GET
 @storefront_page_cache
 def home(request: HttpRequest) -> HttpResponse:
+    self_operated, new_arrivals = products_for_home(limit=10)
     return render(
         request,
         "catalog/home.html",
         {
             "categories": category_tree(),
-            "self_operated": products_self_operated(limit=10),
-            "new_arrivals": products_new_arrivals(limit=10),
+            "self_operated": self_operated,
+            "new_arrivals": new_arrivals,
             "featured_stores": stores_featured(limit=6),
             "hero_words": SEARCH_SUGGESTIONS[:4],
         },
@@ -115,25 +118,40 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 @storefront_page_cache
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = product_get_for_storefront(pk=pk)
-    if product is None:
+    # The body comes from the fragment cache while nothing it shows changed (fragments.py).
+    cached = product_body_cached(request, pk=pk, render=lambda: _product_body(request, pk))
+    if cached is None:
         raise Http404("product")
-    skus = list(product.skus.all())
-    selected = _selected_sku(skus, request.GET.get("sku"))
+    body, page = cached
     return render(
         request,
+        "catalog/product_page.html",
+        {"product_body": mark_safe(body), **page},
+    )
+
+
+def _product_body(request: HttpRequest, pk: int) -> tuple[str, dict] | None:
+    """The product page's body rendered afresh, with what the page around it needs."""
+    found = product_page_products(pk=pk)
+    if found is None:
+        return None
+    product, more_from_store = found
+    skus = list(product.skus.all())
+    selected = _selected_sku(skus, request.GET.get("sku"))
+    body = render_to_string(
         "catalog/product_detail.html",
         {
+            "page_base": "catalog/_body_only.html",
             "product": product,
             "images": list(product.images.all()),
             "skus": skus,
             "selected_sku": selected,
-            "has_wholesale": any(
-                sku.min_wholesale_quantity or sku.wholesale_tiers.all() for sku in skus
-            ),
-            "more_from_store": products_more_from_store(product=product, limit=4),
+            "has_wholesale": any(sku.min_wholesale_quantity or sku.has_tiers for sku in skus),
+            "more_from_store": more_from_store,
         },
+        request=request,
     )
+    return body, {"page_title": product.title, "product_id": product.pk}
 
 
 def _selected_sku(skus: list[Sku], requested: str | None) -> Sku | None:

@@ -712,6 +712,32 @@ def payment_order_get_for_buyer(*, user, number: str) -> PaymentOrder | None:
     )
 
 
+def payment_order_with_orders(*, user, payment_order: PaymentOrder) -> PaymentOrder | None:
+    """`payment_order` with its orders, their stores and lines, as payment_order_get_for_buyer
+    reads them (orders newest first, lines by id): from what checkout has just written when
+    it left them (`placed_orders`), else read back (a replay, a credit order)."""
+    placed = getattr(payment_order, "placed_orders", None)
+    if placed is None:
+        return payment_order_get_for_buyer(user=user, number=payment_order.number)
+    orders = sorted(placed, key=lambda o: (o.created_at, o.pk), reverse=True)
+    for order in orders:
+        order._prefetched_objects_cache = {
+            "lines": _loaded(OrderLine.objects.filter(order=order), order.placed_lines)
+        }
+    payment_order._prefetched_objects_cache = {
+        "orders": _loaded(Order.objects.filter(payment_order=payment_order), orders)
+    }
+    return payment_order
+
+
+def _loaded(queryset: QuerySet, rows: list) -> QuerySet:
+    """`queryset` holding `rows` as its results, as prefetch_related leaves a relation: all()
+    and iteration use them, get()/filter() still ask the database."""
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    return queryset
+
+
 def payment_order_get(*, number: str) -> PaymentOrder | None:
     """For the payments app's notify handler (no user: the provider's signature is the check)."""
     return PaymentOrder.objects.filter(number=number).first()

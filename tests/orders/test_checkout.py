@@ -338,3 +338,32 @@ def test_order_numbers_are_time_sortable_and_unique():
     assert len(set(numbers)) >= 1999
     assert all(len(n) == 22 and n.isdigit() for n in numbers)
     assert numbers[0][:12] <= numbers[-1][:12]
+
+
+def test_api_checkout_answers_what_a_read_back_shows(
+    api_client, shopper, store_a, store_b, address
+):
+    # given: a cart over two stores, so two orders with their lines
+    fill_cart(
+        shopper,
+        (make_sku(store_a, price="5.00", stock=10), 2),
+        (make_sku(store_a, price="7.50", stock=10), 1),
+        (make_sku(store_b, price="12.00", stock=10), 3),
+    )
+    api_client.force_authenticate(shopper)
+
+    # when: placed (answered from what checkout wrote), then read back from the database
+    placed = api_client.post(
+        reverse("api-checkout"),
+        {"address_id": address.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="api-key-readback1",
+    )
+    number = placed.json()["number"]
+    read_back = api_client.get(reverse("api-payment-order-detail", args=[number]))
+
+    # then: the same document, field for field (orders newest first, lines by id)
+    assert placed.status_code == 201
+    assert read_back.status_code == 200
+    assert placed.json() == read_back.json()
+    assert [len(order["lines"]) for order in placed.json()["orders"]] == [1, 2]

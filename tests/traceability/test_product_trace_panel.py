@@ -69,7 +69,9 @@ def test_the_panel_costs_one_query(client, rice):
     lot = make_lot(rice.store, rice)
     inspect(lot, "毒死蜱")
     certificate_issue(lot=lot, basis=Certificate.Basis.QUALITY_CONTROL, actor=None)
-    page(client, rice)  # warm caches (session, categories)
+    # warm caches (session, categories) under another address: the measured view renders the
+    # body (the fragment cache keys on the path)
+    client.get(rice.get_absolute_url() + "?warm=1")
 
     with CaptureQueriesContext(connection) as queries:
         page(client, rice)
@@ -77,3 +79,21 @@ def test_the_panel_costs_one_query(client, rice):
     lot_queries = [q["sql"] for q in queries if 'FROM "traceability_lot"' in q["sql"]]
     assert len(lot_queries) == 1
     assert not [q for q in queries if 'FROM "traceability_certificate"' in q["sql"][:200]]
+
+
+def test_a_logged_in_shopper_sees_a_new_certificate_and_a_recall_at_once(client, rice, shopper):
+    # The product body is cached while nothing it shows changed (catalog/fragments.py); the
+    # panel's lot, certificates and tests are part of what it shows.
+    client.force_login(shopper)
+    lot = make_lot(rice.store, rice, number="WC-2026-011")
+    assert "暂未开具" in page(client, rice)
+    assert "暂未开具" in page(client, rice)  # the second view may come from the cache
+
+    certificate = certificate_issue(lot=lot, basis=Certificate.Basis.QUALITY_CONTROL, actor=None)
+    assert certificate.number in page(client, rice)
+
+    inspect(lot, "毒死蜱")
+    assert "1 次，最近" in page(client, rice)
+
+    lot_recall(lot=lot, actor=None, reason="农残超标")
+    assert "WC-2026-011" not in page(client, rice)

@@ -46,6 +46,7 @@ from apps.orders.selectors import (
     order_list_for_buyer,
     order_list_for_merchant,
     payment_order_get_for_buyer,
+    payment_order_with_orders,
 )
 from apps.orders.services.addresses import address_delete, address_save, address_set_default
 from apps.orders.services.cart import (
@@ -338,7 +339,7 @@ class CheckoutApi(ShopperApi):
             coupon_ids=data.get("coupons"),
         )
         code = status.HTTP_200_OK if payment_order.is_replay else status.HTTP_201_CREATED
-        payment_order = payment_order_get_for_buyer(user=request.user, number=payment_order.number)
+        payment_order = payment_order_with_orders(user=request.user, payment_order=payment_order)
         return Response(PaymentOrderSerializer(payment_order).data, status=code)
 
 

@@ -226,6 +226,10 @@ def _place(
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     if method == PaymentOrder.Method.CREDIT:
         _charge_credit(payment_order, orders=orders, organisation=organisation, now=now)
+    else:
+        # What was just written (each order's `placed_lines`), for the answer to the shopper
+        # without reading it back (selectors.payment_order_with_orders).
+        payment_order.placed_orders = orders
     return payment_order
 
 
@@ -434,6 +438,7 @@ def _orders_write(
             buyer_note=(buyer_note or "").strip()[:200],
         )
         lines = OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
+        order.placed_lines = lines
         OrderLineDiscount.objects.bulk_create(
             OrderLineDiscount(
                 line=line,

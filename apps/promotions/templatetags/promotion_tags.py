@@ -16,13 +16,17 @@ register = template.Library()
 _INDEX_ATTR = "_promotions_running_index"
 
 
-def _index(context):
-    request = context.get("request")
+def running_index_for_request(request):
+    """The running index, read once per request."""
     if request is None:
         return running_index_cached()
     if not hasattr(request, _INDEX_ATTR):
         setattr(request, _INDEX_ATTR, running_index_cached())
     return getattr(request, _INDEX_ATTR)
+
+
+def _index(context):
+    return running_index_for_request(context.get("request"))
 
 
 @register.inclusion_tag("promotions/tags/badges.html", takes_context=True)
