@@ -390,6 +390,9 @@ def main() -> None:
     print("  forecast rows", run.rows)
 
     # --- dashboard pages ---------------------------------------------------------------------
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # the manifest of production
     staff = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
         email="bench-staff@bench.local", password=None, name="压测运营"
     )
@@ -400,13 +403,13 @@ def main() -> None:
     merchant_client.force_login(merchant)
     pages = [
         ("staff /admin/ (first page with the figures)", staff_client, "/admin/"),
-        ("staff /analytics/figures/ (30 days)", staff_client, "/analytics/figures/"),
+        ("staff /figures/ (30 days)", staff_client, "/figures/"),
         (
-            "staff /analytics/figures/?days=365&grain=week",
+            "staff /figures/?days=365&grain=week",
             staff_client,
-            "/analytics/figures/?days=365&grain=week",
+            "/figures/?days=365&grain=week",
         ),
-        ("merchant /analytics/figures/", merchant_client, "/analytics/figures/"),
+        ("merchant /figures/", merchant_client, "/figures/"),
         ("staff /api/v1/analytics/sales/", staff_client, "/api/v1/analytics/sales/"),
         ("/market/", anonymous, "/market/"),
         ("/market/<id>/?days=365", anonymous, f"/market/{commodity.pk}/?days=365"),

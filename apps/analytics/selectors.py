@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Max, QuerySet, Sum
+from django.db.models import Exists, F, Max, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -267,13 +267,20 @@ def movers(quotes: list[PriceDaily], *, limit: int = 5) -> tuple[list, list]:
 
 
 def market_areas() -> list[tuple[str, str]]:
-    """(scope, area) pairs that have prices, for the quote page's scope picker."""
-    return list(
-        PriceDaily.objects.filter(scope__in=[Scope.NATIONAL, Scope.PROVINCE, Scope.MARKET])
-        .values_list("scope", "area")
-        .distinct()
-        .order_by("scope", "area")
+    """(scope, area) pairs that have prices, for the quote page's scope picker: the nation, and
+    the provinces and markets of the markets with quotes (the price job gives each of them
+    rows). From the few markets, not a DISTINCT over millions of daily prices."""
+    markets = list(
+        Market.objects.filter(
+            Exists(PriceObservation.objects.filter(market_id=OuterRef("pk")))
+        ).values_list("province", "name")
     )
+    if not markets:
+        return []
+    areas = {(Scope.NATIONAL.value, NATIONAL)}
+    areas |= {(Scope.PROVINCE.value, province) for province, _name in markets}
+    areas |= {(Scope.MARKET.value, name) for _province, name in markets}
+    return sorted(areas)
 
 
 def has_synthetic_quotes(*, commodity: Commodity | None = None) -> bool:
