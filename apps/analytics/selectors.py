@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F, Max, QuerySet, Sum
+from django.db.models import Exists, F, Max, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from apps.analytics.models import (
 )
 from apps.catalog.models import Category, Product
 from apps.core.money import to_money
+from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user
 
 FIGURES_PERMISSION = "analytics.view_figures"
@@ -168,11 +169,13 @@ def sales_cells_for_user(*, user) -> QuerySet[SalesDaily]:
     return cells if store_ids is None else cells.filter(store_id__in=store_ids)
 
 
+# Ranked by key over the cells first; the names of the few winners are read afterwards (joining
+# every cell of a year to its product for a name cost more than the ranking itself).
 _TOP_KEYS = {
-    "category": ("category_id", "category__name"),
-    "store": ("store_id", "store__name"),
-    "product": ("product_id", "product__title"),
-    "region": ("region_code", "region_name"),
+    "category": ("category_id", Category, "name"),
+    "store": ("store_id", Store, "name"),
+    "product": ("product_id", Product, "title"),
+    "region": ("region_code", None, "region_name"),
 }
 
 
@@ -180,14 +183,23 @@ def sales_top(
     *, user, by: str, date_from: dt.date, date_to: dt.date, limit: int = 10
 ) -> list[dict]:
     """The best-selling categories / stores / products / buyer counties by GMV."""
-    key, label = _TOP_KEYS[by]
-    rows = (
+    key, model, label = _TOP_KEYS[by]
+    extra = {"name": Max(label)} if model is None else {}
+    rows = list(
         sales_cells_for_user(user=user)
         .filter(date__gte=date_from, date__lte=date_to)
         .values(key)
-        .annotate(name=Max(label), gmv=Sum("gmv"), quantity=Sum("quantity"))
+        .annotate(gmv=Sum("gmv"), quantity=Sum("quantity"), **extra)
         .order_by("-gmv", key)[:limit]
     )
+    if model is not None:
+        names = dict(
+            model.objects.filter(pk__in=[r[key] for r in rows if r[key] is not None]).values_list(
+                "pk", label
+            )
+        )
+        for row in rows:
+            row["name"] = names.get(row[key])
     return [
         {
             "key": row[key],
@@ -267,13 +279,20 @@ def movers(quotes: list[PriceDaily], *, limit: int = 5) -> tuple[list, list]:
 
 
 def market_areas() -> list[tuple[str, str]]:
-    """(scope, area) pairs that have prices, for the quote page's scope picker."""
-    return list(
-        PriceDaily.objects.filter(scope__in=[Scope.NATIONAL, Scope.PROVINCE, Scope.MARKET])
-        .values_list("scope", "area")
-        .distinct()
-        .order_by("scope", "area")
+    """(scope, area) pairs that have prices, for the quote page's scope picker: the nation, and
+    the provinces and markets of the markets with quotes (the price job gives each of them
+    rows). From the few markets, not a DISTINCT over millions of daily prices."""
+    markets = list(
+        Market.objects.filter(
+            Exists(PriceObservation.objects.filter(market_id=OuterRef("pk")))
+        ).values_list("province", "name")
     )
+    if not markets:
+        return []
+    areas = {(Scope.NATIONAL.value, NATIONAL)}
+    areas |= {(Scope.PROVINCE.value, province) for province, _name in markets}
+    areas |= {(Scope.MARKET.value, name) for _province, name in markets}
+    return sorted(areas)
 
 
 def has_synthetic_quotes(*, commodity: Commodity | None = None) -> bool:
@@ -338,10 +357,9 @@ def demand_top(*, user, date_from: dt.date, date_to: dt.date, limit: int = 10) -
     if store_ids is not None:
         own = Product.objects.filter(store_id__in=store_ids).values("category_id")
         rows = rows.filter(category_id__in=own)
-    return list(
+    rows = list(
         rows.values("category_id", "region_code")
         .annotate(
-            category_name=Max("category__name"),
             region=Max("region_name"),
             paid=Sum("paid_quantity"),
             wholesale=Sum("wholesale_quantity"),
@@ -350,3 +368,9 @@ def demand_top(*, user, date_from: dt.date, date_to: dt.date, limit: int = 10) -
         )
         .order_by("-demand", "category_id", "region_code")[:limit]
     )
+    names = dict(
+        Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values_list("pk", "name")
+    )
+    for row in rows:
+        row["category_name"] = names.get(row["category_id"], "—")
+    return rows

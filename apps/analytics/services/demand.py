@@ -22,7 +22,7 @@ import re
 from collections import Counter
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -55,8 +55,10 @@ def search_term_record(*, query: str, user=None) -> SearchTerm | None:
         return None
     user_id = user.pk if user is not None and user.is_authenticated else None
     try:
-        with transaction.atomic():  # a savepoint inside a request's transaction
-            return SearchTerm.objects.create(term=term, user_id=user_id)
+        # Exactly one query on the search's path, also for a page served from the page cache.
+        # No savepoint: storefront requests do not run in a transaction (ATOMIC_REQUESTS off),
+        # so a failed INSERT leaves nothing to roll back.
+        return SearchTerm.objects.create(term=term, user_id=user_id)
     except DatabaseError:
         logger.exception("search term not logged")
         return None
