@@ -395,7 +395,7 @@ def desk_case_move(request: HttpRequest, number: str, move: str) -> HttpResponse
         MOVES[move].call(case, request.user, form.cleaned_data if form is not None else {})
     except ApplicationError as exc:
         if form is None:
-            form = forms.Form()
+            form = forms.Form(data={})  # bound and valid: it carries the refusal
             form.is_valid()
         for field, errors in exc.fields.items():
             for error in errors if isinstance(errors, list) else [errors]:

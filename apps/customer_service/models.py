@@ -274,17 +274,13 @@ class Case(TimeStampedModel):
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["store", "status"], name="case_store_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_idx"),
-            # The back office's queues read open cases most urgent first, a page at a time:
-            # walking this index in order stops after one page instead of sorting them all.
+            # Earlier cases of an anonymous filer (by phone) beside the case page. Partial, so
+            # the SLA monitor's updates of customers' cases never touch it.
             models.Index(
-                fields=["resolution_due", "id"],
-                condition=Q(
-                    status__in=["new", "acknowledged", "assigned", "in_progress", "reopened"]
-                ),
-                name="case_open_queue_idx",
+                fields=["contact_phone", "-created_at"],
+                condition=Q(customer__isnull=True),
+                name="case_anonymous_phone_idx",
             ),
-            # Earlier cases of an anonymous filer (by phone) beside the case page.
-            models.Index(fields=["contact_phone", "-created_at"], name="case_phone_idx"),
         ]
         constraints = [
             models.CheckConstraint(
