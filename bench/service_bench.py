@@ -14,7 +14,8 @@ a third breached on first response, a third on resolution, a third in time), the
    one UPDATE per level, the events in one bulk insert), then a second time (must change
    nothing).
 2. Pages: p50/p95 and SQL queries, in-process through the whole Django stack, of the staff
-   back office under /service/ (the pages agents use): the queues "breached", "unassigned",
+   back office under /service/ (the pages agents use): the queues "breached", "due_soon",
+   "unassigned",
    "mine" and "all" (50 rows a page) and one case page whose case has a 40-row timeline and
    a customer with 100 earlier cases; then, for comparison, the admin changelist ("breached",
    100 rows) and the admin case page.
@@ -185,7 +186,7 @@ def main() -> None:
     case = Case.objects.order_by("pk").first()
     build_timeline(case, agent)
     pages = {}
-    for queue in ("breached", "unassigned", "mine", "all"):
+    for queue in ("breached", "due_soon", "unassigned", "mine", "all"):
         pages[f"/service/ queue ({queue})"] = measure_page(
             client, f"/service/queue/?queue={queue}", args.page_requests
         )

@@ -273,7 +273,8 @@ class Case(TimeStampedModel):
             models.Index(fields=["status", "resolution_due"], name="case_resolution_due_idx"),
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["store", "status"], name="case_store_idx"),
-            models.Index(fields=["owner", "status"], name="case_owner_idx"),
+            # "Mine" and "unassigned" queues: per status, in due order (replaces owner+status).
+            models.Index(fields=["owner", "status", "resolution_due"], name="case_owner_due_idx"),
             # Earlier cases of an anonymous filer (by phone) beside the case page. Partial, so
             # the SLA monitor's updates of customers' cases never touch it.
             models.Index(
