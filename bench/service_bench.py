@@ -15,9 +15,8 @@ a third breached on first response, a third on resolution, a third in time), the
    nothing).
 2. Pages: p50/p95 and SQL queries, in-process through the whole Django stack, of the staff
    back office under /service/ (the pages agents use): the queues "breached", "due_soon",
-   "unassigned",
-   "mine" and "all" (50 rows a page) and one case page whose case has a 40-row timeline and
-   a customer with 100 earlier cases; then, for comparison, the admin changelist ("breached",
+   "unassigned", "mine" and "all" (50 rows a page) and one case page whose case has a 40-row
+   timeline and a customer with 100 earlier cases; then, for comparison, the admin changelist ("breached",
    100 rows) and the admin case page.
 
 Prints a Markdown table and writes the raw figures to bench/results/service-<time>.json.
