@@ -425,6 +425,11 @@ def test_three_failed_tries_and_the_role_a_visit_needs(client, shopper, agent):
     visit.refresh_from_db()
     assert (visit.status, visit.attempts) == ("unreachable", 3)
 
+    tried = client.post(f"/service/callbacks/{president.pk}/", {"action": "attempt"})
+    assert tried.status_code == 403
+    assert "总经理" in tried.content.decode()
+    president.refresh_from_db()
+    assert president.attempts == 0
     refused = client.post(
         f"/service/callbacks/{president.pk}/", {"action": "complete", "score": "5"}
     )
