@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import ApplicationError
@@ -225,91 +226,100 @@ def _plain(form_class):
 
 MOVES: dict[str, Move] = {
     "claim": Move(
-        _("认领"), _("由我处理"), _("已认领。"), lambda c, a, d: case_claim(case=c, actor=a)
+        _lazy("认领"),
+        _lazy("由我处理"),
+        _lazy("已认领。"),
+        lambda c, a, d: case_claim(case=c, actor=a),
     ),
     "acknowledge": Move(
-        _("受理并致歉"),
-        _("受理"),
-        _("已受理，致歉回复已发给客户。"),
+        _lazy("受理并致歉"),
+        _lazy("受理"),
+        _lazy("已受理，致歉回复已发给客户。"),
         lambda c, a, d: case_acknowledge(case=c, actor=a, **d),
         _ack_form,
     ),
     "assign": Move(
-        _("指派责任人 / 改派"),
-        _("指派"),
-        _("已指派。"),
+        _lazy("指派责任人 / 改派"),
+        _lazy("指派"),
+        _lazy("已指派。"),
         lambda c, a, d: case_assign(case=c, actor=a, **d),
         _plain(cs_forms.AssignForm),
     ),
     "start": Move(
-        _("开始处理 / 恢复处理"),
-        _("开始处理"),
-        _("工单处理中。"),
+        _lazy("开始处理 / 恢复处理"),
+        _lazy("开始处理"),
+        _lazy("工单处理中。"),
         lambda c, a, d: case_start(case=c, actor=a, **d),
         _plain(cs_forms.StartForm),
     ),
     "pend": Move(
-        _("等待客户 / 商家（暂停计时）"),
-        _("暂停计时"),
-        _("已暂停计时。"),
+        _lazy("等待客户 / 商家（暂停计时）"),
+        _lazy("暂停计时"),
+        _lazy("已暂停计时。"),
         lambda c, a, d: case_pend(case=c, actor=a, **d),
         _plain(cs_forms.PendForm),
     ),
     "resolve": Move(
-        _("解决（原因、结果、补偿）"),
-        _("提交处理结果"),
-        _("已解决，等待客户确认；回访已排期。"),
+        _lazy("解决（原因、结果、补偿）"),
+        _lazy("提交处理结果"),
+        _lazy("已解决，等待客户确认；回访已排期。"),
         lambda c, a, d: case_resolve(case=c, actor=a, **d),
         lambda case, request, data: cs_forms.ResolveForm(
             data, initial={"compensation": case.compensation}
         ),
     ),
     "reply": Move(
-        _("回复客户 / 内部备注"),
-        _("发送"),
-        _("已发送。"),
+        _lazy("回复客户 / 内部备注"),
+        _lazy("发送"),
+        _lazy("已发送。"),
         _reply,
         _plain(cs_forms.StaffReplyForm),
     ),
-    "publish": Move(_("公开商家回复"), _("公开给客户"), _("商家回复已公开。"), _publish),
+    "publish": Move(
+        _lazy("公开商家回复"), _lazy("公开给客户"), _lazy("商家回复已公开。"), _publish
+    ),
     "coupon": Move(
-        _("补偿：发放优惠券"),
-        _("发放"),
-        _("优惠券已发放给客户。"),
+        _lazy("补偿：发放优惠券"),
+        _lazy("发放"),
+        _lazy("优惠券已发放给客户。"),
         lambda c, a, d: case_compensate_coupon(case=c, actor=a, **d),
         lambda case, request, data: cs_forms.CouponCompensationForm(
             data, coupons=compensation_coupons(case=case)
         ),
     ),
     "refund": Move(
-        _("补偿：部分退款（生成售后单）"),
-        _("生成售后单"),
-        _("已生成退款售后单。"),
+        _lazy("补偿：部分退款（生成售后单）"),
+        _lazy("生成售后单"),
+        _lazy("已生成退款售后单。"),
         lambda c, a, d: case_compensate_refund(case=c, actor=a, **d),
         _plain(cs_forms.RefundCompensationForm),
     ),
     "priority": Move(
-        _("调整优先级"),
-        _("调整"),
-        _("优先级已调整，时限重新计算。"),
+        _lazy("调整优先级"),
+        _lazy("调整"),
+        _lazy("优先级已调整，时限重新计算。"),
         lambda c, a, d: case_set_priority(case=c, actor=a, **d),
         _plain(cs_forms.PriorityForm),
     ),
     "reject": Move(
-        _("不予受理并关闭"),
-        _("不予受理"),
-        _("工单已关闭。"),
+        _lazy("不予受理并关闭"),
+        _lazy("不予受理"),
+        _lazy("工单已关闭。"),
         lambda c, a, d: case_reject(case=c, actor=a, **d),
         _plain(cs_forms.ReasonForm),
         danger=True,
     ),
     "merge": Move(
-        _("合并到另一工单"), _("合并"), _("工单已合并。"), _merge, _plain(cs_forms.MergeForm)
+        _lazy("合并到另一工单"),
+        _lazy("合并"),
+        _lazy("工单已合并。"),
+        _merge,
+        _plain(cs_forms.MergeForm),
     ),
     "lot_release": Move(
-        _("解除批次暂停销售"),
-        _("解除暂停"),
-        _("批次已恢复销售。"),
+        _lazy("解除批次暂停销售"),
+        _lazy("解除暂停"),
+        _lazy("批次已恢复销售。"),
         lambda c, a, d: case_lot_release(case=c, actor=a, **d),
         _plain(cs_forms.ReasonForm),
     ),
@@ -395,7 +405,7 @@ def desk_case_move(request: HttpRequest, number: str, move: str) -> HttpResponse
         MOVES[move].call(case, request.user, form.cleaned_data if form is not None else {})
     except ApplicationError as exc:
         if form is None:
-            form = forms.Form()
+            form = forms.Form(data={})  # bound and valid: it carries the refusal
             form.is_valid()
         for field, errors in exc.fields.items():
             for error in errors if isinstance(errors, list) else [errors]:
@@ -455,17 +465,19 @@ def desk_callback(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" and action == "complete" else None
     form = cs_forms.EvaluationAnswerForm(data, questions=questions, auto_id="id_eval_%s")
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and action == "attempt":
         try:
-            if action == "attempt":
-                visit = callback_attempt_failed(
-                    visit=visit, actor=request.user, note=request.POST.get("note", "")[:200]
-                )
-                messages.success(
-                    request,
-                    _("已记录第 %(n)d 次未联系上。") % {"n": visit.attempts},
-                )
-                return redirect("customer_service:desk_callback", pk=visit.pk)
+            visit = callback_attempt_failed(
+                visit=visit, actor=request.user, note=request.POST.get("note", "")[:200]
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            status = exc.status_code
+        else:
+            messages.success(request, _("已记录第 %(n)d 次未联系上。") % {"n": visit.attempts})
+            return redirect("customer_service:desk_callback", pk=visit.pk)
+    elif request.method == "POST":
+        try:
             if form.is_valid():
                 callback_complete(
                     visit=visit,

@@ -273,18 +273,15 @@ class Case(TimeStampedModel):
             models.Index(fields=["status", "resolution_due"], name="case_resolution_due_idx"),
             models.Index(fields=["customer", "-created_at"], name="case_customer_idx"),
             models.Index(fields=["store", "status"], name="case_store_idx"),
-            models.Index(fields=["owner", "status"], name="case_owner_idx"),
-            # The back office's queues read open cases most urgent first, a page at a time:
-            # walking this index in order stops after one page instead of sorting them all.
+            # "Mine" and "unassigned" queues: per status, in due order (replaces owner+status).
+            models.Index(fields=["owner", "status", "resolution_due"], name="case_owner_due_idx"),
+            # Earlier cases of an anonymous filer (by phone) beside the case page. Partial, so
+            # the SLA monitor's updates of customers' cases never touch it.
             models.Index(
-                fields=["resolution_due", "id"],
-                condition=Q(
-                    status__in=["new", "acknowledged", "assigned", "in_progress", "reopened"]
-                ),
-                name="case_open_queue_idx",
+                fields=["contact_phone", "-created_at"],
+                condition=Q(customer__isnull=True),
+                name="case_anonymous_phone_idx",
             ),
-            # Earlier cases of an anonymous filer (by phone) beside the case page.
-            models.Index(fields=["contact_phone", "-created_at"], name="case_phone_idx"),
         ]
         constraints = [
             models.CheckConstraint(

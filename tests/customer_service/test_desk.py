@@ -425,6 +425,11 @@ def test_three_failed_tries_and_the_role_a_visit_needs(client, shopper, agent):
     visit.refresh_from_db()
     assert (visit.status, visit.attempts) == ("unreachable", 3)
 
+    tried = client.post(f"/service/callbacks/{president.pk}/", {"action": "attempt"})
+    assert tried.status_code == 403
+    assert "总经理" in tried.content.decode()
+    president.refresh_from_db()
+    assert president.attempts == 0
     refused = client.post(
         f"/service/callbacks/{president.pk}/", {"action": "complete", "score": "5"}
     )
@@ -498,10 +503,27 @@ def test_reports_page_and_csv(client, shopper, agent, supervisor):
     assert "工单数,2" in text
 
 
-def test_the_queue_index_covers_exactly_the_open_statuses():
-    """The partial index the queues walk names the statuses by hand (a migration cannot refer
-    to Case.OPEN_STATUSES): it must stay the same set, or the queues fall back to sorting."""
-    index = next(i for i in Case._meta.indexes if i.name == "case_open_queue_idx")
-    ((lookup, statuses),) = index.condition.children
-    assert lookup == "status__in"
-    assert set(statuses) == set(Case.OPEN_STATUSES)
+def test_a_queue_is_most_urgent_first_across_statuses_and_pages(client, shopper, agent):
+    """Each page merges the open statuses' own ordered scans: the order is the due time's,
+    whatever the status, and the pages neither skip nor repeat a case."""
+    statuses = [S.NEW, S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED]
+    cases = []
+    for i in range(12):
+        case = open_case(shopper, subject=f"第{i}个")
+        Case.objects.filter(pk=case.pk).update(
+            status=statuses[i % 5],
+            first_responded_at=timezone.now(),
+            resolution_due=timezone.now() + timedelta(hours=12 - i),
+        )
+        cases.append(case)
+    closed = open_case(shopper)
+    Case.objects.filter(pk=closed.pk).update(status=S.CLOSED)
+    from apps.customer_service.selectors import case_queue_rows
+
+    seen = []
+    for page in (1, 2, 3):
+        rows, has_next = case_queue_rows(user=agent, queue="all", page=page, per_page=5)
+        seen += rows
+        assert has_next == (page < 3)
+    assert [c.pk for c in seen] == [c.pk for c in reversed(cases)]
+    assert [c.resolution_due for c in seen] == sorted(c.resolution_due for c in seen)

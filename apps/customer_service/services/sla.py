@@ -116,7 +116,8 @@ def _notify_level(level: int, count: int) -> None:
     group = Group.objects.filter(name=ESCALATION_ROLES[level]).first()
     if group is None:
         return
-    url = f"{reverse('admin:customer_service_case_changelist')}?escalation_level__exact={level}"
+    # The back office's breached queue (every level's people work in /service/).
+    url = f"{reverse('customer_service:desk_queue')}?queue=breached"
     for user in group.user_set.filter(is_active=True):
         notification_send(
             user=user,
