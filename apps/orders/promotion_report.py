@@ -57,13 +57,22 @@ class PromotionReportRow:
 
 
 def promotion_report(*, user) -> list[PromotionReportRow]:
-    """One row per discount code used on the user's stores' paid orders (4 queries)."""
+    """One row per discount code used on the user's stores' paid orders: the goods discounts
+    each line keeps, and the freight a free-shipping coupon waived on each order (5 queries)."""
     paid = scope_to_user_stores(Order.objects.filter(paid_at__isnull=False), user)
     shares = OrderLineDiscount.objects.filter(line__order__in=paid).values_list(
         "code", "label", "funder", "amount", "line__order_id"
     )
+    waivers = (
+        paid.filter(freight_discount_amount__gt=0)
+        .exclude(freight_discount_code="")
+        .values_list(
+            "freight_discount_code", "freight_discount_funder", "freight_discount_amount", "pk"
+        )
+    )
     rows: dict[str, PromotionReportRow] = {}
-    for code, label, funder, amount, order_id in shares:
+    spent = [*shares, *((code, "", funder, amount, pk) for code, funder, amount, pk in waivers)]
+    for code, label, funder, amount, order_id in spent:
         row = rows.setdefault(code, PromotionReportRow(code=code, label=label))
         row.order_ids.add(order_id)
         if funder == "platform":
@@ -87,7 +96,8 @@ def promotion_report(*, user) -> list[PromotionReportRow]:
     )
     coupon_ids = [int(code.split(":")[1]) for code in rows if code.startswith("coupon:")]
     counters = {
-        c.pk: c for c in Coupon.objects.filter(pk__in=coupon_ids).only("issued_count", "used_count")
+        c.pk: c
+        for c in Coupon.objects.filter(pk__in=coupon_ids).only("name", "issued_count", "used_count")
     }
     for row in rows.values():
         buyers_new = set()
@@ -101,6 +111,7 @@ def promotion_report(*, user) -> list[PromotionReportRow]:
             coupon = counters.get(int(row.code.split(":")[1]))
             if coupon is not None:
                 row.issued, row.used = coupon.issued_count, coupon.used_count
+                row.label = row.label or coupon.name  # a free-shipping waiver keeps no label
     return sorted(rows.values(), key=lambda r: (-r.discount_amount, r.code))
 
 

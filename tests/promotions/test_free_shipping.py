@@ -324,3 +324,35 @@ def test_a_shipping_coupon_takes_no_amount_or_exclusivity():
     with pytest.raises(ValidationError) as caught:
         coupon.full_clean()
     assert set(caught.value.message_dict) >= {"kind", "is_exclusive"}
+
+
+def test_the_promotion_report_counts_the_freight_a_coupon_waived(
+    staff, api_client, shopper, address, store_a, store_b, two_store_cart
+):
+    from django.utils import timezone
+
+    from apps.orders.promotion_report import promotion_report
+    from apps.orders.services.lifecycle import payment_order_mark_paid
+
+    give_coupon(shopper, shipping_coupon(name="平台免运费", cap=D("15.00")))
+    api_client.force_authenticate(shopper)
+    response = api_client.post(
+        reverse("api-checkout"),
+        {"address_id": address.pk},
+        format="json",
+        headers={"Idempotency-Key": "free-ship-report1"},
+    )
+    assert response.status_code == 201, response.content
+    payment_order = PaymentOrder.objects.get(number=response.json()["number"])
+    payment_order_mark_paid(payment_order=payment_order, paid_at=timezone.now())
+
+    rows = {row.label: row for row in promotion_report(user=staff)}
+
+    waiver = rows["平台免运费"]
+    # 6.00 of store A's 8.00 and 9.00 of store B's 12.00, both orders, paid by the platform
+    assert (waiver.orders, waiver.platform_amount, waiver.store_amount) == (
+        2,
+        D("15.00"),
+        D("0.00"),
+    )
+    assert (waiver.kind, waiver.gmv, waiver.issued, waiver.used) == ("优惠券", D("105.50"), 1, 1)
