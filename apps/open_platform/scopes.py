@@ -21,7 +21,7 @@ class Scope(models.TextChoices):
     LOGISTICS_WRITE = "logistics:write", _("发货与物流轨迹")
     TRACE_READ = "trace:read", _("读取追溯数据")
     ANALYTICS_READ = "analytics:read", _("读取数据分析")
-    WEBHOOKS_MANAGE = "webhooks:manage", _("管理事件订阅（Webhook）")
+    WEBHOOKS_MANAGE = "webhooks:manage", _("管理事件推送订阅")
 
 
 class EventType(models.TextChoices):
