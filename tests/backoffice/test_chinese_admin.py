@@ -120,11 +120,13 @@ def _data_words() -> set[str]:
     """Words people typed into the demo data (product titles, lot numbers, e-mails...)
     are theirs, not the interface's."""
     from apps.catalog.models import Category
+    from apps.channels.models import Channel
     from apps.logistics.models import Carrier
 
     texts = [f"{store.name} {store.slug}" for store in Store.objects.all()]
     texts += [category.slug for category in Category.objects.all()]
     texts += [f"{carrier.code} {carrier.name}" for carrier in Carrier.objects.all()]
+    texts += [f"{channel.code} {channel.name}" for channel in Channel.objects.all()]
     return {word.lower() for text in texts for word in WORD.findall(text)}
 
 
