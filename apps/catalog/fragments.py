@@ -29,6 +29,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.http import HttpRequest
 from django.utils.translation import get_language
@@ -150,3 +151,78 @@ def product_body_cached(
         return body, extra
     body, extra = cached
     return csrf_placeholder_take(request, body), extra
+
+
+# --- listing bodies (home, category pages) -------------------------------------------------
+#
+# The body of a listing (everything inside the page's content block: shelves or the sort bar,
+# filters, cards and pagination) is cached under a version read by one SQL query that runs
+# the very queries the body shows, reduced to text: the rows themselves (`t::text`, every
+# column selected, store and category columns and the "all SKUs held" flag included), so an
+# edit by save(), update() or raw SQL changes the version at once; plus the `xmin`/`ctid` of
+# every category and of the images of the products shown (the covers). What the body shows
+# does not depend on the shopper (no user, no CSRF token in these templates), so bodies are
+# shared; the key holds the full path, the language and the registered key parts (the
+# promotions' running index, which decides the cards' badges).
+
+_CATEGORIES_PART = _rows(
+    "SELECT string_agg(concat(cc.id, ':', cc.xmin, ':', cc.ctid), ',' ORDER BY cc.id) "
+    "FROM catalog_category cc"
+)
+
+
+def listing_version(*, shown: list, covers_of: list) -> str:
+    """md5 of the rows `shown` (querysets, evaluated by PostgreSQL only), of the images of
+    the products whose ids `covers_of` (values("pk") querysets) select, and of every
+    category: one query."""
+    parts, params = [_CATEGORIES_PART], []
+    for queryset in shown:
+        try:
+            sql, args = queryset.query.sql_with_params()
+        except EmptyResultSet:  # an empty slice (no products): nothing shown
+            parts.append("'-'")
+            continue
+        parts.append(_rows(f"SELECT string_agg(t::text, '|') FROM ({sql}) t"))
+        params += args
+    for queryset in covers_of:
+        try:
+            sql, args = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            parts.append("'-'")
+            continue
+        parts.append(
+            _rows(
+                "SELECT string_agg(concat(i.id, ':', i.xmin, ':', i.ctid), ',' ORDER BY i.id) "
+                f"FROM catalog_productimage i WHERE i.product_id IN ({sql})"
+            )
+        )
+        params += args
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT md5(concat_ws('|', {', '.join(parts)}))", params)
+        return cursor.fetchone()[0]
+
+
+def listing_body_cached(
+    request: HttpRequest,
+    *,
+    name: str,
+    shown: Callable[[], list],
+    covers_of: Callable[[], list],
+    render: Callable[[], str],
+) -> str:
+    """A listing's body (HTML) from the cache while the rows it shows are unchanged, else
+    from `render()`. `shown`/`covers_of` give the querysets of listing_version."""
+    if connection.vendor != "postgresql":
+        return render()
+    version = listing_version(shown=shown(), covers_of=covers_of())
+    extra = request_key_extra(request)
+    where = hashlib.sha256(f"{request.get_full_path()}|{extra}".encode()).hexdigest()[:24]
+    key = f"listing-body:{name}:{version}:{get_language() or ''}:{where}"
+    cached = cache.get(key)
+    if cached is not None:
+        return csrf_placeholder_take(request, cached)
+    body = render()
+    stored = csrf_placeholder_put(request, body)
+    if stored is not None:
+        cache.set(key, stored, FRAGMENT_SECONDS)
+    return body

@@ -263,6 +263,20 @@ def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
     The store, origin, price and storage filters themselves are left out so the shopper can
     switch between values instead of being narrowed to the one already chosen.
     """
+    stores: dict[int, str] = {}
+    origins: dict[str, str] = {}
+    for store_id, store_name, code, name in product_facet_rows(filters):
+        stores.setdefault(store_id, store_name)
+        if code:
+            origins.setdefault(code, name or division_short_name(code) or code)
+    return StorefrontFacets(
+        stores=sorted(stores.items())[:FACET_LIMIT],
+        origins=sorted(origins.items())[:FACET_LIMIT],
+    )
+
+
+def product_facet_rows(filters: ProductFilters) -> QuerySet:
+    """The (store id, store name, origin code, origin name) rows the facets are made of."""
     base = (
         product_list_for_storefront(
             replace(
@@ -274,16 +288,7 @@ def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
     )
     # Both facets from one pass over the matching products: (store, origin) pairs are few.
     rows = base.values_list("store_id", "store__name", "origin_code", "origin_name").distinct()
-    stores: dict[int, str] = {}
-    origins: dict[str, str] = {}
-    for store_id, store_name, code, name in rows[:FACET_ROWS]:
-        stores.setdefault(store_id, store_name)
-        if code:
-            origins.setdefault(code, name or division_short_name(code) or code)
-    return StorefrontFacets(
-        stores=sorted(stores.items())[:FACET_LIMIT],
-        origins=sorted(origins.items())[:FACET_LIMIT],
-    )
+    return rows[:FACET_ROWS]
 
 
 def product_get_for_storefront(
@@ -346,13 +351,19 @@ def product_page_products(*, pk: int) -> tuple[Product, list[Product]] | None:
 def products_for_home(*, limit: int = 8) -> tuple[list[Product], list[Product]]:
     """The home page's two shelves, self-operated best sellers and new arrivals, with their
     covers fetched together (3 queries instead of 4)."""
-    shelves = (
-        _shelf(products_sellable().filter(store__type="self_operated"), ("-sales_count", "-id")),
-        _shelf(products_sellable(), ("-published_at", "-id")),
-    )
-    self_operated, new_arrivals = (list(shelf[:limit]) for shelf in shelves)
+    self_operated, new_arrivals = (list(shelf) for shelf in home_shelves(limit=limit))
     prefetch_related_objects([*self_operated, *new_arrivals], _cover_prefetch())
     return self_operated, new_arrivals
+
+
+def home_shelves(*, limit: int = 8) -> list[QuerySet[Product]]:
+    """The querysets of the home page's two shelves (covers not prefetched)."""
+    return [
+        _shelf(products_sellable().filter(store__type="self_operated"), ("-sales_count", "-id"))[
+            :limit
+        ],
+        _shelf(products_sellable(), ("-published_at", "-id"))[:limit],
+    ]
 
 
 def _shelf(queryset: QuerySet[Product], order: tuple[str, ...]) -> QuerySet[Product]:
@@ -381,6 +392,11 @@ def products_new_arrivals(*, limit: int = 8) -> list[Product]:
 
 
 def stores_featured(*, limit: int = 6) -> list[Store]:
+    """Featured active stores with `product_count` (stores_featured_queryset, 1 query)."""
+    return list(stores_featured_queryset(limit=limit))
+
+
+def stores_featured_queryset(*, limit: int = 6) -> QuerySet[Store]:
     """Featured active stores, each with `product_count` of its on-sale products (1 query).
 
     A correlated COUNT(store_id) per store, answered by an index-only scan of
@@ -393,7 +409,7 @@ def stores_featured(*, limit: int = 6) -> list[Store]:
         .annotate(n=Func(F("store_id"), function="COUNT", output_field=IntegerField()))
         .values("n")
     )
-    return list(
+    return (
         Store.objects.filter(status=Store.Status.ACTIVE, is_featured=True)
         .annotate(product_count=Subquery(on_sale))
         .order_by("id")[:limit]

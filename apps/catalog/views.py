@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from django.core.paginator import Page
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from apps.catalog.forms import SORT_CHOICES, ProductFilterForm
-from apps.catalog.fragments import product_body_cached
+from apps.catalog.fragments import listing_body_cached, product_body_cached
 from apps.catalog.models import Sku
 from apps.catalog.page_cache import storefront_page_cache
 from apps.catalog.selectors import (
@@ -18,12 +18,15 @@ from apps.catalog.selectors import (
     ProductFilters,
     category_get,
     category_tree,
+    home_shelves,
+    product_facet_rows,
     product_facets_for_storefront,
     product_list_for_storefront,
     product_page_products,
     product_search_for_storefront,
     products_for_home,
     stores_featured,
+    stores_featured_queryset,
 )
 from apps.catalog.signals import search_performed
 from apps.stores.selectors import store_get_for_storefront
@@ -32,17 +35,23 @@ PAGE_SIZE = 20
 SEARCH_SUGGESTIONS = ["五常大米", "脐橙", "土鸡蛋", "黑木耳", "绿茶", "小米"]
 
 
-def _paginate(request: HttpRequest, queryset) -> Page:
+def _paginate(request: HttpRequest, queryset, paginator: ListingPaginator | None = None) -> Page:
     # get_page turns a non-numeric or out-of-range ?page= into the first / last page.
-    return ListingPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = paginator or ListingPaginator(queryset, PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _listing_context(
-    request: HttpRequest, form: ProductFilterForm, filters: ProductFilters, queryset=None
+    request: HttpRequest,
+    form: ProductFilterForm,
+    filters: ProductFilters,
+    queryset=None,
+    *,
+    paginator: ListingPaginator | None = None,
 ) -> dict:
     if queryset is None:
         queryset = product_list_for_storefront(filters)
-    page = _paginate(request, queryset)
+    page = _paginate(request, queryset, paginator)
     return {
         "form": form,
         "filters": filters,
@@ -55,20 +64,51 @@ def _listing_context(
     }
 
 
+HOME_SHELF_SIZE = 10
+HOME_STORES = 6
+
+
 @require_GET
 @storefront_page_cache
 def home(request: HttpRequest) -> HttpResponse:
-    self_operated, new_arrivals = products_for_home(limit=10)
-    return render(
+    # The body comes from the fragment cache while the rows it shows are unchanged.
+    body = listing_body_cached(
         request,
+        name="home",
+        shown=lambda: [
+            *home_shelves(limit=HOME_SHELF_SIZE),
+            stores_featured_queryset(limit=HOME_STORES),
+        ],
+        covers_of=lambda: [shelf.values("pk") for shelf in home_shelves(limit=HOME_SHELF_SIZE)],
+        render=lambda: _home_body(request),
+    )
+    return _fragment_page(request, body, body_class="page-home")
+
+
+def _home_body(request: HttpRequest) -> str:
+    self_operated, new_arrivals = products_for_home(limit=HOME_SHELF_SIZE)
+    return render_to_string(
         "catalog/home.html",
         {
+            "page_base": "catalog/_body_only.html",
             "categories": category_tree(),
             "self_operated": self_operated,
             "new_arrivals": new_arrivals,
-            "featured_stores": stores_featured(limit=6),
+            "featured_stores": stores_featured(limit=HOME_STORES),
             "hero_words": SEARCH_SUGGESTIONS[:4],
         },
+        request=request,
+    )
+
+
+def _fragment_page(
+    request: HttpRequest, body: str, *, title: str = "", body_class: str = ""
+) -> HttpResponse:
+    """The page shell (base.html: header with the shopper's cart, footer) around a body."""
+    return render(
+        request,
+        "catalog/fragment_page.html",
+        {"fragment_body": mark_safe(body), "page_title": title, "body_class": body_class},
     )
 
 
@@ -80,10 +120,43 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("category")
     form = ProductFilterForm(request.GET)
     filters = form.to_filters(category=category)
-    context = _listing_context(request, form, filters)
-    context["category"] = category
-    context["facets"] = product_facets_for_storefront(filters)
-    return render(request, "catalog/category.html", context)
+    queryset = product_list_for_storefront(filters)
+    paginator = ListingPaginator(queryset, PAGE_SIZE)
+    number = _page_number(paginator, request.GET.get("page"))  # 1 query: the count
+
+    def page_ids():
+        bottom = (number - 1) * PAGE_SIZE
+        top = bottom + PAGE_SIZE
+        if top + paginator.orphans >= paginator.count:
+            top = paginator.count
+        return queryset.values("pk")[bottom:top]
+
+    def render_body() -> str:
+        context = _listing_context(request, form, filters, queryset, paginator=paginator)
+        context["category"] = category
+        context["facets"] = product_facets_for_storefront(filters)
+        context["page_base"] = "catalog/_body_only.html"
+        return render_to_string("catalog/category.html", context, request=request)
+
+    body = listing_body_cached(
+        request,
+        name=f"category:{paginator.count}",
+        shown=lambda: [queryset.filter(pk__in=page_ids()), product_facet_rows(filters)],
+        covers_of=lambda: [page_ids()],
+        render=render_body,
+    )
+    return _fragment_page(request, body, title=category.name)
+
+
+def _page_number(paginator: ListingPaginator, number) -> int:
+    """The page get_page() would show for ?page= (the first for a bad value, the last when
+    out of range)."""
+    try:
+        return paginator.validate_number(number)
+    except PageNotAnInteger:
+        return 1
+    except EmptyPage:
+        return paginator.num_pages
 
 
 def _announce_search(view):

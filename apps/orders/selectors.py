@@ -247,8 +247,9 @@ def product_image_path(product) -> str:
     return images[0].thumbnail.name or images[0].image.name
 
 
-def line_input_for(*, line: CartLine, sku: Sku) -> LineInput:
-    """What pricing needs of a cart line (tiers prefetched as `wholesale_tiers`)."""
+def line_input_for(*, line: CartLine, sku: Sku, with_tiers: bool = True) -> LineInput:
+    """What pricing needs of a cart line (tiers prefetched as `wholesale_tiers`; not read
+    with `with_tiers=False`, for a retail buyer, whose price never depends on them)."""
     return LineInput(
         key=line.pk,
         store_id=sku.product.store_id,
@@ -259,7 +260,9 @@ def line_input_for(*, line: CartLine, sku: Sku) -> LineInput:
         tiers=tuple(
             PriceTier(min_quantity=t.min_quantity, unit_price=t.unit_price)
             for t in sku.wholesale_tiers.all()
-        ),
+        )
+        if with_tiers
+        else (),
         weight_grams=sku.weight_grams,
         category_id=sku.product.category_id,
     )
@@ -271,9 +274,11 @@ def cart_item_build(
     sku: Sku,
     organisation: BuyerOrganisation | None,
     lot_blocked: bool = False,
+    image: str | None = None,
 ) -> CartItem:
     """One line priced (step 1) and checked. `lot_blocked`: the SKU is in traceability's
-    sku_ids_blocked_by_lots (asked once per cart by the caller)."""
+    sku_ids_blocked_by_lots (asked once per cart by the caller). `image`: the cover's path
+    when the caller read it already (else from the prefetched `product.images`)."""
     # The stored flag (Sku.is_held) and the live lot check agree except around midnight of an
     # expiry date, before the daily job refreshes the flag: either one blocks.
     minimum = sku_min_quantity(sku=sku, organisation=organisation)
@@ -281,7 +286,9 @@ def cart_item_build(
     return CartItem(
         line=line,
         sku=sku,
-        price=line_price(line_input_for(line=line, sku=sku), is_wholesale=is_wholesale),
+        price=line_price(
+            line_input_for(line=line, sku=sku, with_tiers=is_wholesale), is_wholesale=is_wholesale
+        ),
         min_quantity=minimum,
         refusal=sku_problem(
             sku=sku,
@@ -289,7 +296,7 @@ def cart_item_build(
             min_quantity=minimum,
             lot_blocked=lot_blocked or sku.is_held,
         ),
-        image=product_image_path(sku.product),
+        image=product_image_path(sku.product) if image is None else image,
     )
 
 

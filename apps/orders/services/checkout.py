@@ -17,7 +17,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import (
+    BooleanField,
+    CharField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,7 +67,7 @@ from apps.promotions.errors import PromotionErrorCode
 from apps.promotions.rules import DiscountPlan
 from apps.promotions.services import discounts_take
 from apps.stores.models import Store
-from apps.traceability.selectors import sku_ids_blocked_by_lots
+from apps.traceability.selectors import sku_blocked_condition
 from apps.wholesale.errors import WholesaleErrorCode
 from apps.wholesale.models import BuyerOrganisation
 from apps.wholesale.selectors import credit_available, verified_organisation_for_user
@@ -291,24 +300,35 @@ def _items_locked(
     FOR NO KEY UPDATE: it excludes other checkouts of these SKUs but not the key-share locks
     of rows that merely point at them, so other shoppers can still add them to their carts.
     Waits at most DB_LOCK_TIMEOUT_MS (the page then answers 503, apps/core/middleware.py)."""
-    skus = {
-        sku.pk: sku
-        for sku in Sku.objects.select_for_update(of=("self",), no_key=True)
+    locked = (
+        Sku.objects.select_for_update(of=("self",), no_key=True)
         .filter(pk__in=[line.sku_id for line in lines])
         .select_related("product__store")
-        .prefetch_related(
-            "wholesale_tiers",
-            Prefetch("product__images", queryset=ProductImage.objects.order_by("sort_order", "id")),
+        # In the same statement: traceability's lot check (sku_ids_blocked_by_lots) and the
+        # cover's path (product_image_path), instead of a query each.
+        .annotate(
+            lot_blocked=ExpressionWrapper(sku_blocked_condition(), output_field=BooleanField()),
+            cover_path=Subquery(
+                ProductImage.objects.filter(product_id=OuterRef("product_id"))
+                .order_by("sort_order", "id")
+                .annotate(
+                    path=Coalesce(NullIf("thumbnail", Value("")), "image", output_field=CharField())
+                )
+                .values("path")[:1]
+            ),
         )
         .order_by("pk")
-    }
-    blocked = sku_ids_blocked_by_lots(skus)
+    )
+    if organisation is not None and organisation.is_verified:
+        locked = locked.prefetch_related("wholesale_tiers")  # retail prices never read them
+    skus = {sku.pk: sku for sku in locked}
     items = [
         cart_item_build(
             line=line,
             sku=skus[line.sku_id],
             organisation=organisation,
-            lot_blocked=line.sku_id in blocked,
+            lot_blocked=skus[line.sku_id].lot_blocked,
+            image=skus[line.sku_id].cover_path or "",
         )
         for line in lines
     ]
