@@ -291,6 +291,13 @@ def prices_aggregate(*, full: bool = False):
         if date_from is None:
             return JobResult(rows=0, watermark=str(newest or watermark or 0))
         rows = prices_recompute(date_from=date_from)
+        if full:
+            with connection.cursor() as cursor:
+                # Fresh statistics for the next incremental run: with the empty tables' ones
+                # it scans the millions of daily rows instead of using the date index.
+                cursor.execute(
+                    "ANALYZE analytics_pricedaily, analytics_priceperiod, analytics_pricealert"
+                )
         return JobResult(rows=rows, watermark=str(newest), date_from=date_from)
 
     return job_run(job=PRICES_JOB, is_full=full, work=work)
