@@ -152,7 +152,8 @@ def seed_trade(*, lines: int, days: int) -> None:
                    delivery_method, goods_amount, freight_amount, discount_amount, total_amount,
                    refunded_amount, commission_rate, is_wholesale, buyer_note, carrier_name,
                    tracking_number, buyer_id, store_id, payment_order_id, delivery_slot,
-                   is_cold_chain, paid_at, promoter_level1_id)
+                   is_cold_chain, paid_at, promoter_level1_id, freight_discount_amount,
+                   freight_discount_code, freight_discount_funder)
             SELECT o.paid_at - INTERVAL '5 minutes', o.paid_at, 'BO' || o.g,
                    CASE WHEN o.wholesale_unpaid THEN 'pending_payment' ELSE 'completed' END,
                    jsonb_build_object('county_code', o.code, 'county_name', o.name),
@@ -162,7 +163,7 @@ def seed_trade(*, lines: int, days: int) -> None:
                    0.05, o.wholesale_unpaid, '', '', '', o.buyer_id, t.store_id, po.id, '',
                    false, CASE WHEN o.wholesale_unpaid THEN NULL ELSE o.paid_at END,
                    CASE WHEN o.promoted
-                        THEN %(promoter_lo)s + (o.g %% %(promoter_n)s) END
+                        THEN %(promoter_lo)s + (o.g %% %(promoter_n)s) END, 0, '', ''
             FROM bench_orders o
             -- The order's store: its first line's product's (the other lines' products may be
             -- another store's: the aggregates do not mind).
@@ -242,10 +243,11 @@ def new_day_of_trade(*, orders: int) -> None:
                delivery_method, goods_amount, freight_amount, discount_amount, total_amount,
                refunded_amount, commission_rate, is_wholesale, buyer_note, carrier_name,
                tracking_number, buyer_id, store_id, payment_order_id, delivery_slot,
-               is_cold_chain, paid_at)
+               is_cold_chain, paid_at, freight_discount_amount, freight_discount_code,
+               freight_discount_funder)
            SELECT %(now)s, %(now)s, 'BOD' || po.number, 'paid', src.address, 'express',
                   30, 0, 0, 30, 0, 0.05, false, '', '', '', po.buyer_id, src.store_id, po.id, '',
-                  false, %(now)s
+                  false, %(now)s, 0, '', ''
            FROM orders_paymentorder po
            JOIN orders_order src ON src.id = %(base)s - split_part(po.number, '-', 2)::int
            WHERE po.number LIKE 'BPD' || %(base)s || '-%%'""",

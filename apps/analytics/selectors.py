@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Exists, F, Max, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
@@ -179,36 +180,76 @@ _TOP_KEYS = {
 }
 
 
+def sales_tops(
+    *, user, dimensions, date_from: dt.date, date_to: dt.date, limit: int = 10
+) -> dict[str, list[dict]]:
+    """The best-selling categories / stores / products / buyer counties by GMV (ties by key),
+    for each of `dimensions`: one pass over the cells (GROUPING SETS, one set per dimension,
+    ranked inside each set), then the few winners' names."""
+    keys = [_TOP_KEYS[by][0] for by in dimensions]
+    store_ids = figures_store_ids(user)
+    params: dict = {"date_from": date_from, "date_to": date_to, "limit": limit}
+    own = ""
+    if store_ids is not None:
+        own = "AND store_id = ANY(%(store_ids)s)"
+        params["store_ids"] = list(store_ids)
+    columns = ", ".join(keys)
+    sql = f"""
+        SELECT * FROM (
+            SELECT GROUPING({columns}) AS grouping_set, {columns},
+                   MAX(region_name) AS region_name, SUM(gmv) AS gmv, SUM(quantity) AS quantity,
+                   ROW_NUMBER() OVER (PARTITION BY GROUPING({columns})
+                                      ORDER BY SUM(gmv) DESC, {columns}) AS rank
+            FROM analytics_salesdaily
+            WHERE date >= %(date_from)s AND date <= %(date_to)s {own}
+            GROUP BY GROUPING SETS ({", ".join(f"({key})" for key in keys)})
+        ) ranked
+        WHERE rank <= %(limit)s
+        ORDER BY grouping_set, rank
+    """
+    # GROUPING(k1, …, kn) has bit n−1−i clear for the set of ki only.
+    set_of = {
+        (2 ** len(keys) - 1) ^ (1 << (len(keys) - 1 - i)): by for i, by in enumerate(dimensions)
+    }
+    rows: dict[str, list[dict]] = {by: [] for by in dimensions}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            by = set_of[row["grouping_set"]]
+            key, _model, _label = _TOP_KEYS[by]
+            rows[by].append({"key": row[key], "name": row["region_name"], **row})
+    result = {}
+    for by in dimensions:
+        key, model, label = _TOP_KEYS[by]
+        if model is not None:
+            found = dict(
+                model.objects.filter(
+                    pk__in=[r["key"] for r in rows[by] if r["key"] is not None]
+                ).values_list("pk", label)
+            )
+            for row in rows[by]:
+                row["name"] = found.get(row["key"])
+        result[by] = [
+            {
+                "key": row["key"],
+                "name": row["name"] or "—",
+                "gmv": to_money(row["gmv"]),
+                "quantity": row["quantity"],
+            }
+            for row in rows[by]
+        ]
+    return result
+
+
 def sales_top(
     *, user, by: str, date_from: dt.date, date_to: dt.date, limit: int = 10
 ) -> list[dict]:
     """The best-selling categories / stores / products / buyer counties by GMV."""
-    key, model, label = _TOP_KEYS[by]
-    extra = {"name": Max(label)} if model is None else {}
-    rows = list(
-        sales_cells_for_user(user=user)
-        .filter(date__gte=date_from, date__lte=date_to)
-        .values(key)
-        .annotate(gmv=Sum("gmv"), quantity=Sum("quantity"), **extra)
-        .order_by("-gmv", key)[:limit]
-    )
-    if model is not None:
-        names = dict(
-            model.objects.filter(pk__in=[r[key] for r in rows if r[key] is not None]).values_list(
-                "pk", label
-            )
-        )
-        for row in rows:
-            row["name"] = names.get(row[key])
-    return [
-        {
-            "key": row[key],
-            "name": row["name"] or "—",
-            "gmv": to_money(row["gmv"]),
-            "quantity": row["quantity"],
-        }
-        for row in rows
-    ]
+    return sales_tops(
+        user=user, dimensions=[by], date_from=date_from, date_to=date_to, limit=limit
+    )[by]
 
 
 def commodities_for_user(user) -> QuerySet[Commodity] | None:

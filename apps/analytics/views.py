@@ -53,16 +53,13 @@ def figures(request: HttpRequest) -> HttpResponse:
     date_from, date_to = selectors.default_range(days)
     points = selectors.sales_series(user=user, date_from=date_from, date_to=date_to, grain=grain)
     dimensions = [d for d in selectors.TOP_DIMENSIONS if is_platform or d != "store"]
+    tops = selectors.sales_tops(
+        user=user, dimensions=dimensions, date_from=date_from, date_to=date_to
+    )
     chart_list = [
         charts.gmv_chart(points, grain=grain),
         charts.buyers_chart(points, grain=grain),
-        *(
-            charts.top_chart(
-                selectors.sales_top(user=user, by=by, date_from=date_from, date_to=date_to),
-                by=by,
-            )
-            for by in dimensions
-        ),
+        *(charts.top_chart(tops[by], by=by) for by in dimensions),
     ]
     if is_platform:
         chart_list.insert(2, charts.rates_chart(points, grain=grain))

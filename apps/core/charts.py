@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 
 
 def _plain(value):
@@ -73,6 +77,24 @@ class Chart:
 
     def rows(self) -> list[list]:
         return [[x, *(s.values[i] for s in self.series)] for i, x in enumerate(self.x)]
+
+    def table_html(self) -> SafeString:
+        """The table's body rows, each value as a template shows it (local time, localized,
+        escaped; None as "—"), built in one pass: rendered cell by cell by template nodes,
+        the tables of a 365-day figures page took most of its render time."""
+
+        def cell(value) -> str:
+            if value is None:
+                return "—"
+            return conditional_escape(str(localize(template_localtime(value))))
+
+        # Safe: every value is escaped by cell().
+        return mark_safe(
+            "".join(
+                "<tr>" + "".join(f"<td>{cell(value)}</td>" for value in row) + "</tr>"
+                for row in self.rows()
+            )
+        )
 
 
 def csv_response(chart: Chart, *, filename: str | None = None) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 Set-based SQL on PostgreSQL: one INSERT … SELECT that groups the quotes of every scope and
 computes the moving averages, changes and z-scores with window functions, then one
-INSERT … SELECT per period kind and two for the alerts.
+INSERT … SELECT for the periods of every kind with their changes (LAG), and two for the alerts.
 Incremental runs recompute every day from the earliest day of the quotes added since the last
 run (watermark: the highest PriceObservation id seen), reading the year before it for the
 windows; `full=True` drops and rebuilds everything.
@@ -25,6 +25,9 @@ MA_MIN_COVERAGE = 0.6
 MA7_MIN_DAYS = math.ceil(7 * MA_MIN_COVERAGE)  # 5
 MA30_MIN_DAYS = math.ceil(30 * MA_MIN_COVERAGE)  # 18
 NATIONAL = "全国"
+# Sort memory for the job's statements (PostgreSQL's default, 4 MB, spills a full rebuild's
+# sorts to disk).
+WORK_MEM = "256MB"
 
 # scope → (area expression, extra condition) over observation o joined to market m.
 _SCOPES = {
@@ -128,24 +131,45 @@ _PERIOD_END = {
     "month": "(date_trunc('month', start) + INTERVAL '1 month - 1 day')::date",
 }
 
-_INSERT_PERIODS = """
-INSERT INTO analytics_priceperiod (
-    commodity_id, scope, area, period, start, "end", low_price, high_price, avg_price, days
-)
-SELECT commodity_id, scope, area, %(period)s, start, {end},
-       MIN(low_price), MAX(high_price), ROUND(AVG(avg_price), 2), COUNT(*)
-FROM (SELECT *, {start} AS start FROM analytics_pricedaily WHERE date >= %(period_from)s) d
+# Every period kind in one INSERT … SELECT: the periods that start on or after `period_from`,
+# grouped from the daily prices, put after the stored period of each kind a new one may follow
+# (it starts before `period_from` and ends on or after the day before), then each period's
+# change against the period of the same kind that ends the day before it starts (LAG over
+# the periods in order: that one, when it exists, is the period just before).
+_PERIOD_PART = """
+SELECT commodity_id, scope, area, '{period}'::varchar AS period, start, {end} AS "end",
+       MIN(low_price) AS low_price, MAX(high_price) AS high_price,
+       ROUND(AVG(avg_price), 2) AS avg_price, COUNT(*) AS days, TRUE AS is_new
+FROM (SELECT commodity_id, scope, area, low_price, high_price, avg_price, {start} AS start
+      FROM analytics_pricedaily WHERE date >= %(period_from)s) d
 WHERE start >= %(period_from)s
 GROUP BY commodity_id, scope, area, start
 """
 
-# A period's change is against the period of the same kind that ends the day before it starts.
-_UPDATE_PERIOD_CHANGES = """
-UPDATE analytics_priceperiod p
-SET change = ROUND(p.avg_price / NULLIF(prev.avg_price, 0) - 1, 4)
-FROM analytics_priceperiod prev
-WHERE prev.commodity_id = p.commodity_id AND prev.scope = p.scope AND prev.area = p.area
-  AND prev.period = p.period AND prev."end" = p.start - 1 AND p.start >= %(period_from)s
+_INSERT_PERIODS = """
+WITH new AS ({new}),
+ctx AS (
+    SELECT commodity_id, scope, area, period, start, "end", NULL::numeric AS low_price,
+           NULL::numeric AS high_price, avg_price, NULL::bigint AS days, FALSE AS is_new
+    FROM analytics_priceperiod
+    WHERE start < %(period_from)s AND "end" >= %(period_from)s::date - 1
+    UNION ALL
+    SELECT * FROM new
+),
+w AS (
+    SELECT ctx.*,
+           LAG(avg_price) OVER s AS prev_avg, LAG("end") OVER s AS prev_end
+    FROM ctx
+    WINDOW s AS (PARTITION BY commodity_id, scope, area, period ORDER BY start)
+)
+INSERT INTO analytics_priceperiod (
+    commodity_id, scope, area, period, start, "end", low_price, high_price, avg_price, days,
+    change
+)
+SELECT commodity_id, scope, area, period, start, "end", low_price, high_price, avg_price, days,
+       CASE WHEN prev_end = start - 1 THEN ROUND(avg_price / NULLIF(prev_avg, 0) - 1, 4) END
+FROM w
+WHERE is_new
 """
 
 
@@ -205,6 +229,9 @@ def prices_recompute(*, date_from: dt.date) -> int:
         for scope, (area, condition) in _SCOPES.items()
     )
     with connection.cursor() as cursor:
+        # The windows sort every daily row of the range: in memory rather than in temporary
+        # files (this transaction only).
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute("DELETE FROM analytics_pricedaily WHERE date >= %s", [date_from])
         cursor.execute(_INSERT_DAILY.format(base=base), params)
         rows = cursor.rowcount
@@ -212,13 +239,12 @@ def prices_recompute(*, date_from: dt.date) -> int:
         # month before).
         period_from = min(period_start(date_from, "week"), period_start(date_from, "month"))
         cursor.execute("DELETE FROM analytics_priceperiod WHERE start >= %s", [period_from])
-        for period in _PERIOD_START:
-            cursor.execute(
-                _INSERT_PERIODS.format(start=_PERIOD_START[period], end=_PERIOD_END[period]),
-                {"period": period, "period_from": period_from},
-            )
-            rows += cursor.rowcount
-        cursor.execute(_UPDATE_PERIOD_CHANGES, {"period_from": period_from})
+        new_periods = " UNION ALL ".join(
+            _PERIOD_PART.format(period=period, start=_PERIOD_START[period], end=_PERIOD_END[period])
+            for period in _PERIOD_START
+        )
+        cursor.execute(_INSERT_PERIODS.format(new=new_periods), {"period_from": period_from})
+        rows += cursor.rowcount
         cursor.execute(
             "DELETE FROM analytics_pricealert WHERE (kind = 'spike' AND date >= %s)"
             " OR (kind = 'xun' AND date >= %s)",
@@ -265,6 +291,13 @@ def prices_aggregate(*, full: bool = False):
         if date_from is None:
             return JobResult(rows=0, watermark=str(newest or watermark or 0))
         rows = prices_recompute(date_from=date_from)
+        if full:
+            with connection.cursor() as cursor:
+                # Fresh statistics for the next incremental run: with the empty tables' ones
+                # it scans the millions of daily rows instead of using the date index.
+                cursor.execute(
+                    "ANALYZE analytics_pricedaily, analytics_priceperiod, analytics_pricealert"
+                )
         return JobResult(rows=rows, watermark=str(newest), date_from=date_from)
 
     return job_run(job=PRICES_JOB, is_full=full, work=work)
