@@ -330,6 +330,58 @@ class SalesDaily(models.Model):
         return f"{self.date} {self.store_id} {self.product_id} {self.gmv}"
 
 
+class SalesMonthly(models.Model):
+    """The SalesDaily cells of a calendar month summed (built by the sales job with the daily
+    cells, in the same transaction): the figures' rankings over long ranges read the whole
+    months here and only the edge days from SalesDaily. Quantity and GMV only (distinct buyers
+    do not sum); region_name is the cells' largest, as the rankings take it."""
+
+    month = models.DateField(_("月份（首日）"))
+    # Plain keys, like the daily cells (derived rows, rebuilt in one INSERT).
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("店铺"),
+    )
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("类目"),
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("商品"),
+    )
+    region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
+    region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
+    quantity = models.IntegerField(_("净销量"))
+    gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("每月销售")
+        verbose_name_plural = _("每月销售")
+        ordering = ["-month", "store"]
+        indexes = [
+            models.Index(fields=["month"], name="sales_monthly_month_idx"),
+            models.Index(fields=["store", "month"], name="sales_monthly_store_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.store_id} {self.product_id} {self.gmv}"
+
+
 class SalesDailyTotal(models.Model):
     """Per paid day and store (and, with store empty, the whole platform): distinct orders and
     buyers, which the cells above cannot sum."""

@@ -18,6 +18,7 @@ READ_FROM_REPLICA = {
     "pricealert",
     "salesdaily",
     "salesdailytotal",
+    "salesmonthly",
     "demanddaily",
     "demandforecast",
 }

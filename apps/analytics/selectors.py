@@ -180,18 +180,61 @@ _TOP_KEYS = {
 }
 
 
+def _month_after(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def rollup_split(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The whole calendar months inside date_from … date_to as (first month, end) — `end` the
+    day after the last whole month — or None when the range holds no whole month. The days
+    before the first and from `end` on are the range's edge days."""
+    first = date_from if date_from.day == 1 else _month_after(date_from)
+    after = date_to + dt.timedelta(days=1)
+    end = after if after.day == 1 else date_to.replace(day=1)
+    return (first, end) if first < end else None
+
+
+_CELL_COLUMNS = "store_id, category_id, product_id, region_code, region_name, gmv, quantity"
+
+
+def _cells_sql(*, date_from: dt.date, date_to: dt.date, own: str) -> tuple[str, dict]:
+    """The cells of the range as SQL: the whole months from the monthly roll-up, the edge days
+    from the daily cells (the same sums: the roll-up is the cells of its months summed)."""
+    split = rollup_split(date_from, date_to)
+    if split is None:
+        sql = f"""
+            SELECT {_CELL_COLUMNS} FROM analytics_salesdaily
+            WHERE date >= %(date_from)s AND date <= %(date_to)s {own}"""
+        return sql, {"date_from": date_from, "date_to": date_to}
+    first, end = split
+    sql = f"""
+        SELECT {_CELL_COLUMNS} FROM analytics_salesmonthly
+        WHERE month >= %(first)s AND month < %(end)s {own}
+        UNION ALL
+        SELECT {_CELL_COLUMNS} FROM analytics_salesdaily
+        WHERE date >= %(date_from)s AND date < %(first)s {own}
+        UNION ALL
+        SELECT {_CELL_COLUMNS} FROM analytics_salesdaily
+        WHERE date >= %(end)s AND date <= %(date_to)s {own}"""
+    return sql, {"date_from": date_from, "date_to": date_to, "first": first, "end": end}
+
+
 def sales_tops(
     *, user, dimensions, date_from: dt.date, date_to: dt.date, limit: int = 10
 ) -> dict[str, list[dict]]:
     """The best-selling categories / stores / products / buyer counties by GMV (ties by key),
     for each of `dimensions`: one pass over the cells (GROUPING SETS, one set per dimension,
-    ranked inside each set), then the few winners' names."""
+    ranked inside each set), then the few winners' names. The whole months of the range are
+    read from the monthly roll-up (SalesMonthly), the edge days from the daily cells."""
     keys = [_TOP_KEYS[by][0] for by in dimensions]
     store_ids = figures_store_ids(user)
-    params: dict = {"date_from": date_from, "date_to": date_to, "limit": limit}
     own = ""
     if store_ids is not None:
         own = "AND store_id = ANY(%(store_ids)s)"
+    cells, params = _cells_sql(date_from=date_from, date_to=date_to, own=own)
+    params["limit"] = limit
+    if store_ids is not None:
         params["store_ids"] = list(store_ids)
     columns = ", ".join(keys)
     sql = f"""
@@ -200,8 +243,7 @@ def sales_tops(
                    MAX(region_name) AS region_name, SUM(gmv) AS gmv, SUM(quantity) AS quantity,
                    ROW_NUMBER() OVER (PARTITION BY GROUPING({columns})
                                       ORDER BY SUM(gmv) DESC, {columns}) AS rank
-            FROM analytics_salesdaily
-            WHERE date >= %(date_from)s AND date <= %(date_to)s {own}
+            FROM ({cells}) cells
             GROUP BY GROUPING SETS ({", ".join(f"({key})" for key in keys)})
         ) ranked
         WHERE rank <= %(limit)s
