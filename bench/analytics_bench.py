@@ -282,6 +282,56 @@ def page_p50(client, url: str, runs: int) -> float:
     return statistics.median(times) * 1000
 
 
+def sales_ratio() -> None:
+    """The daily sales aggregate (SalesDaily cells, and the totals) alone against the bare
+    SELECT … GROUP BY of the same rows, in the same run and transaction. The rebuild is what the
+    job's full run does for that table: TRUNCATE, its secondary indexes dropped, the INSERT …
+    SELECT, the indexes built again. The bare query computes every output column of the same
+    grouping (the outer sums read them all: a bare `count(*)` over the subquery lets PostgreSQL
+    drop its unused aggregates, COUNT(DISTINCT …) included, and time a different query)."""
+    from django.db import connection, transaction
+
+    from apps.analytics.services.runs import job_memory_set, secondary_indexes_deferred
+    from apps.analytics.services.sales import _INSERT_CELLS, _INSERT_TOTALS
+
+    params = {"tz": "Asia/Shanghai", "from_ts": "2000-01-01T00:00:00+00:00"}
+    selects = {
+        "cells": "SELECT count(*), sum(date - '2000-01-01'), sum(store_id), sum(category_id),"
+        " sum(product_id), max(region_code), max(region_name), sum(quantity), sum(gmv),"
+        " sum(orders), sum(buyers) FROM (SELECT"
+        + _INSERT_CELLS.split("SELECT", 1)[1]
+        + ") q (date, store_id, category_id, product_id, region_code, region_name, quantity,"
+        " gmv, orders, buyers)",
+        "totals": "SELECT count(*), sum(date - '2000-01-01'), sum(store_id), sum(quantity),"
+        " sum(gmv), sum(orders), sum(buyers), sum(returning), sum(promoter_gmv),"
+        " sum(promoter_orders), sum(aftersale_orders), sum(refund_amount) FROM (WITH"
+        + _INSERT_TOTALS.split("WITH", 1)[1]
+        + ") q (date, store_id, quantity, gmv, orders, buyers, returning, promoter_gmv,"
+        " promoter_orders, aftersale_orders, refund_amount)",
+    }
+    for name, insert in (("cells", _INSERT_CELLS), ("totals", _INSERT_TOTALS)):
+        table = "analytics_salesdaily" if name == "cells" else "analytics_salesdailytotal"
+        with transaction.atomic(), connection.cursor() as cursor:
+            job_memory_set()  # as the job does
+            start = time.perf_counter()
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {table}")  # as the job's full rebuild does
+            with secondary_indexes_deferred(table):
+                cursor.execute(insert, params)
+                inserted = time.perf_counter() - start
+            rebuild = time.perf_counter() - start
+            start = time.perf_counter()
+            cursor.execute(selects[name], params)
+            bare = time.perf_counter() - start
+        print(
+            f"sales {name}: rebuild {rebuild:.2f} s (index builds {rebuild - inserted:.2f} s),"
+            f" bare GROUP BY {bare:.2f} s, ratio {rebuild / bare:.2f}"
+        )
+
+
+PARTS = ("rebuild", "ratio", "incremental", "forecast", "pages")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-seed", action="store_true")
@@ -290,7 +340,15 @@ def main() -> None:
     parser.add_argument("--quotes-days", type=int, default=730)
     parser.add_argument("--page-runs", type=int, default=30)
     parser.add_argument("--series", type=int, default=500)
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run, of {','.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(parts - set(PARTS)))}")
 
     from common import setup_django
 
@@ -304,7 +362,7 @@ def main() -> None:
     from apps.analytics.services.demand import demand_aggregate
     from apps.analytics.services.forecasts import demand_forecast
     from apps.analytics.services.prices import prices_aggregate
-    from apps.analytics.services.sales import _INSERT_CELLS, _INSERT_TOTALS, sales_aggregate
+    from apps.analytics.services.sales import sales_aggregate
     from apps.analytics.services.synthetic import market_prices_seed
     from apps.stores.models import StoreMember
 
@@ -335,105 +393,91 @@ def main() -> None:
     print(f"order lines: {lines}, orders: {orders}, searches: {searches}")
 
     # --- the full rebuild of every daily aggregate -------------------------------------------
-    print("load average before the rebuild", os.getloadavg())
-    prices_s, run = timed("prices: full rebuild", lambda: prices_aggregate(full=True))
-    print("  rows written:", run.rows)
-    sales_s, run = timed("sales: full rebuild", lambda: sales_aggregate(full=True))
-    print("  rows written:", run.rows)
-    demand_s, run = timed("demand: full rebuild", lambda: demand_aggregate(full=True))
-    print("  rows written:", run.rows)
-    print(f"FULL REBUILD of all daily aggregates: {prices_s + sales_s + demand_s:.2f} s")
+    if "rebuild" in parts:
+        print("load average before the rebuild", os.getloadavg())
+        prices_s, run = timed("prices: full rebuild", lambda: prices_aggregate(full=True))
+        print("  rows written:", run.rows)
+        sales_s, run = timed("sales: full rebuild", lambda: sales_aggregate(full=True))
+        print("  rows written:", run.rows)
+        demand_s, run = timed("demand: full rebuild", lambda: demand_aggregate(full=True))
+        print("  rows written:", run.rows)
+        print(f"FULL REBUILD of all daily aggregates: {prices_s + sales_s + demand_s:.2f} s")
 
-    # The daily sales aggregate (SalesDaily cells) alone against the bare SELECT of its rows,
-    # in the same run: the INSERT … SELECT inside the job's transaction vs the SELECT.
-    params = {"tz": "Asia/Shanghai", "from_ts": "2000-01-01T00:00:00+00:00"}
-    selects = {
-        "cells": "SELECT count(*) FROM (SELECT" + _INSERT_CELLS.split("SELECT", 1)[1] + ") q",
-        "totals": "SELECT count(*) FROM (WITH" + _INSERT_TOTALS.split("WITH", 1)[1] + ") q",
-    }
-    from django.db import transaction
-
-    for name, insert in (("cells", _INSERT_CELLS), ("totals", _INSERT_TOTALS)):
-        table = "analytics_salesdaily" if name == "cells" else "analytics_salesdailytotal"
-        with transaction.atomic(), connection.cursor() as cursor:
-            start = time.perf_counter()
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {table}")  # as the job's full rebuild does
-            cursor.execute(insert, params)
-            rebuild = time.perf_counter() - start
-            start = time.perf_counter()
-            cursor.execute(selects[name], params)
-            bare = time.perf_counter() - start
-        print(
-            f"sales {name}: rebuild {rebuild:.2f} s, bare GROUP BY {bare:.2f} s, "
-            f"ratio {rebuild / bare:.2f}"
-        )
+    if "ratio" in parts:
+        sales_ratio()
 
     # --- the incremental daily run -----------------------------------------------------------
-    last = PriceObservation.objects.order_by("-date").values_list("date", flat=True).first()
-    market_id = PriceObservation.objects.filter(date=last).values_list("market_id", flat=True)[0]
-    kept = list(PriceObservation.objects.filter(date=last, market_id=market_id))
-    PriceObservation.objects.filter(pk__in=[o.pk for o in kept]).delete()
-    for observation in kept:
-        observation.pk = None
-    PriceObservation.objects.bulk_create(kept)
-    new_day_of_trade(orders=max(1, orders // args.days))
-    print("load average before the incremental run", os.getloadavg())
-    p_s, run = timed("prices: incremental daily run", prices_aggregate)
-    print("  from", run.date_from, "rows", run.rows)
-    s_s, run = timed("sales: incremental daily run", sales_aggregate)
-    print("  from", run.date_from, "rows", run.rows)
-    d_s, run = timed("demand: incremental daily run", demand_aggregate)
-    print("  from", run.date_from, "rows", run.rows)
-    print(f"INCREMENTAL daily run: {p_s + s_s + d_s:.2f} s")
+    if "incremental" in parts:
+        last = PriceObservation.objects.order_by("-date").values_list("date", flat=True).first()
+        market_id = PriceObservation.objects.filter(date=last).values_list("market_id", flat=True)[
+            0
+        ]
+        kept = list(PriceObservation.objects.filter(date=last, market_id=market_id))
+        PriceObservation.objects.filter(pk__in=[o.pk for o in kept]).delete()
+        for observation in kept:
+            observation.pk = None
+        PriceObservation.objects.bulk_create(kept)
+        new_day_of_trade(orders=max(1, orders // args.days))
+        print("load average before the incremental run", os.getloadavg())
+        p_s, run = timed("prices: incremental daily run", prices_aggregate)
+        print("  from", run.date_from, "rows", run.rows)
+        s_s, run = timed("sales: incremental daily run", sales_aggregate)
+        print("  from", run.date_from, "rows", run.rows)
+        d_s, run = timed("demand: incremental daily run", demand_aggregate)
+        print("  from", run.date_from, "rows", run.rows)
+        print(f"INCREMENTAL daily run: {p_s + s_s + d_s:.2f} s")
 
     # --- forecasting -------------------------------------------------------------------------
-    _seconds, run = timed("forecast job over the demand aggregate", demand_forecast)
-    print("  forecast rows", run.rows)
+    if "forecast" in parts:
+        _seconds, run = timed("forecast job over the demand aggregate", demand_forecast)
+        print("  forecast rows", run.rows)
 
     # --- dashboard pages ---------------------------------------------------------------------
-    from django.core.management import call_command
+    if "pages" in parts:
+        from django.core.management import call_command
 
-    call_command("collectstatic", interactive=False, verbosity=0)  # the manifest of production
-    staff = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
-        email="bench-staff@bench.local", password=None, name="压测运营"
-    )
-    merchant = StoreMember.objects.select_related("user").first().user
-    commodity = Commodity.objects.order_by("id").first()
-    anonymous, staff_client, merchant_client = Client(), Client(), Client()
-    staff_client.force_login(staff)
-    merchant_client.force_login(merchant)
-    pages = [
-        ("staff /admin/ (first page with the figures)", staff_client, "/admin/"),
-        ("staff /figures/ (30 days)", staff_client, "/figures/"),
-        (
-            "staff /figures/?days=365&grain=week",
-            staff_client,
-            "/figures/?days=365&grain=week",
-        ),
-        ("merchant /figures/", merchant_client, "/figures/"),
-        ("staff /api/v1/analytics/sales/", staff_client, "/api/v1/analytics/sales/"),
-        ("/market/", anonymous, "/market/"),
-        ("/market/<id>/?days=365", anonymous, f"/market/{commodity.pk}/?days=365"),
-        ("/api/v1/market/quotes/", anonymous, "/api/v1/market/quotes/"),
-    ]
-    for label, client, url in pages:
-        print(f"page {label}: p50 {page_p50(client, url, args.page_runs):.1f} ms")
+        call_command("collectstatic", interactive=False, verbosity=0)  # the manifest of production
+        staff = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+            email="bench-staff@bench.local", password=None, name="压测运营"
+        )
+        merchant = StoreMember.objects.select_related("user").first().user
+        commodity = Commodity.objects.order_by("id").first()
+        anonymous, staff_client, merchant_client = Client(), Client(), Client()
+        staff_client.force_login(staff)
+        merchant_client.force_login(merchant)
+        pages = [
+            ("staff /admin/ (first page with the figures)", staff_client, "/admin/"),
+            ("staff /figures/ (30 days)", staff_client, "/figures/"),
+            (
+                "staff /figures/?days=365&grain=week",
+                staff_client,
+                "/figures/?days=365&grain=week",
+            ),
+            ("merchant /figures/", merchant_client, "/figures/"),
+            ("staff /api/v1/analytics/sales/", staff_client, "/api/v1/analytics/sales/"),
+            ("/market/", anonymous, "/market/"),
+            ("/market/<id>/?days=365", anonymous, f"/market/{commodity.pk}/?days=365"),
+            ("/api/v1/market/quotes/", anonymous, "/api/v1/market/quotes/"),
+        ]
+        for label, client, url in pages:
+            print(f"page {label}: p50 {page_p50(client, url, args.page_runs):.1f} ms")
 
-    import random
+    if "forecast" in parts:
+        import random
 
-    rng = random.Random(1)
-    week = [10, 12, 14, 16, 18, 30, 40]
-    series = [
-        [max(0.0, week[t % 7] * (1 + 0.002 * t) + rng.gauss(0, 3)) for t in range(365)]
-        for _ in range(args.series)
-    ]
-    _seconds, results = timed(
-        f"forecast {args.series} series of 365 days",
-        lambda: [forecast_choose(s) for s in series],
-    )
-    methods = [r.method for r in results]
-    print("  methods:", {m: methods.count(m) for m in set(methods)})
+        rng = random.Random(1)
+        week = [10, 12, 14, 16, 18, 30, 40]
+        series = [
+            [max(0.0, week[t % 7] * (1 + 0.002 * t) + rng.gauss(0, 3)) for t in range(365)]
+            for _ in range(args.series)
+        ]
+        _seconds, results = timed(
+            f"forecast {args.series} series of 365 days",
+            lambda: [forecast_choose(s) for s in series],
+        )
+        methods = [r.method for r in results]
+        print("  methods:", {m: methods.count(m) for m in set(methods)})
+
     print("load average at the end", os.getloadavg())
 
 

@@ -3,12 +3,21 @@ moving averages with missing days, 旬 boundaries, year-on-year at t−364, the 
 idempotent and incremental runs; a failing run keeps the previous aggregates."""
 
 import datetime as dt
+import random
 import statistics
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
-from apps.analytics.models import JobRun, Market, PriceDaily, PriceObservation, PricePeriod
+from apps.analytics.models import (
+    JobRun,
+    Market,
+    PriceAlert,
+    PriceDaily,
+    PriceObservation,
+    PricePeriod,
+)
 from apps.analytics.services import prices as prices_module
 from apps.analytics.services.prices import period_start, prices_aggregate
 
@@ -260,3 +269,136 @@ def test_markets_without_a_county_get_no_county_row(quote_setup):
 
     assert not PriceDaily.objects.filter(scope="county", area="").exists()
     assert PriceDaily.objects.filter(scope="province", area="河北").count() == 1
+
+
+# --- counties and provinces of one market are copies of the market's rows ---------------------
+
+EVERYTHING_COMPUTED = (
+    "SELECT NULL::varchar AS scope, NULL::varchar AS area, NULL::varchar AS market WHERE FALSE"
+)
+
+
+def _everything():
+    """Every column of every daily price, period and alert, in key order."""
+    tables = []
+    for model in (PriceDaily, PricePeriod, PriceAlert):
+        fields = [f.attname for f in model._meta.concrete_fields if f.name != "id"]
+        tables.append(list(model.objects.order_by(*fields).values_list(*fields)))
+    return tables
+
+
+def _schema(tables=("analytics_pricedaily", "analytics_priceperiod", "analytics_pricealert")):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1",
+            [list(tables)],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [list(tables)],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.fixture
+def four_markets(quote_setup):
+    """新发地 alone in 丰台区 and 北京; two markets in 寿光市 (山东); one in 河北 without a county.
+    Five days, then a year later 45 days of quotes, with gaps and volumes, for two commodities."""
+    markets, commodities = quote_setup
+    markets["shouguang2"] = Market.objects.create(
+        name="寿光蔬菜批发市场", province="山东", county="寿光市"
+    )
+    markets["hebei"] = Market.objects.create(name="无区县市场", province="河北")
+    rng = random.Random(7)
+    start = D - dt.timedelta(days=364)
+    rows = []
+    for market in markets.values():
+        for commodity in (commodities["土豆"], commodities["白菜"]):
+            for i in [*range(0, 5), *range(364, 364 + 45)]:
+                if rng.random() < 0.15:
+                    continue
+                avg = Decimal(str(round(2 + rng.random() * 2, 2)))
+                volume = rng.choice([None, Decimal("100"), Decimal("250")])
+                rows.append(
+                    PriceObservation(
+                        market=market,
+                        commodity=commodity,
+                        date=start + dt.timedelta(days=i),
+                        low_price=avg - Decimal("0.30"),
+                        avg_price=avg,
+                        high_price=avg + Decimal("0.40"),
+                        volume_kg=volume,
+                        source_unit="元/公斤",
+                    )
+                )
+    PriceObservation.objects.bulk_create(rows)
+    return markets, commodities
+
+
+def test_single_market_areas_are_copied_and_equal_what_computing_them_gives(
+    four_markets, monkeypatch
+):
+    markets, commodities = four_markets
+    # when: the job as it is (丰台区, 北京, 河北 and each 寿光 market's … copied)
+    prices_aggregate(full=True)
+    copied = _everything()
+    # then: a copied county's rows are its market's, under its scope and area
+    potato = commodities["土豆"]
+    assert daily(potato, "county", "丰台区").ma7 == daily(potato, "market", "北京新发地").ma7
+    assert PriceDaily.objects.filter(scope="county", area="寿光市").exists()
+    assert not PriceDaily.objects.filter(scope="county", area="").exists()
+    assert PricePeriod.objects.filter(scope="province", area="北京").exists()
+
+    # when: every county and province computed from its quotes instead
+    monkeypatch.setattr(prices_module, "_SINGLE_MARKET_AREAS", EVERYTHING_COMPUTED)
+    prices_aggregate(full=True)
+
+    # then: the very same rows
+    assert _everything() == copied
+
+    # when: new days of quotes, incrementally with the copies …
+    monkeypatch.undo()
+    last = PriceObservation.objects.order_by("-date").values_list("date", flat=True)[0]
+    for day in (last + dt.timedelta(days=1), last + dt.timedelta(days=3)):
+        quote(markets["xinfadi"], potato, day, "9.00", volume=50)
+        quote(markets["shouguang2"], potato, day, "3.10")
+    prices_aggregate()
+    incremental = _everything()
+    # … then all computed from scratch: the same
+    monkeypatch.setattr(prices_module, "_SINGLE_MARKET_AREAS", EVERYTHING_COMPUTED)
+    prices_aggregate(full=True)
+    assert _everything() == incremental
+
+
+def test_a_failing_full_rebuild_keeps_the_aggregates_and_the_indexes(quote_setup, monkeypatch):
+    # given
+    markets, commodities = quote_setup
+    for i in range(3):
+        quote(markets["xinfadi"], commodities["土豆"], D + dt.timedelta(days=i), 2 + i / 10)
+    prices_aggregate()
+    before, schema = _everything(), _schema()
+    real = prices_module.prices_recompute
+
+    def half_done(*, date_from):
+        real(date_from=date_from)  # rows written into the emptied tables without indexes …
+        raise RuntimeError("disk full")  # … then fails
+
+    monkeypatch.setattr(prices_module, "prices_recompute", half_done)
+
+    # when
+    with pytest.raises(RuntimeError):
+        prices_aggregate(full=True)
+
+    # then: the previous rows, every index and constraint, and the error recorded
+    assert _everything() == before
+    assert _schema() == schema
+    failed = JobRun.objects.get(status=JobRun.Status.FAILED)
+    assert (failed.is_full, failed.error) == (True, "RuntimeError: disk full")
+
+    # and a full rebuild that succeeds ends with the same indexes and the same rows
+    monkeypatch.undo()
+    prices_aggregate(full=True)
+    assert _schema() == schema
+    assert _everything() == before

@@ -16,7 +16,13 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Max, Q
 
 from apps.analytics.models import PriceAlert, PriceObservation
-from apps.analytics.services.runs import JobResult, job_run, last_watermark
+from apps.analytics.services.runs import (
+    JobResult,
+    job_memory_set,
+    job_run,
+    last_watermark,
+    secondary_indexes_deferred,
+)
 from apps.analytics.signals import price_alerts_computed
 
 PRICES_JOB = "prices_daily"
@@ -25,15 +31,35 @@ MA_MIN_COVERAGE = 0.6
 MA7_MIN_DAYS = math.ceil(7 * MA_MIN_COVERAGE)  # 5
 MA30_MIN_DAYS = math.ceil(30 * MA_MIN_COVERAGE)  # 18
 NATIONAL = "全国"
-# Sort memory for the job's statements (PostgreSQL's default, 4 MB, spills a full rebuild's
-# sorts to disk).
-WORK_MEM = "256MB"
+PRICE_TABLES = ("analytics_pricealert", "analytics_priceperiod", "analytics_pricedaily")
 
-# scope → (area expression, extra condition) over observation o joined to market m.
+# The counties and provinces that hold exactly one market: their quotes are that market's
+# quotes, so their daily prices, windows and periods are the market's rows under another scope
+# and area. They are copied from the market's rows rather than computed again (with one market
+# per county, that skips most of the window work of a rebuild).
+_SINGLE_MARKET_AREAS = """
+SELECT 'county'::varchar AS scope, county::varchar AS area, MIN(name)::varchar AS market
+FROM analytics_market WHERE county <> '' GROUP BY county HAVING COUNT(*) = 1
+UNION ALL
+SELECT 'province', province, MIN(name)
+FROM analytics_market GROUP BY province HAVING COUNT(*) = 1
+"""
+# Stored rows (unqualified columns scope, area) that are not such copies.
+_NOT_A_COPY = "(scope, area) NOT IN (SELECT scope, area FROM ({single}) single)"
+
+# scope → (area expression, extra condition) over observation o joined to market m: the
+# counties and provinces computed from their quotes are those with several markets.
 _SCOPES = {
     "market": ("m.name", "TRUE"),
-    "county": ("m.county", "m.county <> ''"),
-    "province": ("m.province", "TRUE"),
+    "county": (
+        "m.county",
+        "m.county <> '' AND m.county NOT IN"
+        " (SELECT area FROM ({single}) single WHERE scope = 'county')",
+    ),
+    "province": (
+        "m.province",
+        "m.province NOT IN (SELECT area FROM ({single}) single WHERE scope = 'province')",
+    ),
     "national": (f"'{NATIONAL}'", "TRUE"),
 }
 
@@ -69,6 +95,7 @@ ctx AS (
     WHERE date < %(date_from)s
       AND (date >= %(context_from)s
            OR date BETWEEN %(year_from)s AND %(date_to)s::date - 364)
+      AND {not_a_copy}
     UNION ALL
     SELECT commodity_id, scope, area, date, avg_price, low_price, high_price,
            weighted_avg_price, observations, volume_kg, TRUE
@@ -111,6 +138,27 @@ FROM w
 WHERE is_new
 """
 
+_DAILY_COLUMNS = """date, low_price, high_price, avg_price, weighted_avg_price, observations,
+    volume_kg, ma7, ma30, sd30, zscore30, change_day, change_week, change_month, change_year"""
+
+# The single-market counties and provinces: their market's new rows under their scope and area.
+_COPY_DAILY = f"""
+INSERT INTO analytics_pricedaily (commodity_id, scope, area, {_DAILY_COLUMNS})
+SELECT d.commodity_id, single.scope, single.area, {_DAILY_COLUMNS}
+FROM analytics_pricedaily d
+JOIN ({{single}}) single ON single.market = d.area
+WHERE d.scope = 'market' AND d.date >= %(date_from)s
+"""
+
+_PERIOD_COLUMNS = 'period, start, "end", low_price, high_price, avg_price, days, change'
+_COPY_PERIODS = f"""
+INSERT INTO analytics_priceperiod (commodity_id, scope, area, {_PERIOD_COLUMNS})
+SELECT p.commodity_id, single.scope, single.area, {_PERIOD_COLUMNS}
+FROM analytics_priceperiod p
+JOIN ({{single}}) single ON single.market = p.area
+WHERE p.scope = 'market' AND p.start >= %(period_from)s
+"""
+
 # Each period's first day, as SQL over a date column `date`.
 _PERIOD_START = {
     "week": "date_trunc('week', date)::date",
@@ -141,7 +189,7 @@ SELECT commodity_id, scope, area, '{period}'::varchar AS period, start, {end} AS
        MIN(low_price) AS low_price, MAX(high_price) AS high_price,
        ROUND(AVG(avg_price), 2) AS avg_price, COUNT(*) AS days, TRUE AS is_new
 FROM (SELECT commodity_id, scope, area, low_price, high_price, avg_price, {start} AS start
-      FROM analytics_pricedaily WHERE date >= %(period_from)s) d
+      FROM analytics_pricedaily WHERE date >= %(period_from)s AND {not_a_copy}) d
 WHERE start >= %(period_from)s
 GROUP BY commodity_id, scope, area, start
 """
@@ -152,7 +200,7 @@ ctx AS (
     SELECT commodity_id, scope, area, period, start, "end", NULL::numeric AS low_price,
            NULL::numeric AS high_price, avg_price, NULL::bigint AS days, FALSE AS is_new
     FROM analytics_priceperiod
-    WHERE start < %(period_from)s AND "end" >= %(period_from)s::date - 1
+    WHERE start < %(period_from)s AND "end" >= %(period_from)s::date - 1 AND {not_a_copy}
     UNION ALL
     SELECT * FROM new
 ),
@@ -224,26 +272,37 @@ def prices_recompute(*, date_from: dt.date) -> int:
         "ma7_min": MA7_MIN_DAYS,
         "ma30_min": MA30_MIN_DAYS,
     }
+    single = _SINGLE_MARKET_AREAS
+    not_a_copy = _NOT_A_COPY.format(single=single)
     base = " UNION ALL ".join(
-        _BASE_PART.format(scope=scope, area=area, condition=condition)
+        _BASE_PART.format(scope=scope, area=area, condition=condition.format(single=single))
         for scope, (area, condition) in _SCOPES.items()
     )
     with connection.cursor() as cursor:
-        # The windows sort every daily row of the range: in memory rather than in temporary
-        # files (this transaction only).
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute("DELETE FROM analytics_pricedaily WHERE date >= %s", [date_from])
-        cursor.execute(_INSERT_DAILY.format(base=base), params)
+        cursor.execute(_INSERT_DAILY.format(base=base, not_a_copy=not_a_copy), params)
         rows = cursor.rowcount
+        cursor.execute(_COPY_DAILY.format(single=single), params)
+        rows += cursor.rowcount
         # Every period that holds a recomputed day is rebuilt whole (a week may start in the
         # month before).
         period_from = min(period_start(date_from, "week"), period_start(date_from, "month"))
         cursor.execute("DELETE FROM analytics_priceperiod WHERE start >= %s", [period_from])
         new_periods = " UNION ALL ".join(
-            _PERIOD_PART.format(period=period, start=_PERIOD_START[period], end=_PERIOD_END[period])
+            _PERIOD_PART.format(
+                period=period,
+                start=_PERIOD_START[period],
+                end=_PERIOD_END[period],
+                not_a_copy=not_a_copy,
+            )
             for period in _PERIOD_START
         )
-        cursor.execute(_INSERT_PERIODS.format(new=new_periods), {"period_from": period_from})
+        cursor.execute(
+            _INSERT_PERIODS.format(new=new_periods, not_a_copy=not_a_copy),
+            {"period_from": period_from},
+        )
+        rows += cursor.rowcount
+        cursor.execute(_COPY_PERIODS.format(single=single), {"period_from": period_from})
         rows += cursor.rowcount
         cursor.execute(
             "DELETE FROM analytics_pricealert WHERE (kind = 'spike' AND date >= %s)"
@@ -280,24 +339,28 @@ def prices_aggregate(*, full: bool = False):
         if watermark is not None:
             added = added.filter(id__gt=int(watermark))
         date_from = added.order_by("date").values_list("date", flat=True).first()
-        if full:
-            with connection.cursor() as cursor:
-                # TRUNCATE is transactional in PostgreSQL: a failed rebuild restores them. It
-                # refuses tables with deferred foreign-key checks pending in this transaction.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(
-                    "TRUNCATE analytics_pricealert, analytics_priceperiod, analytics_pricedaily"
-                )
+        # The windows sort every daily row of the range: in memory rather than in temporary
+        # files (this transaction only).
+        job_memory_set()
+        if not full:
+            if date_from is None:
+                return JobResult(rows=0, watermark=str(newest or watermark or 0))
+            rows = prices_recompute(date_from=date_from)
+            return JobResult(rows=rows, watermark=str(newest), date_from=date_from)
+        with connection.cursor() as cursor:
+            # TRUNCATE is transactional in PostgreSQL: a failed rebuild restores them. It
+            # refuses tables with deferred foreign-key checks pending in this transaction.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {', '.join(PRICE_TABLES)}")
         if date_from is None:
             return JobResult(rows=0, watermark=str(newest or watermark or 0))
-        rows = prices_recompute(date_from=date_from)
-        if full:
-            with connection.cursor() as cursor:
-                # Fresh statistics for the next incremental run: with the empty tables' ones
-                # it scans the millions of daily rows instead of using the date index.
-                cursor.execute(
-                    "ANALYZE analytics_pricedaily, analytics_priceperiod, analytics_pricealert"
-                )
+        # Emptied tables: their indexes are built once after the rows (docs/benchmarks.md).
+        with secondary_indexes_deferred(*PRICE_TABLES):
+            rows = prices_recompute(date_from=date_from)
+        with connection.cursor() as cursor:
+            # Fresh statistics for the next incremental run: with the empty tables' ones it
+            # scans the millions of daily rows instead of using the date index.
+            cursor.execute(f"ANALYZE {', '.join(PRICE_TABLES)}")
         return JobResult(rows=rows, watermark=str(newest), date_from=date_from)
 
     return job_run(job=PRICES_JOB, is_full=full, work=work)
