@@ -402,3 +402,57 @@ def test_a_failing_full_rebuild_keeps_the_aggregates_and_the_indexes(quote_setup
     prices_aggregate(full=True)
     assert _schema() == schema
     assert _everything() == before
+
+
+_CHANGES_BY_ONE_DAY_FRAMES = """
+SELECT commodity_id, scope, area, date,
+       ROUND(avg_price / NULLIF(FIRST_VALUE(avg_price) OVER d1, 0) - 1, 4),
+       ROUND(avg_price / NULLIF(FIRST_VALUE(avg_price) OVER d7, 0) - 1, 4),
+       ROUND(avg_price / NULLIF(FIRST_VALUE(avg_price) OVER d30, 0) - 1, 4),
+       ROUND(avg_price / NULLIF(FIRST_VALUE(avg_price) OVER d364, 0) - 1, 4)
+FROM analytics_pricedaily
+WINDOW s AS (PARTITION BY commodity_id, scope, area ORDER BY date),
+       d1 AS (s RANGE BETWEEN INTERVAL '1 day' PRECEDING AND INTERVAL '1 day' PRECEDING),
+       d7 AS (s RANGE BETWEEN INTERVAL '7 days' PRECEDING AND INTERVAL '7 days' PRECEDING),
+       d30 AS (s RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '30 days' PRECEDING),
+       d364 AS (s RANGE BETWEEN INTERVAL '364 days' PRECEDING AND INTERVAL '364 days' PRECEDING)
+ORDER BY 1, 2, 3, 4
+"""
+
+
+def test_changes_found_by_position_equal_the_one_day_frames(four_markets):
+    """The job finds t−1, t−7, t−30 and t−364 by LAG over the counted window rows; over quotes
+    with random gaps it must give what a frame of exactly that one day gives, in a full and in
+    an incremental run."""
+    markets, commodities = four_markets
+
+    def stored():
+        return list(
+            PriceDaily.objects.order_by("commodity_id", "scope", "area", "date").values_list(
+                "commodity_id",
+                "scope",
+                "area",
+                "date",
+                "change_day",
+                "change_week",
+                "change_month",
+                "change_year",
+            )
+        )
+
+    def by_frames():
+        with connection.cursor() as cursor:
+            cursor.execute(_CHANGES_BY_ONE_DAY_FRAMES)
+            return [tuple(row) for row in cursor.fetchall()]
+
+    prices_aggregate(full=True)
+    rows = stored()
+    assert sum(1 for row in rows if row[7] is not None) > 50  # year-on-year changes exist
+    assert sum(1 for row in rows if row[5] is None) > 10  # and missing t−7 days
+    assert rows == by_frames()
+
+    last = PriceObservation.objects.order_by("-date").values_list("date", flat=True)[0]
+    for back in (3, 1, 0):
+        quote(markets["hebei"], commodities["白菜"], last + dt.timedelta(days=7 - back), "5.55")
+    prices_aggregate()
+    assert stored() == by_frames()

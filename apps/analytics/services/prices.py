@@ -18,7 +18,6 @@ from django.db.models import Max, Q
 from apps.analytics.models import PriceAlert, PriceObservation
 from apps.analytics.services.runs import (
     JobResult,
-    job_memory_set,
     job_run,
     last_watermark,
     secondary_indexes_deferred,
@@ -81,8 +80,12 @@ GROUP BY o.commodity_id, 3, o.date
 # the windows need (ctx: the 30 days before, and the days 364 before the new ones), then the
 # windows over calendar days (RANGE with an interval, so a missing day is simply absent): MA7 /
 # MA30 with the count of days present (shown only at ≥ 60 % of the window), SD30 and the
-# z-score, and the price exactly 1, 7, 30 and 364 days before (a frame of that one day: empty,
-# so NULL, when there was no quote).
+# z-score, and the price exactly 1, 7, 30 and 364 days before. That one is found by position:
+# the n rows of the frame ending on the day that is k − 1 days long (n7, n30, n364: counts the
+# windows give anyway, 1 for k = 1) are followed, going back, by the latest row dated on or
+# before t − k, so LAG by n is the quote of t − k exactly when LAG's date is t − k, and empty
+# (NULL) when that day had no quote. Four LAGs over one sort replace four one-day frames: two
+# window passes fewer over every daily row (docs/benchmarks.md).
 _INSERT_DAILY = """
 WITH base AS ({base}),
 ctx AS (
@@ -101,23 +104,28 @@ ctx AS (
            weighted_avg_price, observations, volume_kg, TRUE
     FROM base
 ),
-w AS (
+counted AS (
     SELECT ctx.*,
            AVG(avg_price) OVER w7 AS ma7, COUNT(*) OVER w7 AS n7,
            AVG(avg_price) OVER w30 AS ma30, COUNT(*) OVER w30 AS n30,
-           STDDEV_SAMP(avg_price) OVER w30 AS sd30,
-           FIRST_VALUE(avg_price) OVER d1 AS p1, FIRST_VALUE(avg_price) OVER d7 AS p7,
-           FIRST_VALUE(avg_price) OVER d30 AS p30, FIRST_VALUE(avg_price) OVER d364 AS p364
+           STDDEV_SAMP(avg_price) OVER w30 AS sd30, COUNT(*) OVER w364 AS n364
     FROM ctx
     WINDOW s AS (PARTITION BY commodity_id, scope, area ORDER BY date),
            w7 AS (s RANGE BETWEEN INTERVAL '6 days' PRECEDING AND CURRENT ROW),
            w30 AS (s RANGE BETWEEN INTERVAL '29 days' PRECEDING AND CURRENT ROW),
-           d1 AS (s RANGE BETWEEN INTERVAL '1 day' PRECEDING AND INTERVAL '1 day' PRECEDING),
-           d7 AS (s RANGE BETWEEN INTERVAL '7 days' PRECEDING AND INTERVAL '7 days' PRECEDING),
-           d30 AS (s RANGE BETWEEN INTERVAL '30 days' PRECEDING
-                   AND INTERVAL '30 days' PRECEDING),
-           d364 AS (s RANGE BETWEEN INTERVAL '364 days' PRECEDING
-                    AND INTERVAL '364 days' PRECEDING)
+           w364 AS (s RANGE BETWEEN INTERVAL '363 days' PRECEDING AND CURRENT ROW)
+),
+w AS (
+    SELECT counted.*,
+           CASE WHEN LAG(date) OVER s = date - 1 THEN LAG(avg_price) OVER s END AS p1,
+           CASE WHEN LAG(date, n7::int) OVER s = date - 7
+                THEN LAG(avg_price, n7::int) OVER s END AS p7,
+           CASE WHEN LAG(date, n30::int) OVER s = date - 30
+                THEN LAG(avg_price, n30::int) OVER s END AS p30,
+           CASE WHEN LAG(date, n364::int) OVER s = date - 364
+                THEN LAG(avg_price, n364::int) OVER s END AS p364
+    FROM counted
+    WINDOW s AS (PARTITION BY commodity_id, scope, area ORDER BY date)
 )
 INSERT INTO analytics_pricedaily (
     commodity_id, scope, area, date, low_price, high_price, avg_price, weighted_avg_price,
@@ -159,39 +167,52 @@ JOIN ({{single}}) single ON single.market = p.area
 WHERE p.scope = 'market' AND p.start >= %(period_from)s
 """
 
-# Each period's first day, as SQL over a date column `date`.
+# Each period's first day, as SQL over a date column `date` (truncated as a timestamp without
+# time zone: the same day, without the session time zone's conversions).
 _PERIOD_START = {
-    "week": "date_trunc('week', date)::date",
+    "week": "date_trunc('week', date::timestamp)::date",
     "xun": (
         "make_date(extract(year FROM date)::int, extract(month FROM date)::int,"
         " CASE WHEN extract(day FROM date) <= 10 THEN 1"
         " WHEN extract(day FROM date) <= 20 THEN 11 ELSE 21 END)"
     ),
-    "month": "date_trunc('month', date)::date",
+    "month": "date_trunc('month', date::timestamp)::date",
 }
 # Its last day, from its first day `start`.
 _PERIOD_END = {
     "week": "start + 6",
     "xun": (
         "CASE WHEN extract(day FROM start) < 21 THEN start + 9"
-        " ELSE (date_trunc('month', start) + INTERVAL '1 month - 1 day')::date END"
+        " ELSE (date_trunc('month', start::timestamp) + INTERVAL '1 month - 1 day')::date END"
     ),
-    "month": "(date_trunc('month', start) + INTERVAL '1 month - 1 day')::date",
+    "month": "(date_trunc('month', start::timestamp) + INTERVAL '1 month - 1 day')::date",
 }
 
 # Every period kind in one INSERT … SELECT: the periods that start on or after `period_from`,
-# grouped from the daily prices, put after the stored period of each kind a new one may follow
-# (it starts before `period_from` and ends on or after the day before), then each period's
-# change against the period of the same kind that ends the day before it starts (LAG over
-# the periods in order: that one, when it exists, is the period just before).
-_PERIOD_PART = """
-SELECT commodity_id, scope, area, '{period}'::varchar AS period, start, {end} AS "end",
-       MIN(low_price) AS low_price, MAX(high_price) AS high_price,
-       ROUND(AVG(avg_price), 2) AS avg_price, COUNT(*) AS days, TRUE AS is_new
-FROM (SELECT commodity_id, scope, area, low_price, high_price, avg_price, {start} AS start
-      FROM analytics_pricedaily WHERE date >= %(period_from)s AND {not_a_copy}) d
+# grouped from the daily prices in one pass (GROUPING SETS: one set per kind; GROUPING() tells
+# the kind), put after the stored period of each kind a new one may follow (it starts before
+# `period_from` and ends on or after the day before), then each period's change against the
+# period of the same kind that ends the day before it starts (LAG over the periods in order:
+# that one, when it exists, is the period just before).
+_PERIODS_NEW = f"""
+SELECT commodity_id, scope, area, period, start,
+       CASE period WHEN 'week' THEN {_PERIOD_END["week"]} WHEN 'xun' THEN {_PERIOD_END["xun"]}
+            ELSE {_PERIOD_END["month"]} END AS "end",
+       low_price, high_price, avg_price, days, TRUE AS is_new
+FROM (
+    SELECT commodity_id, scope, area,
+           (CASE GROUPING(wk, xn, mo) WHEN 3 THEN 'week' WHEN 5 THEN 'xun' ELSE 'month' END
+           )::varchar AS period,
+           COALESCE(wk, xn, mo) AS start,
+           MIN(low_price) AS low_price, MAX(high_price) AS high_price,
+           ROUND(AVG(avg_price), 2) AS avg_price, COUNT(*) AS days
+    FROM (SELECT commodity_id, scope, area, low_price, high_price, avg_price,
+                 {_PERIOD_START["week"]} AS wk, {_PERIOD_START["xun"]} AS xn,
+                 {_PERIOD_START["month"]} AS mo
+          FROM analytics_pricedaily WHERE date >= %(period_from)s AND {{not_a_copy}}) d
+    GROUP BY commodity_id, scope, area, GROUPING SETS ((wk), (xn), (mo))
+) p
 WHERE start >= %(period_from)s
-GROUP BY commodity_id, scope, area, start
 """
 
 _INSERT_PERIODS = """
@@ -288,15 +309,7 @@ def prices_recompute(*, date_from: dt.date) -> int:
         # month before).
         period_from = min(period_start(date_from, "week"), period_start(date_from, "month"))
         cursor.execute("DELETE FROM analytics_priceperiod WHERE start >= %s", [period_from])
-        new_periods = " UNION ALL ".join(
-            _PERIOD_PART.format(
-                period=period,
-                start=_PERIOD_START[period],
-                end=_PERIOD_END[period],
-                not_a_copy=not_a_copy,
-            )
-            for period in _PERIOD_START
-        )
+        new_periods = _PERIODS_NEW.format(not_a_copy=not_a_copy)
         cursor.execute(
             _INSERT_PERIODS.format(new=new_periods, not_a_copy=not_a_copy),
             {"period_from": period_from},
@@ -339,9 +352,6 @@ def prices_aggregate(*, full: bool = False):
         if watermark is not None:
             added = added.filter(id__gt=int(watermark))
         date_from = added.order_by("date").values_list("date", flat=True).first()
-        # The windows sort every daily row of the range: in memory rather than in temporary
-        # files (this transaction only).
-        job_memory_set()
         if not full:
             if date_from is None:
                 return JobResult(rows=0, watermark=str(newest or watermark or 0))

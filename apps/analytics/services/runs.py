@@ -64,6 +64,7 @@ def job_run(*, job: str, is_full: bool, work: Callable[[], JobResult]) -> JobRun
                 cursor.execute(f"SET LOCAL statement_timeout = {timeout}")
                 cursor.execute(f"SET LOCAL lock_timeout = {timeout}")
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(job.encode())])
+            job_memory_set()
             result = work()
     except Exception as exc:
         logger.exception("analytics job %s failed", job)
@@ -88,10 +89,13 @@ MAINTENANCE_WORK_MEM = "512MB"
 
 
 def job_memory_set() -> None:
-    """Raise the sort and index-build memory for the rest of the job's transaction."""
+    """Raise the sort and index-build memory for the rest of the job's transaction, and turn
+    off JIT compilation: for the jobs' statements over millions of rows PostgreSQL's JIT
+    (inlining and optimising some 200 expressions) cost more than it saved (docs/benchmarks.md)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")
 
 
 @contextmanager

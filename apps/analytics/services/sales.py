@@ -20,7 +20,6 @@ from django.utils import timezone
 from apps.aftersales.models import AfterSale
 from apps.analytics.services.runs import (
     JobResult,
-    job_memory_set,
     job_run,
     last_watermark,
     secondary_indexes_deferred,
@@ -154,7 +153,6 @@ def sales_aggregate(*, full: bool = False):
             claimed = AfterSale.objects.filter(updated_at__gte=since).values("order_id")
             changed = changed.filter(Q(updated_at__gte=since) | Q(pk__in=claimed))
         first_paid = changed.order_by("paid_at").values_list("paid_at", flat=True).first()
-        job_memory_set()
         if not full:
             if first_paid is None:
                 return JobResult(rows=0, watermark=started.isoformat())
