@@ -225,10 +225,60 @@ def sales_tops(
 ) -> dict[str, list[dict]]:
     """The best-selling categories / stores / products / buyer counties by GMV (ties by key),
     for each of `dimensions`: one pass over the cells (GROUPING SETS, one set per dimension,
-    ranked inside each set), then the few winners' names. The whole months of the range are
-    read from the monthly roll-up (SalesMonthly), the edge days from the daily cells."""
-    keys = [_TOP_KEYS[by][0] for by in dimensions]
+    ranked inside each set), then the few winners' names. On PostgreSQL the whole months of
+    the range are read from the monthly roll-up (SalesMonthly), the edge days from the daily
+    cells."""
     store_ids = figures_store_ids(user)
+    if connection.vendor == "postgresql":
+        rows = _sales_tops_grouping_sets(
+            dimensions=dimensions,
+            store_ids=store_ids,
+            date_from=date_from,
+            date_to=date_to,
+            limit=limit,
+        )
+    else:
+        # The embedded SQLite default has no GROUPING SETS: a GROUP BY per dimension, ranked
+        # the same way (GMV descending, ties by key, NULL keys last as PostgreSQL sorts them).
+        cells = SalesDaily.objects.filter(date__gte=date_from, date__lte=date_to)
+        if store_ids is not None:
+            cells = cells.filter(store_id__in=store_ids)
+        rows = {}
+        for by in dimensions:
+            key = _TOP_KEYS[by][0]
+            ranked = (
+                cells.values(key)
+                .annotate(region_name=Max("region_name"), gmv=Sum("gmv"), quantity=Sum("quantity"))
+                .order_by("-gmv", F(key).asc(nulls_last=True))[:limit]
+            )
+            rows[by] = [{"key": row[key], "name": row["region_name"], **row} for row in ranked]
+    result = {}
+    for by in dimensions:
+        key, model, label = _TOP_KEYS[by]
+        if model is not None:
+            found = dict(
+                model.objects.filter(
+                    pk__in=[r["key"] for r in rows[by] if r["key"] is not None]
+                ).values_list("pk", label)
+            )
+            for row in rows[by]:
+                row["name"] = found.get(row["key"])
+        result[by] = [
+            {
+                "key": row["key"],
+                "name": row["name"] or "—",
+                "gmv": to_money(row["gmv"]),
+                "quantity": row["quantity"],
+            }
+            for row in rows[by]
+        ]
+    return result
+
+
+def _sales_tops_grouping_sets(
+    *, dimensions, store_ids, date_from: dt.date, date_to: dt.date, limit: int
+) -> dict[str, list[dict]]:
+    keys = [_TOP_KEYS[by][0] for by in dimensions]
     own = ""
     if store_ids is not None:
         own = "AND store_id = ANY(%(store_ids)s)"
@@ -262,27 +312,7 @@ def sales_tops(
             by = set_of[row["grouping_set"]]
             key, _model, _label = _TOP_KEYS[by]
             rows[by].append({"key": row[key], "name": row["region_name"], **row})
-    result = {}
-    for by in dimensions:
-        key, model, label = _TOP_KEYS[by]
-        if model is not None:
-            found = dict(
-                model.objects.filter(
-                    pk__in=[r["key"] for r in rows[by] if r["key"] is not None]
-                ).values_list("pk", label)
-            )
-            for row in rows[by]:
-                row["name"] = found.get(row["key"])
-        result[by] = [
-            {
-                "key": row["key"],
-                "name": row["name"] or "—",
-                "gmv": to_money(row["gmv"]),
-                "quantity": row["quantity"],
-            }
-            for row in rows[by]
-        ]
-    return result
+    return rows
 
 
 def sales_top(

@@ -13,6 +13,7 @@ from apps.catalog.models import Product, ProductImage
 from apps.channels.errors import ChannelErrorCode
 from apps.channels.models import Channel, ChannelListing, ChannelOrder
 from apps.core.errors import ApplicationError, NotFoundError
+from apps.core.money import to_money
 from apps.orders.models import ZERO, Order
 from apps.stores.models import Store
 from apps.stores.selectors import (
@@ -227,8 +228,9 @@ def channel_sales_report(
             channel_code=row.code,
             channel_name=row.name,
             orders=row.order_count,
-            goods_amount=row.goods or ZERO,
-            total_amount=row.total or ZERO,
+            # to the fen: the embedded SQLite default sums decimals as floats (12.5)
+            goods_amount=to_money(row.goods or ZERO),
+            total_amount=to_money(row.total or ZERO),
         )
         for row in rows
     ]

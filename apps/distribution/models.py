@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
@@ -500,7 +501,9 @@ class Withdrawal(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(amount__gt=0)
                 & Q(fee__gte=0)
-                & Q(net_amount=models.F("amount") - models.F("fee")),
+                # Rounded to the fen: exact on PostgreSQL's numeric; the embedded SQLite default
+                # subtracts as floats (100.01 − 0.60 = 99.41000000000001).
+                & Q(net_amount=Round(models.F("amount") - models.F("fee"), 2)),
                 name="withdrawal_amounts_valid",
             )
         ]

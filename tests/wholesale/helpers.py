@@ -89,7 +89,8 @@ def backdate(entry: CreditEntry, when: dt.datetime) -> CreditEntry:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {CreditEntry._meta.db_table} SET created_at = %s WHERE id = %s",
-            [when, entry.pk],
+            # adapted as the ORM would: SQLite stores datetimes as UTC text, with no offset
+            [connection.ops.adapt_datetimefield_value(when), entry.pk],
         )
     entry.refresh_from_db()
     return entry
