@@ -257,15 +257,20 @@ def _category_and_descendants(category: Category) -> list[int]:
     return cached
 
 
-def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
+def product_facets_for_storefront(
+    filters: ProductFilters, *, listing: QuerySet[Product] | None = None
+) -> StorefrontFacets:
     """Stores and origins among the products matching the search/category (1-2 queries).
 
     The store, origin, price and storage filters themselves are left out so the shopper can
-    switch between values instead of being narrowed to the one already chosen.
+    switch between values instead of being narrowed to the one already chosen. `listing`:
+    the queryset product_search_for_storefront gave for the same `filters`; when none of
+    those filters is set it is the very set the facets describe, so the search is not built
+    and run a second time (1 query).
     """
     stores: dict[int, str] = {}
     origins: dict[str, str] = {}
-    for store_id, store_name, code, name in product_facet_rows(filters):
+    for store_id, store_name, code, name in product_facet_rows(filters, listing=listing):
         stores.setdefault(store_id, store_name)
         if code:
             origins.setdefault(code, name or division_short_name(code) or code)
@@ -275,17 +280,21 @@ def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
     )
 
 
-def product_facet_rows(filters: ProductFilters) -> QuerySet:
-    """The (store id, store name, origin code, origin name) rows the facets are made of."""
-    base = (
-        product_list_for_storefront(
-            replace(
-                filters, store_id=None, origin_code="", price_min=None, price_max=None, storage=""
-            )
-        )
-        .order_by()
-        .prefetch_related(None)
+def _facet_filters(filters: ProductFilters) -> ProductFilters:
+    """The filters the facets describe: without the ones the facets themselves choose."""
+    return replace(
+        filters, store_id=None, origin_code="", price_min=None, price_max=None, storage="", sort=""
     )
+
+
+def product_facet_rows(
+    filters: ProductFilters, *, listing: QuerySet[Product] | None = None
+) -> QuerySet:
+    """The (store id, store name, origin code, origin name) rows the facets are made of
+    (`listing`: see product_facets_for_storefront)."""
+    if listing is None or _facet_filters(filters) != replace(filters, sort=""):
+        listing = product_list_for_storefront(_facet_filters(filters))
+    base = listing.order_by().prefetch_related(None)
     # Both facets from one pass over the matching products: (store, origin) pairs are few.
     rows = base.values_list("store_id", "store__name", "origin_code", "origin_name").distinct()
     return rows[:FACET_ROWS]

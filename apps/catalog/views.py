@@ -184,7 +184,8 @@ def search(request: HttpRequest) -> HttpResponse:
         queryset, did_you_mean = product_search_for_storefront(filters)
         context.update(_listing_context(request, form, filters, queryset))
         context["did_you_mean"] = did_you_mean
-        context["facets"] = product_facets_for_storefront(filters)
+        # The same search: the facets are read from it rather than built and run again.
+        context["facets"] = product_facets_for_storefront(filters, listing=queryset)
     return render(request, "catalog/search.html", context)
 
 

@@ -1,9 +1,15 @@
+import json
 from decimal import Decimal
 
 import pytest
+from django.db.models import Prefetch
 from django.utils import timezone
+from rest_framework.test import APIRequestFactory
 
-from apps.catalog.models import Certification, Product, Storage
+from apps.catalog.api.serializers import ProductSerializer
+from apps.catalog.api.views import _with_active_skus
+from apps.catalog.models import Certification, Product, ProductImage, Storage
+from apps.catalog.selectors import products_sellable
 from apps.catalog.services.images import product_image_add
 from apps.core.api import StandardPagination
 from apps.stores.models import Store
@@ -173,6 +179,48 @@ def test_product_list_item_has_skus_images_store_origin_and_certifications(api_c
         {"code": "green_food", "label": "绿色食品"},
     ]
     assert item["category"] == {"id": rice.category_id, "name": "大米", "slug": "rice"}
+
+
+def test_product_list_rows_are_exactly_what_product_serializer_gives(
+    api_client, rice, orange, store_b
+):
+    # given products with images (one without a thumbnail), a held SKU beside one on sale, no
+    # certifications, a self-operated store, an unpublished time and an unknown origin code
+    product_image_add(product=rice, upload=image_upload())
+    product_image_add(product=rice, upload=image_upload())
+    product_image_add(product=orange, upload=image_upload())
+    rice.images.order_by("id").last().thumbnail.delete(save=True)
+    first_sku = rice.skus.order_by("sort_order").first()
+    first_sku.reserved, first_sku.is_held = 100, True
+    first_sku.save()
+    Store.objects.filter(pk=store_b.pk).update(type="self_operated")
+    Product.objects.filter(pk=orange.pk).update(published_at=None, origin_code="999999")
+
+    # when the list answers, with and without a search
+    for url in [
+        "/api/v1/products/",
+        "/api/v1/products/?search=大米",
+        "/api/v1/products/?search=qc",
+    ]:
+        response = api_client.get(url)
+        assert response.status_code == 200
+        results = response.json()["results"]
+        assert results
+
+        # then each row is what DRF's nested ProductSerializer renders for that product
+        request = APIRequestFactory().get(url)
+        products = _with_active_skus(
+            products_sellable()
+            .select_related("store", "category")
+            .prefetch_related(
+                Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id"))
+            )
+        ).in_bulk([row["id"] for row in results])
+        expected = ProductSerializer(
+            [products[row["id"]] for row in results], many=True, context={"request": request}
+        ).data
+        assert json.loads(json.dumps(expected)) == results
+        assert [list(row) for row in results] == [list(row) for row in expected]
 
 
 def test_available_stock_is_stock_minus_reserved_and_inactive_skus_are_hidden(api_client, rice):

@@ -5,9 +5,17 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.catalog.models import Category, Certification, Product, ProductImage, Sku, WholesaleTier
+from apps.catalog.models import (
+    Category,
+    Certification,
+    Product,
+    ProductImage,
+    Sku,
+    Storage,
+    WholesaleTier,
+)
 from apps.stores.divisions import division_name
-from apps.stores.models import Store
+from apps.stores.models import Store, StoreType
 from apps.stores.selectors import stores_for_user
 
 # Column limits of PostgreSQL (PositiveIntegerField / PositiveSmallIntegerField). Stated here
@@ -134,6 +142,105 @@ class ProductSerializer(ProductSerializerMixin, serializers.ModelSerializer):
             "skus",
         ]
         read_only_fields = fields
+
+
+# Formatting of money and times as the model serializers' fields do it (unbound: their
+# to_representation reads no parent or context).
+_MONEY = serializers.DecimalField(max_digits=12, decimal_places=2)
+_TIME = serializers.DateTimeField()
+
+
+class ProductListSerializer(ProductSerializer):
+    """ProductSerializer's output and schema, each row built directly from the product.
+
+    The public list (and its search) shows 20 products with their SKUs and images per page:
+    through DRF's nested fields that cost ~12 ms a request (fields built per request with
+    their gettext labels, ~940 field reads). Here a row is a plain dict made by the same
+    formatting as those fields (money with two decimals, times in ISO 8601 in the current time
+    zone, absolute image URLs), with the choice labels translated once per request.
+    tests/api/test_catalog_read.py checks it gives exactly what ProductSerializer gives.
+    """
+
+    def to_representation(self, product: Product) -> dict:
+        labels = self.__dict__.get("_labels")
+        if labels is None:
+            labels = self.__dict__["_labels"] = (
+                {code: str(label) for code, label in Certification.choices},
+                {code: str(label) for code, label in Storage.choices},
+                {code: str(label) for code, label in StoreType.choices},
+            )
+        certification_labels, storage_labels, store_type_labels = labels
+        request = self.context.get("request")
+        money = _MONEY.to_representation
+        store = product.store
+        category = product.category
+        published_at = product.published_at
+        return {
+            "id": product.pk,
+            "title": product.title,
+            "subtitle": product.subtitle,
+            "price_min": money(product.price_min),
+            "sales_count": product.sales_count,
+            "category": None
+            if category is None
+            else {"id": category.pk, "name": category.name, "slug": category.slug},
+            "store": {
+                "id": store.pk,
+                "name": store.name,
+                "slug": store.slug,
+                "type": store.type,
+                "type_display": store_type_labels.get(store.type, store.type),
+                "is_self_operated": store.is_self_operated,
+                "county_name": store.county_name,
+            },
+            "origin": {
+                "code": product.origin_code,
+                "name": product.origin_name,
+                "full_name": (division_name(product.origin_code) if product.origin_code else "")
+                or "",
+            },
+            "storage": product.storage,
+            "storage_display": storage_labels.get(product.storage, product.storage),
+            "grade": product.grade,
+            "certifications": [
+                {"code": code, "label": certification_labels[code]}
+                for code in product.certifications
+                if code in certification_labels
+            ],
+            "published_at": None if published_at is None else _TIME.to_representation(published_at),
+            "images": [
+                {
+                    "id": image.pk,
+                    "image": _file_url(image.image, request),
+                    "thumbnail": _file_url(image.thumbnail, request),
+                    "width": image.width,
+                    "height": image.height,
+                    "sort_order": image.sort_order,
+                }
+                for image in product.images.all()
+            ],
+            "skus": [
+                {
+                    "id": sku.pk,
+                    "spec": sku.spec,
+                    "retail_price": money(sku.retail_price),
+                    "available": sku.available,
+                    "weight_grams": sku.weight_grams,
+                    "barcode": sku.barcode,
+                    "is_held": sku.is_held,
+                }
+                for sku in product.skus.all()
+            ],
+        }
+
+
+def _file_url(value, request) -> str | None:
+    """What serializers.ImageField gives for a file (UPLOADED_FILES_USE_URL): its absolute
+    URL, None when empty."""
+    if not value:
+        return None
+    url = value.url
+    return request.build_absolute_uri(url) if request is not None else url
 
 
 class ProductDetailSerializer(ProductSerializer):

@@ -30,6 +30,7 @@ from apps.catalog.api.serializers import (
     ProductImageInputSerializer,
     ProductImageSerializer,
     ProductInputSerializer,
+    ProductListSerializer,
     ProductSerializer,
     ProductStatusInputSerializer,
     SearchSuggestQuerySerializer,
@@ -166,7 +167,10 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return products_sellable()
 
     def get_serializer_class(self):
-        return ProductDetailSerializer if self.action == "retrieve" else ProductSerializer
+        if self.action == "retrieve":
+            return ProductDetailSerializer
+        # The list's rows: ProductSerializer's shape (the schema says so), built directly.
+        return ProductListSerializer if self.action == "list" else ProductSerializer
 
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
         return _with_active_skus(super().filter_queryset(queryset))
