@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Count,
     Exists,
     F,
     Func,
@@ -146,6 +147,36 @@ def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:
 def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Product], str]:
     """As product_list_for_storefront, plus the "did you mean" of a search that found nothing
     as typed but found what it sounds like (五长大米 → 五常大米), else ""."""
+    found = storefront_search(filters)
+    return found.queryset, found.did_you_mean
+
+
+@dataclass(frozen=True)
+class StorefrontSearch:
+    """A listing or search (storefront_search): its queryset, and what was read of it while
+    searching."""
+
+    queryset: QuerySet[Product]
+    did_you_mean: str = ""
+    # How many products `queryset` has, when the search already counted them (else None).
+    count: int | None = None
+    # The filter panel's stores and origins, when read together with the count (else None).
+    facets: StorefrontFacets | None = None
+
+
+def storefront_search(
+    filters: ProductFilters, *, count: bool = False, facets: bool = False
+) -> StorefrontSearch:
+    """The listing/search queryset (product_search_for_storefront) and, for a search, its
+    count (`count`) and facets (`facets`) read by the query that tells the search whether
+    every word matched: a search page or API list costs one query less (and, with the
+    facets, two), and the search is built once.
+
+    The count and facets are given when every word matched (the usual case); after a
+    fallback (a homophone, any word) or for a store-name query they are None and the caller
+    reads them as before (the paginator counts; product_facets_for_storefront). Facets are
+    read together only when no store, origin, price or storage filter is set (they describe
+    the products without those filters)."""
     qs = products_sellable()
     if filters.category is not None:
         qs = qs.filter(category__in=_category_and_descendants(filters.category))
@@ -160,9 +191,24 @@ def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Pro
     if filters.storage:
         qs = qs.filter(storage=filters.storage)
     ranked, did_you_mean = False, ""
+    read: dict[str, object] = {}
     if filters.q.strip():
-        match = search_products(qs, filters.q)
+        with_facets = facets and _facet_filters(filters) == replace(filters, sort="")
+
+        def probe(matched: QuerySet[Product]) -> int:
+            if with_facets:
+                rows = list(_facet_count_rows(matched)[: FACET_ROWS + 1])
+                if len(rows) <= FACET_ROWS:  # else too many to read whole: count apart
+                    read["facets"] = _facets_from_rows(row[:4] for row in rows)
+                    read["count"] = sum(row[4] for row in rows)
+                    return read["count"]
+            read["count"] = matched.count()
+            return read["count"]
+
+        match = search_products(qs, filters.q, probe=probe if count or with_facets else None)
         qs, ranked, did_you_mean = match.queryset, match.ranked, match.did_you_mean
+        if not read.get("count"):  # nothing matched every word: `qs` is another match
+            read.clear()
     if filters.sort in SORTS:
         qs = qs.order_by(*SORTS[filters.sort])
     elif ranked:
@@ -176,7 +222,12 @@ def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Pro
         .select_related("store", "category")
         .prefetch_related(_cover_prefetch())
     )
-    return qs, did_you_mean
+    return StorefrontSearch(
+        qs,
+        did_you_mean,
+        count=read.get("count") if count else None,  # type: ignore[arg-type]
+        facets=read.get("facets"),  # type: ignore[arg-type]
+    )
 
 
 @dataclass(frozen=True)
@@ -268,15 +319,30 @@ def product_facets_for_storefront(
     those filters is set it is the very set the facets describe, so the search is not built
     and run a second time (1 query).
     """
+    return _facets_from_rows(product_facet_rows(filters, listing=listing))
+
+
+def _facets_from_rows(rows) -> StorefrontFacets:
+    """Facets from (store id, store name, origin code, origin name) rows."""
     stores: dict[int, str] = {}
     origins: dict[str, str] = {}
-    for store_id, store_name, code, name in product_facet_rows(filters, listing=listing):
+    for store_id, store_name, code, name in rows:
         stores.setdefault(store_id, store_name)
         if code:
             origins.setdefault(code, name or division_short_name(code) or code)
     return StorefrontFacets(
         stores=sorted(stores.items())[:FACET_LIMIT],
         origins=sorted(origins.items())[:FACET_LIMIT],
+    )
+
+
+def _facet_count_rows(matched: QuerySet[Product]) -> QuerySet:
+    """(store id, store name, origin code, origin name, products) of the matched products:
+    the facets and, summed, the count, from one pass over them."""
+    return (
+        matched.order_by()
+        .values_list("store_id", "store__name", "origin_code", "origin_name")
+        .annotate(products=Count("*"))
     )
 
 

@@ -23,8 +23,8 @@ from apps.catalog.selectors import (
     product_facets_for_storefront,
     product_list_for_storefront,
     product_page_products,
-    product_search_for_storefront,
     products_for_home,
+    storefront_search,
     stores_featured,
     stores_featured_queryset,
 )
@@ -181,11 +181,19 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = form.to_filters()
     context = {"form": form, "query": filters.q, "suggestions": SEARCH_SUGGESTIONS}
     if filters.q:
-        queryset, did_you_mean = product_search_for_storefront(filters)
-        context.update(_listing_context(request, form, filters, queryset))
-        context["did_you_mean"] = did_you_mean
-        # The same search: the facets are read from it rather than built and run again.
-        context["facets"] = product_facets_for_storefront(filters, listing=queryset)
+        # One search; its count and facets come with it when every word matched.
+        found = storefront_search(filters, count=True, facets=True)
+        paginator = ListingPaginator(found.queryset, PAGE_SIZE)
+        if found.count is not None:
+            paginator.count = found.count
+        context.update(
+            _listing_context(request, form, filters, found.queryset, paginator=paginator)
+        )
+        context["did_you_mean"] = found.did_you_mean
+        facets = found.facets
+        if facets is None:
+            facets = product_facets_for_storefront(filters, listing=found.queryset)
+        context["facets"] = facets
     return render(request, "catalog/search.html", context)
 
 
