@@ -157,7 +157,8 @@ class ProductListSerializer(ProductSerializer):
     through DRF's nested fields that cost ~12 ms a request (fields built per request with
     their gettext labels, ~940 field reads). Here a row is a plain dict made by the same
     formatting as those fields (money with two decimals, times in ISO 8601 in the current time
-    zone, absolute image URLs), with the choice labels translated once per request.
+    zone, absolute image URLs), with the choice labels translated once per request. The
+    products come with `listing_images` and `listing_skus` (selectors.products_listing_parts).
     tests/api/test_catalog_read.py checks it gives exactly what ProductSerializer gives.
     """
 
@@ -217,7 +218,7 @@ class ProductListSerializer(ProductSerializer):
                     "height": image.height,
                     "sort_order": image.sort_order,
                 }
-                for image in product.images.all()
+                for image in product.listing_images
             ],
             "skus": [
                 {
@@ -229,7 +230,7 @@ class ProductListSerializer(ProductSerializer):
                     "barcode": sku.barcode,
                     "is_held": sku.is_held,
                 }
-                for sku in product.skus.all()
+                for sku in product.listing_skus
             ],
         }
 

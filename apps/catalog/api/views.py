@@ -46,6 +46,7 @@ from apps.catalog.models import Category, Product, ProductImage, Sku
 from apps.catalog.selectors import (
     product_get_for_storefront,
     product_list_for_merchant,
+    products_listing_parts,
     products_sellable,
     search_suggestions,
 )
@@ -195,7 +196,16 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return ProductListSerializer if self.action == "list" else ProductSerializer
 
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.action == "list":
+            # The page's images and SKUs are read for its 20 rows (paginate_queryset).
+            return super().filter_queryset(queryset).prefetch_related(None)
         return _with_active_skus(super().filter_queryset(queryset))
+
+    def paginate_queryset(self, queryset: QuerySet[Product]) -> list[Product] | None:
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            products_listing_parts(page)
+        return page
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         response = super().list(request, *args, **kwargs)
