@@ -7,7 +7,6 @@ simply not found (404), and every write is a call to apps.catalog.services.
 
 from functools import partial
 
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +43,7 @@ from apps.catalog.api.serializers import (
 )
 from apps.catalog.models import Category, Product, ProductImage, Sku
 from apps.catalog.selectors import (
+    ListingPaginator,
     product_get_for_storefront,
     product_list_for_merchant,
     products_listing_parts,
@@ -140,8 +140,10 @@ def _with_active_skus(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
-class CountedPaginator(Paginator):
-    """A paginator told its count when the search already read it (one query less)."""
+class CountedPaginator(ListingPaginator):
+    """The storefront's paginator (a page's rows picked by a narrow subquery: the ranked
+    search sorts ids, not whole joined rows), told its count when the search already read
+    it (one query less)."""
 
     def __init__(self, object_list, per_page, *, count: int | None = None, **kwargs) -> None:
         super().__init__(object_list, per_page, **kwargs)
