@@ -24,6 +24,7 @@ from apps.catalog.selectors import (
     product_list_for_storefront,
     product_page_products,
     products_for_home,
+    products_listing_parts,
     storefront_search,
     stores_featured,
     stores_featured_queryset,
@@ -183,12 +184,14 @@ def search(request: HttpRequest) -> HttpResponse:
     if filters.q:
         # One search; its count and facets come with it when every word matched.
         found = storefront_search(filters, count=True, facets=True)
-        paginator = ListingPaginator(found.queryset, PAGE_SIZE)
+        queryset = found.queryset.prefetch_related(None)  # covers: read for the page below
+        paginator = ListingPaginator(queryset, PAGE_SIZE)
         if found.count is not None:
             paginator.count = found.count
-        context.update(
-            _listing_context(request, form, filters, found.queryset, paginator=paginator)
-        )
+        context.update(_listing_context(request, form, filters, queryset, paginator=paginator))
+        products = list(context["page_obj"].object_list)
+        products_listing_parts(products, skus=False)
+        context["page_obj"].object_list = context["products"] = products
         context["did_you_mean"] = found.did_you_mean
         facets = found.facets
         if facets is None:

@@ -544,6 +544,19 @@ def test_search_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(SEARCH_QUERIES):
         response = client.get(reverse("catalog:search"), {"q": "五常大米"})
     assert len(response.context["products"]) == min(count, PAGE_SIZE)
+    # the covers are read with the page: a thumbnail per card
+    assert response.content.decode().count("/products/thumbs/") == min(count, PAGE_SIZE)
+
+
+@pytest.mark.django_db
+def test_search_card_shows_the_first_image_by_sort_order(client, rice):
+    later = product_image_add(product=rice, upload=jpeg("red"), sort_order=2)
+    first = product_image_add(product=rice, upload=jpeg("blue"), sort_order=1)
+
+    html = client.get(reverse("catalog:search"), {"q": "五常大米"}).content.decode()
+
+    assert f'src="{first.thumbnail.url}"' in html
+    assert later.thumbnail.url not in html
 
 
 # --- Product detail ---------------------------------------------------------------------------
