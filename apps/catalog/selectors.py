@@ -230,45 +230,84 @@ def storefront_search(
     )
 
 
-def products_listing_parts(products: list[Product], *, skus: bool = True) -> None:
-    """Give each product of a page its images (`listing_images`, the cover first) and, with
-    `skus`, its active SKUs (`listing_skus`, in their order): 1-2 queries of the columns the
-    cards and the API's rows show. prefetch_related would build a filtered queryset per
-    product to hold them (about 1 ms each a page of 20)."""
-    ids = [product.pk for product in products]
-    images: dict[int, list[ProductImage]] = {pk: [] for pk in ids}
+def products_listing_parts(products: list[Product]) -> None:
+    """Give each product of a page its images (`listing_images`, the cover first), in one
+    query: prefetch_related would build a filtered queryset per product to hold them
+    (about 1 ms a page of 20)."""
+    images: dict[int, list[ProductImage]] = {product.pk: [] for product in products}
     for image in (
-        ProductImage.objects.filter(product_id__in=ids)
+        ProductImage.objects.filter(product_id__in=list(images))
         .order_by("sort_order", "id")
         .only("product_id", "image", "thumbnail", "width", "height", "sort_order")
     ):
         images[image.product_id].append(image)
     for product in products:
         product.listing_images = images[product.pk]
-    if not skus:
-        return
-    active: dict[int, list[Sku]] = {pk: [] for pk in ids}
-    for sku in (
-        Sku.objects.filter(product_id__in=ids, is_active=True)
-        .order_by("sort_order", "id")
-        .only(*LISTING_SKU_FIELDS)
-    ):
-        active[sku.product_id].append(sku)
-    for product in products:
-        product.listing_skus = active[product.pk]
 
 
-# What a listing row shows of a SKU (Sku.available is stock - reserved).
-LISTING_SKU_FIELDS = [
-    "product_id",
-    "spec",
-    "retail_price",
-    "stock",
-    "reserved",
-    "weight_grams",
-    "barcode",
-    "is_held",
+# What a row of the product API's list shows (ProductListSerializer), read as values: a page
+# of 20 rows is then no 60 model instances (product, store, category) but 20 dicts.
+LISTING_ROW_FIELDS = [
+    "id",
+    "title",
+    "subtitle",
+    "price_min",
+    "sales_count",
+    "category_id",
+    "category__name",
+    "category__slug",
+    "store_id",
+    "store__name",
+    "store__slug",
+    "store__type",
+    "store__county_name",
+    "origin_code",
+    "origin_name",
+    "storage",
+    "grade",
+    "certifications",
+    "published_at",
 ]
+
+
+def product_listing_rows(queryset: QuerySet[Product]) -> QuerySet:
+    """The listing/search queryset as LISTING_ROW_FIELDS values (page it, then
+    products_listing_row_parts)."""
+    return queryset.prefetch_related(None).values(*LISTING_ROW_FIELDS)
+
+
+def products_listing_row_parts(rows: list[dict]) -> None:
+    """Give each row of product_listing_rows its images (`images`: id, image and thumbnail
+    file names, width, height, sort order; the cover first) and its active SKUs (`skus`, in
+    their order, with `available` = stock - reserved as Sku.available): 2 queries."""
+    images: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    skus: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    for image in (
+        ProductImage.objects.filter(product_id__in=list(images))
+        .order_by("sort_order", "id")
+        .values("product_id", "id", "image", "thumbnail", "width", "height", "sort_order")
+    ):
+        images[image.pop("product_id")].append(image)
+    for sku in (
+        Sku.objects.filter(product_id__in=list(skus), is_active=True)
+        .order_by("sort_order", "id")
+        .values(
+            "product_id",
+            "id",
+            "spec",
+            "retail_price",
+            "stock",
+            "reserved",
+            "weight_grams",
+            "barcode",
+            "is_held",
+        )
+    ):
+        sku["available"] = max(sku.pop("stock") - sku.pop("reserved"), 0)  # Sku.available
+        skus[sku.pop("product_id")].append(sku)
+    for row in rows:
+        row["images"] = images[row["id"]]
+        row["skus"] = skus[row["id"]]
 
 
 @dataclass(frozen=True)

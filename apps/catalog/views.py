@@ -190,7 +190,7 @@ def search(request: HttpRequest) -> HttpResponse:
             paginator.count = found.count
         context.update(_listing_context(request, form, filters, queryset, paginator=paginator))
         products = list(context["page_obj"].object_list)
-        products_listing_parts(products, skus=False)
+        products_listing_parts(products)
         context["page_obj"].object_list = context["products"] = products
         context["did_you_mean"] = found.did_you_mean
         facets = found.facets

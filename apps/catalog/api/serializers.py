@@ -151,18 +151,19 @@ _TIME = serializers.DateTimeField()
 
 
 class ProductListSerializer(ProductSerializer):
-    """ProductSerializer's output and schema, each row built directly from the product.
+    """ProductSerializer's output and schema, each row built directly from the product's values.
 
     The public list (and its search) shows 20 products with their SKUs and images per page:
-    through DRF's nested fields that cost ~12 ms a request (fields built per request with
-    their gettext labels, ~940 field reads). Here a row is a plain dict made by the same
-    formatting as those fields (money with two decimals, times in ISO 8601 in the current time
-    zone, absolute image URLs), with the choice labels translated once per request. The
-    products come with `listing_images` and `listing_skus` (selectors.products_listing_parts).
-    tests/api/test_catalog_read.py checks it gives exactly what ProductSerializer gives.
+    through DRF's nested fields of model instances that cost ~12 ms a request (fields built
+    per request with their gettext labels, ~940 field reads, 60+ model instances). Here a row
+    is a plain dict made from the values of selectors.product_listing_rows and
+    products_listing_row_parts, by the same formatting as those fields (money with two
+    decimals, times in ISO 8601 in the current time zone, absolute image URLs), with the choice
+    labels translated once per request. tests/api/test_catalog_read.py checks it gives exactly
+    what ProductSerializer gives for the same products.
     """
 
-    def to_representation(self, product: Product) -> dict:
+    def to_representation(self, row: dict) -> dict:
         labels = self.__dict__.get("_labels")
         if labels is None:
             labels = self.__dict__["_labels"] = (
@@ -173,74 +174,79 @@ class ProductListSerializer(ProductSerializer):
         certification_labels, storage_labels, store_type_labels = labels
         request = self.context.get("request")
         money = _MONEY.to_representation
-        store = product.store
-        category = product.category
-        published_at = product.published_at
+        store_type = row["store__type"]
+        origin_code = row["origin_code"]
+        published_at = row["published_at"]
         return {
-            "id": product.pk,
-            "title": product.title,
-            "subtitle": product.subtitle,
-            "price_min": money(product.price_min),
-            "sales_count": product.sales_count,
-            "category": None
-            if category is None
-            else {"id": category.pk, "name": category.name, "slug": category.slug},
+            "id": row["id"],
+            "title": row["title"],
+            "subtitle": row["subtitle"],
+            "price_min": money(row["price_min"]),
+            "sales_count": row["sales_count"],
+            "category": {
+                "id": row["category_id"],
+                "name": row["category__name"],
+                "slug": row["category__slug"],
+            },
             "store": {
-                "id": store.pk,
-                "name": store.name,
-                "slug": store.slug,
-                "type": store.type,
-                "type_display": store_type_labels.get(store.type, store.type),
-                "is_self_operated": store.is_self_operated,
-                "county_name": store.county_name,
+                "id": row["store_id"],
+                "name": row["store__name"],
+                "slug": row["store__slug"],
+                "type": store_type,
+                "type_display": store_type_labels.get(store_type, store_type),
+                "is_self_operated": store_type == StoreType.SELF_OPERATED,  # Store's property
+                "county_name": row["store__county_name"],
             },
             "origin": {
-                "code": product.origin_code,
-                "name": product.origin_name,
-                "full_name": (division_name(product.origin_code) if product.origin_code else "")
-                or "",
+                "code": origin_code,
+                "name": row["origin_name"],
+                "full_name": (division_name(origin_code) if origin_code else "") or "",
             },
-            "storage": product.storage,
-            "storage_display": storage_labels.get(product.storage, product.storage),
-            "grade": product.grade,
+            "storage": row["storage"],
+            "storage_display": storage_labels.get(row["storage"], row["storage"]),
+            "grade": row["grade"],
             "certifications": [
                 {"code": code, "label": certification_labels[code]}
-                for code in product.certifications
+                for code in row["certifications"]
                 if code in certification_labels
             ],
             "published_at": None if published_at is None else _TIME.to_representation(published_at),
             "images": [
                 {
-                    "id": image.pk,
-                    "image": _file_url(image.image, request),
-                    "thumbnail": _file_url(image.thumbnail, request),
-                    "width": image.width,
-                    "height": image.height,
-                    "sort_order": image.sort_order,
+                    "id": image["id"],
+                    "image": _file_url(_IMAGE_STORAGE, image["image"], request),
+                    "thumbnail": _file_url(_THUMBNAIL_STORAGE, image["thumbnail"], request),
+                    "width": image["width"],
+                    "height": image["height"],
+                    "sort_order": image["sort_order"],
                 }
-                for image in product.listing_images
+                for image in row["images"]
             ],
             "skus": [
                 {
-                    "id": sku.pk,
-                    "spec": sku.spec,
-                    "retail_price": money(sku.retail_price),
-                    "available": sku.available,
-                    "weight_grams": sku.weight_grams,
-                    "barcode": sku.barcode,
-                    "is_held": sku.is_held,
+                    "id": sku["id"],
+                    "spec": sku["spec"],
+                    "retail_price": money(sku["retail_price"]),
+                    "available": sku["available"],
+                    "weight_grams": sku["weight_grams"],
+                    "barcode": sku["barcode"],
+                    "is_held": sku["is_held"],
                 }
-                for sku in product.listing_skus
+                for sku in row["skus"]
             ],
         }
 
 
-def _file_url(value, request) -> str | None:
-    """What serializers.ImageField gives for a file (UPLOADED_FILES_USE_URL): its absolute
-    URL, None when empty."""
-    if not value:
+_IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
+_THUMBNAIL_STORAGE = ProductImage._meta.get_field("thumbnail").storage
+
+
+def _file_url(storage, name: str | None, request) -> str | None:
+    """What serializers.ImageField gives for a stored file name (UPLOADED_FILES_USE_URL): its
+    absolute URL, None when empty."""
+    if not name:
         return None
-    url = value.url
+    url = storage.url(name)
     return request.build_absolute_uri(url) if request is not None else url
 
 

@@ -46,7 +46,8 @@ from apps.catalog.selectors import (
     ListingPaginator,
     product_get_for_storefront,
     product_list_for_merchant,
-    products_listing_parts,
+    product_listing_rows,
+    products_listing_row_parts,
     products_sellable,
     search_suggestions,
 )
@@ -199,14 +200,14 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
         if self.action == "list":
-            # The page's images and SKUs are read for its 20 rows (paginate_queryset).
-            return super().filter_queryset(queryset).prefetch_related(None)
+            # Rows as values; the page's images and SKUs are read for them (paginate_queryset).
+            return product_listing_rows(super().filter_queryset(queryset))
         return _with_active_skus(super().filter_queryset(queryset))
 
-    def paginate_queryset(self, queryset: QuerySet[Product]) -> list[Product] | None:
+    def paginate_queryset(self, queryset: QuerySet) -> list | None:
         page = super().paginate_queryset(queryset)
         if page is not None and self.action == "list":
-            products_listing_parts(page)
+            products_listing_row_parts(page)
         return page
 
     def list(self, request: Request, *args, **kwargs) -> Response:
