@@ -184,7 +184,10 @@ def search(request: HttpRequest) -> HttpResponse:
     if filters.q:
         # One search; its count and facets come with it when every word matched.
         found = storefront_search(filters, count=True, facets=True)
-        queryset = found.queryset.prefetch_related(None)  # covers: read for the page below
+        # The cards show the store, not the category; their covers are read for the page below.
+        queryset = (
+            found.queryset.select_related(None).select_related("store").prefetch_related(None)
+        )
         paginator = ListingPaginator(queryset, PAGE_SIZE)
         if found.count is not None:
             paginator.count = found.count
