@@ -32,6 +32,7 @@ import logging
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -580,12 +581,19 @@ class SearchMatch:
     parsed: ParsedQuery | None = None
 
 
-def search_products(queryset: QuerySet, query: str) -> SearchMatch:
+def search_products(
+    queryset: QuerySet, query: str, *, probe: Callable[[QuerySet], object] | None = None
+) -> SearchMatch:
     """Narrow `queryset` (of Products) to matches of `query`, with a `search_score` alias.
 
     Every query word must match (as itself, a synonym or initials); failing that, a homophone
     of a Chinese word may stand for it (and `did_you_mean` says what was found); failing that,
     any word may match.
+
+    `probe` tells whether the every-word match found anything (default: `.exists()`, one
+    query). A caller that reads that match anyway (its count, its facets) passes a function
+    that does so and returns something falsy when it is empty: the probe costs no query of
+    its own. It is not called for a store-name query.
     """
     parsed = parse_query(query)
     if not parsed.groups:
@@ -604,7 +612,7 @@ def search_products(queryset: QuerySet, query: str) -> SearchMatch:
         return SearchMatch(matched.alias(search_score=score_sql(parsed)), True, parsed=parsed)
     matched = _matching(queryset, parsed, "&")
     did_you_mean = ""
-    if not matched.exists():
+    if not (probe(matched) if probe is not None else matched.exists()):
         sounds_like = _with_homophones(parsed)
         if sounds_like != parsed:
             candidate = _matching(queryset, sounds_like, "&")

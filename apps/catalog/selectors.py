@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Count,
     Exists,
     F,
     Func,
@@ -146,6 +147,36 @@ def product_list_for_storefront(filters: ProductFilters) -> QuerySet[Product]:
 def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Product], str]:
     """As product_list_for_storefront, plus the "did you mean" of a search that found nothing
     as typed but found what it sounds like (五长大米 → 五常大米), else ""."""
+    found = storefront_search(filters)
+    return found.queryset, found.did_you_mean
+
+
+@dataclass(frozen=True)
+class StorefrontSearch:
+    """A listing or search (storefront_search): its queryset, and what was read of it while
+    searching."""
+
+    queryset: QuerySet[Product]
+    did_you_mean: str = ""
+    # How many products `queryset` has, when the search already counted them (else None).
+    count: int | None = None
+    # The filter panel's stores and origins, when read together with the count (else None).
+    facets: StorefrontFacets | None = None
+
+
+def storefront_search(
+    filters: ProductFilters, *, count: bool = False, facets: bool = False
+) -> StorefrontSearch:
+    """The listing/search queryset (product_search_for_storefront) and, for a search, its
+    count (`count`) and facets (`facets`) read by the query that tells the search whether
+    every word matched: a search page or API list costs one query less (and, with the
+    facets, two), and the search is built once.
+
+    The count and facets are given when every word matched (the usual case); after a
+    fallback (a homophone, any word) or for a store-name query they are None and the caller
+    reads them as before (the paginator counts; product_facets_for_storefront). Facets are
+    read together only when no store, origin, price or storage filter is set (they describe
+    the products without those filters)."""
     qs = products_sellable()
     if filters.category is not None:
         qs = qs.filter(category__in=_category_and_descendants(filters.category))
@@ -160,9 +191,24 @@ def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Pro
     if filters.storage:
         qs = qs.filter(storage=filters.storage)
     ranked, did_you_mean = False, ""
+    read: dict[str, object] = {}
     if filters.q.strip():
-        match = search_products(qs, filters.q)
+        with_facets = facets and _facet_filters(filters) == replace(filters, sort="")
+
+        def probe(matched: QuerySet[Product]) -> int:
+            if with_facets:
+                rows = list(_facet_count_rows(matched)[: FACET_ROWS + 1])
+                if len(rows) <= FACET_ROWS:  # else too many to read whole: count apart
+                    read["facets"] = _facets_from_rows(row[:4] for row in rows)
+                    read["count"] = sum(row[4] for row in rows)
+                    return read["count"]
+            read["count"] = matched.count()
+            return read["count"]
+
+        match = search_products(qs, filters.q, probe=probe if count or with_facets else None)
         qs, ranked, did_you_mean = match.queryset, match.ranked, match.did_you_mean
+        if not read.get("count"):  # nothing matched every word: `qs` is another match
+            read.clear()
     if filters.sort in SORTS:
         qs = qs.order_by(*SORTS[filters.sort])
     elif ranked:
@@ -176,7 +222,92 @@ def product_search_for_storefront(filters: ProductFilters) -> tuple[QuerySet[Pro
         .select_related("store", "category")
         .prefetch_related(_cover_prefetch())
     )
-    return qs, did_you_mean
+    return StorefrontSearch(
+        qs,
+        did_you_mean,
+        count=read.get("count") if count else None,  # type: ignore[arg-type]
+        facets=read.get("facets"),  # type: ignore[arg-type]
+    )
+
+
+def products_listing_parts(products: list[Product]) -> None:
+    """Give each product of a page its images (`listing_images`, the cover first), in one
+    query: prefetch_related would build a filtered queryset per product to hold them
+    (about 1 ms a page of 20)."""
+    images: dict[int, list[ProductImage]] = {product.pk: [] for product in products}
+    for image in (
+        ProductImage.objects.filter(product_id__in=list(images))
+        .order_by("sort_order", "id")
+        .only("product_id", "image", "thumbnail", "width", "height", "sort_order")
+    ):
+        images[image.product_id].append(image)
+    for product in products:
+        product.listing_images = images[product.pk]
+
+
+# What a row of the product API's list shows (ProductListSerializer), read as values: a page
+# of 20 rows is then no 60 model instances (product, store, category) but 20 dicts.
+LISTING_ROW_FIELDS = [
+    "id",
+    "title",
+    "subtitle",
+    "price_min",
+    "sales_count",
+    "category_id",
+    "category__name",
+    "category__slug",
+    "store_id",
+    "store__name",
+    "store__slug",
+    "store__type",
+    "store__county_name",
+    "origin_code",
+    "origin_name",
+    "storage",
+    "grade",
+    "certifications",
+    "published_at",
+]
+
+
+def product_listing_rows(queryset: QuerySet[Product]) -> QuerySet:
+    """The listing/search queryset as LISTING_ROW_FIELDS values (page it, then
+    products_listing_row_parts)."""
+    return queryset.prefetch_related(None).values(*LISTING_ROW_FIELDS)
+
+
+def products_listing_row_parts(rows: list[dict]) -> None:
+    """Give each row of product_listing_rows its images (`images`: id, image and thumbnail
+    file names, width, height, sort order; the cover first) and its active SKUs (`skus`, in
+    their order, with `available` = stock - reserved as Sku.available): 2 queries."""
+    images: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    skus: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    for image in (
+        ProductImage.objects.filter(product_id__in=list(images))
+        .order_by("sort_order", "id")
+        .values("product_id", "id", "image", "thumbnail", "width", "height", "sort_order")
+    ):
+        images[image.pop("product_id")].append(image)
+    for sku in (
+        Sku.objects.filter(product_id__in=list(skus), is_active=True)
+        .order_by("sort_order", "id")
+        .values(
+            "product_id",
+            "id",
+            "spec",
+            "retail_price",
+            "stock",
+            "reserved",
+            "weight_grams",
+            "barcode",
+            "is_held",
+        )
+    ):
+        sku["available"] = max(sku.pop("stock") - sku.pop("reserved"), 0)  # Sku.available
+        skus[sku.pop("product_id")].append(sku)
+    for row in rows:
+        row["images"] = images[row["id"]]
+        row["skus"] = skus[row["id"]]
 
 
 @dataclass(frozen=True)
@@ -257,15 +388,25 @@ def _category_and_descendants(category: Category) -> list[int]:
     return cached
 
 
-def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
+def product_facets_for_storefront(
+    filters: ProductFilters, *, listing: QuerySet[Product] | None = None
+) -> StorefrontFacets:
     """Stores and origins among the products matching the search/category (1-2 queries).
 
     The store, origin, price and storage filters themselves are left out so the shopper can
-    switch between values instead of being narrowed to the one already chosen.
+    switch between values instead of being narrowed to the one already chosen. `listing`:
+    the queryset product_search_for_storefront gave for the same `filters`; when none of
+    those filters is set it is the very set the facets describe, so the search is not built
+    and run a second time (1 query).
     """
+    return _facets_from_rows(product_facet_rows(filters, listing=listing))
+
+
+def _facets_from_rows(rows) -> StorefrontFacets:
+    """Facets from (store id, store name, origin code, origin name) rows."""
     stores: dict[int, str] = {}
     origins: dict[str, str] = {}
-    for store_id, store_name, code, name in product_facet_rows(filters):
+    for store_id, store_name, code, name in rows:
         stores.setdefault(store_id, store_name)
         if code:
             origins.setdefault(code, name or division_short_name(code) or code)
@@ -275,17 +416,31 @@ def product_facets_for_storefront(filters: ProductFilters) -> StorefrontFacets:
     )
 
 
-def product_facet_rows(filters: ProductFilters) -> QuerySet:
-    """The (store id, store name, origin code, origin name) rows the facets are made of."""
-    base = (
-        product_list_for_storefront(
-            replace(
-                filters, store_id=None, origin_code="", price_min=None, price_max=None, storage=""
-            )
-        )
-        .order_by()
-        .prefetch_related(None)
+def _facet_count_rows(matched: QuerySet[Product]) -> QuerySet:
+    """(store id, store name, origin code, origin name, products) of the matched products:
+    the facets and, summed, the count, from one pass over them."""
+    return (
+        matched.order_by()
+        .values_list("store_id", "store__name", "origin_code", "origin_name")
+        .annotate(products=Count("*"))
     )
+
+
+def _facet_filters(filters: ProductFilters) -> ProductFilters:
+    """The filters the facets describe: without the ones the facets themselves choose."""
+    return replace(
+        filters, store_id=None, origin_code="", price_min=None, price_max=None, storage="", sort=""
+    )
+
+
+def product_facet_rows(
+    filters: ProductFilters, *, listing: QuerySet[Product] | None = None
+) -> QuerySet:
+    """The (store id, store name, origin code, origin name) rows the facets are made of
+    (`listing`: see product_facets_for_storefront)."""
+    if listing is None or _facet_filters(filters) != replace(filters, sort=""):
+        listing = product_list_for_storefront(_facet_filters(filters))
+    base = listing.order_by().prefetch_related(None)
     # Both facets from one pass over the matching products: (store, origin) pairs are few.
     rows = base.values_list("store_id", "store__name", "origin_code", "origin_name").distinct()
     return rows[:FACET_ROWS]

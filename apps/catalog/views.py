@@ -23,8 +23,9 @@ from apps.catalog.selectors import (
     product_facets_for_storefront,
     product_list_for_storefront,
     product_page_products,
-    product_search_for_storefront,
     products_for_home,
+    products_listing_parts,
+    storefront_search,
     stores_featured,
     stores_featured_queryset,
 )
@@ -181,10 +182,24 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = form.to_filters()
     context = {"form": form, "query": filters.q, "suggestions": SEARCH_SUGGESTIONS}
     if filters.q:
-        queryset, did_you_mean = product_search_for_storefront(filters)
-        context.update(_listing_context(request, form, filters, queryset))
-        context["did_you_mean"] = did_you_mean
-        context["facets"] = product_facets_for_storefront(filters)
+        # One search; its count and facets come with it when every word matched.
+        found = storefront_search(filters, count=True, facets=True)
+        # The cards show the store, not the category; their covers are read for the page below.
+        queryset = (
+            found.queryset.select_related(None).select_related("store").prefetch_related(None)
+        )
+        paginator = ListingPaginator(queryset, PAGE_SIZE)
+        if found.count is not None:
+            paginator.count = found.count
+        context.update(_listing_context(request, form, filters, queryset, paginator=paginator))
+        products = list(context["page_obj"].object_list)
+        products_listing_parts(products)
+        context["page_obj"].object_list = context["products"] = products
+        context["did_you_mean"] = found.did_you_mean
+        facets = found.facets
+        if facets is None:
+            facets = product_facets_for_storefront(filters, listing=found.queryset)
+        context["facets"] = facets
     return render(request, "catalog/search.html", context)
 
 

@@ -27,11 +27,11 @@ from tests.factories import CategoryFactory, ProductFactory, StoreFactory
 HOME_QUERIES = 7 + 2
 # category: category + children + siblings 3, count, page, images, facets (stores, origins) 1
 CATEGORY_QUERIES = 7 + 2
-# search: count, page, images, facets 1, and for a query of several words the check whether
-# all of them match (listing and facets) 2, the synonym table 1 (read once, then cached until
-# staff edit it; the tests clear the cache), the search-term log's INSERT (catalog's
+# search: the count with the facets (stores, origins) in one query, which also tells whether
+# every word matched, page, images, the synonym table 1 (read once, then cached until staff
+# edit it; the tests clear the cache), the search-term log's INSERT (catalog's
 # search_performed signal, analytics' receiver) 1
-SEARCH_QUERIES = 7 + 2 + 1
+SEARCH_QUERIES = 4 + 2 + 1
 # detail: product, skus, tiers, images, more from the store 2, rating + latest reviews 1
 # (apps.aftersales review_tags; +1 for review photos when there are reviews), the 溯源 panel's
 # active lot with its certificate, tests and trace code 1 (apps.traceability trace_tags)
@@ -495,6 +495,38 @@ def test_search_combines_with_filters_and_sort(client, rice, store_a):
 
 
 @pytest.mark.django_db
+def test_search_count_and_facets_describe_every_match_not_the_page(client, rice, store_a, store_b):
+    # given 25 matching products over two stores and two origins (more than a page), and
+    # products that do not match
+    make_products(23, store=store_a, title="五常大米 袋装", origin_code="230184")
+    ProductFactory(store=store_b, title="大米 赣南", origin_code="360732", origin_name="")
+    ProductFactory(store=store_b, title="赣南脐橙 10斤装", origin_code="360781")
+    url = reverse("catalog:search")
+
+    # when / then: the count and both stores and origins, on page 1 and on page 2
+    for page in ("1", "2"):
+        response = client.get(url, {"q": "大米", "page": page})
+        assert response.context["page_obj"].paginator.count == 25
+        assert "共 25 件商品" in page_text(response)
+        facets = response.context["facets"]
+        assert facets.stores == [(store_a.pk, "五常稻米合作社"), (store_b.pk, "赣南脐橙家庭农场")]
+        assert facets.origins == [("230184", "五常市"), ("360732", "兴国县")]
+    assert len(titles(client.get(url, {"q": "大米", "page": "2"}))) == 5
+
+    # a store chosen: the count is the store's, the facets still offer both stores
+    response = client.get(url, {"q": "大米", "store": store_b.pk})
+    assert titles(response) == ["大米 赣南"]
+    assert "共 1 件商品" in page_text(response)
+    assert [pk for pk, _name in response.context["facets"].stores] == [store_a.pk, store_b.pk]
+
+    # a homophone typo (every word did not match): the count and facets of what was found
+    response = client.get(url, {"q": "五长大米"})
+    assert response.context["did_you_mean"] == "五常大米"
+    assert response.context["page_obj"].paginator.count == 24
+    assert response.context["facets"].stores == [(store_a.pk, "五常稻米合作社")]
+
+
+@pytest.mark.django_db
 def test_search_of_a_very_long_query_is_cut_not_refused(client, rice):
     response = client.get(reverse("catalog:search"), {"q": "五常大米" + "米" * 500})
 
@@ -512,6 +544,19 @@ def test_search_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(SEARCH_QUERIES):
         response = client.get(reverse("catalog:search"), {"q": "五常大米"})
     assert len(response.context["products"]) == min(count, PAGE_SIZE)
+    # the covers are read with the page: a thumbnail per card
+    assert response.content.decode().count("/products/thumbs/") == min(count, PAGE_SIZE)
+
+
+@pytest.mark.django_db
+def test_search_card_shows_the_first_image_by_sort_order(client, rice):
+    later = product_image_add(product=rice, upload=jpeg("red"), sort_order=2)
+    first = product_image_add(product=rice, upload=jpeg("blue"), sort_order=1)
+
+    html = client.get(reverse("catalog:search"), {"q": "五常大米"}).content.decode()
+
+    assert f'src="{first.thumbnail.url}"' in html
+    assert later.thumbnail.url not in html
 
 
 # --- Product detail ---------------------------------------------------------------------------

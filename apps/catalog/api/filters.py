@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from apps.catalog.models import Category, Product, Storage
-from apps.catalog.selectors import ProductFilters, product_search_for_storefront
+from apps.catalog.selectors import ProductFilters, storefront_search
 from apps.stores.selectors import store_list_for_storefront, stores_for_user
 
 # API ordering value -> key of apps.catalog.selectors.SORTS.
@@ -78,12 +78,14 @@ class ProductFilter(filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
         # The selector starts from the sellable products itself; `queryset` (the same set) is
         # only what django-filter and the schema generator need to know the model.
-        queryset, self.did_you_mean = product_search_for_storefront(self.product_filters())
+        found = storefront_search(self.product_filters(), count=True)
+        self.did_you_mean = found.did_you_mean
         if self.request is not None:
             # For the list response (ProductViewSet.list): what a query that found nothing as
-            # typed was taken to mean.
+            # typed was taken to mean, and the count the search read (its paginator's).
             self.request.search_did_you_mean = self.did_you_mean
-        return queryset
+            self.request.search_count = found.count
+        return found.queryset
 
 
 class MerchantProductFilter(filters.FilterSet):

@@ -5,6 +5,8 @@ fetch every product through product_list_for_merchant, so an id of another store
 simply not found (404), and every write is a call to apps.catalog.services.
 """
 
+from functools import partial
+
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +32,7 @@ from apps.catalog.api.serializers import (
     ProductImageInputSerializer,
     ProductImageSerializer,
     ProductInputSerializer,
+    ProductListSerializer,
     ProductSerializer,
     ProductStatusInputSerializer,
     SearchSuggestQuerySerializer,
@@ -40,15 +43,18 @@ from apps.catalog.api.serializers import (
 )
 from apps.catalog.models import Category, Product, ProductImage, Sku
 from apps.catalog.selectors import (
+    ListingPaginator,
     product_get_for_storefront,
     product_list_for_merchant,
+    product_listing_rows,
+    products_listing_row_parts,
     products_sellable,
     search_suggestions,
 )
 from apps.catalog.services.images import product_image_add
 from apps.catalog.services.products import product_save, product_set_status
 from apps.catalog.signals import search_performed
-from apps.core.api import error_responses, token_first_authentication
+from apps.core.api import StandardPagination, error_responses, token_first_authentication
 from apps.stores.api.permissions import IsStoreMemberOrStaff
 
 TAG_CATALOG = _("分类与商品")
@@ -135,6 +141,26 @@ def _with_active_skus(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
+class CountedPaginator(ListingPaginator):
+    """The storefront's paginator (a page's rows picked by a narrow subquery: the ranked
+    search sorts ids, not whole joined rows), told its count when the search already read
+    it (one query less)."""
+
+    def __init__(self, object_list, per_page, *, count: int | None = None, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        if count is not None:
+            self.count = count
+
+
+class ProductPagination(StandardPagination):
+    """StandardPagination whose paginator takes the count ProductFilter's search read."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        count = getattr(request, "search_count", None)
+        self.django_paginator_class = partial(CountedPaginator, count=count)
+        return super().paginate_queryset(queryset, request, view)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("在售商品列表：筛选、搜索、排序、分页"),
@@ -156,6 +182,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [AllowAny]
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
+    pagination_class = ProductPagination
     lookup_value_regex = r"\d+"
 
     def get_throttle_scope(self, request: Request) -> str | None:
@@ -166,10 +193,22 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return products_sellable()
 
     def get_serializer_class(self):
-        return ProductDetailSerializer if self.action == "retrieve" else ProductSerializer
+        if self.action == "retrieve":
+            return ProductDetailSerializer
+        # The list's rows: ProductSerializer's shape (the schema says so), built directly.
+        return ProductListSerializer if self.action == "list" else ProductSerializer
 
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.action == "list":
+            # Rows as values; the page's images and SKUs are read for them (paginate_queryset).
+            return product_listing_rows(super().filter_queryset(queryset))
         return _with_active_skus(super().filter_queryset(queryset))
+
+    def paginate_queryset(self, queryset: QuerySet) -> list | None:
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            products_listing_row_parts(page)
+        return page
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         response = super().list(request, *args, **kwargs)

@@ -13,10 +13,17 @@ from apps.stores.divisions import division_name, division_short_name
 register = template.Library()
 
 
+def _images(product):
+    """A listed product's images: read for its page (selectors.products_listing_parts), else
+    prefetched by the selector that listed it."""
+    images = getattr(product, "listing_images", None)
+    return images if images is not None else product.images.all()
+
+
 @register.filter
 def cover(product):
     """The first image of a product from its prefetched images (never a new query)."""
-    images = product.images.all()
+    images = _images(product)
     return images[0] if images else None
 
 
@@ -79,7 +86,7 @@ _card_memo: dict[tuple, str] = {}
 def _card_key(product, *, hide_store: bool, extra: str, language: str) -> tuple:
     """Everything _product_card.html shows of a product (and of its store, cover, badges):
     two products rendering the same card have the same key, any change gives a new one."""
-    images = product.images.all()  # prefetched by every selector that lists products
+    images = _images(product)  # read with the page by every selector that lists products
     cover = images[0] if images else None
     store = product.store
     return (
