@@ -455,49 +455,58 @@ def _orders_write(
     labels: dict[str, str],
 ) -> list[Order]:
     """One Order per store with its lines (prices as priced, never recomputed), each line's
-    discount shares with their funder, and events."""
+    discount shares with their funder, and events: one INSERT each for all the orders, all
+    their lines, the discount shares and the events, whatever the number of stores."""
     snapshot = address_snapshot(address)
     orders = []
     for index, draft in enumerate(drafts.values(), start=1):
         totals = priced.store(draft.store.pk)
         delivery = draft.delivery
-        order = Order.objects.create(
-            number=f"{payment_order.number}{index:02d}",
-            payment_order=payment_order,
-            buyer=payment_order.buyer,
-            store=draft.store,
-            address=snapshot,
-            goods_amount=totals.goods_amount,
-            freight_amount=totals.freight_amount,
-            freight_discount_amount=totals.freight_discount_amount,
-            freight_discount_code=totals.freight_discount_code,
-            freight_discount_funder=totals.freight_discount_funder,
-            discount_amount=totals.discount_amount,
-            total_amount=totals.total_amount,
-            delivery_method=delivery.method,
-            pickup_point=delivery.pickup_point,
-            delivery_date=delivery.delivery_date,
-            delivery_slot=delivery.slot_text,
-            is_cold_chain=delivery.is_cold_chain,
-            commission_rate=draft.store.commission_rate,
-            is_wholesale=organisation is not None,
-            buyer_organisation=organisation,
-            buyer_note=(buyer_note or "").strip()[:200],
-        )
-        lines = OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
-        order.placed_lines = lines
-        OrderLineDiscount.objects.bulk_create(
-            OrderLineDiscount(
-                line=line,
-                code=allocation.code,
-                label=labels.get(allocation.code, "")[:60],
-                funder=allocation.funder,
-                amount=allocation.amount,
+        orders.append(
+            Order(
+                number=f"{payment_order.number}{index:02d}",
+                payment_order=payment_order,
+                buyer=payment_order.buyer,
+                store=draft.store,
+                address=snapshot,
+                goods_amount=totals.goods_amount,
+                freight_amount=totals.freight_amount,
+                freight_discount_amount=totals.freight_discount_amount,
+                freight_discount_code=totals.freight_discount_code,
+                freight_discount_funder=totals.freight_discount_funder,
+                discount_amount=totals.discount_amount,
+                total_amount=totals.total_amount,
+                delivery_method=delivery.method,
+                pickup_point=delivery.pickup_point,
+                delivery_date=delivery.delivery_date,
+                delivery_slot=delivery.slot_text,
+                is_cold_chain=delivery.is_cold_chain,
+                commission_rate=draft.store.commission_rate,
+                is_wholesale=organisation is not None,
+                buyer_organisation=organisation,
+                buyer_note=(buyer_note or "").strip()[:200],
             )
-            for line, item in zip(lines, draft.items, strict=True)
-            for allocation in item.price.allocations
         )
-        orders.append(order)
+    Order.objects.bulk_create(orders)  # no save() signals on Order; ids come back in order
+    placed = [
+        (order, item)
+        for order, draft in zip(orders, drafts.values(), strict=True)
+        for item in draft.items
+    ]
+    lines = OrderLine.objects.bulk_create([_order_line(order, item) for order, item in placed])
+    for order in orders:
+        order.placed_lines = [line for line in lines if line.order_id == order.pk]
+    OrderLineDiscount.objects.bulk_create(
+        OrderLineDiscount(
+            line=line,
+            code=allocation.code,
+            label=labels.get(allocation.code, "")[:60],
+            funder=allocation.funder,
+            amount=allocation.amount,
+        )
+        for line, (_order, item) in zip(lines, placed, strict=True)
+        for allocation in item.price.allocations
+    )
     OrderEvent.objects.bulk_create([_placed_event(order, payment_order) for order in orders])
     return orders
 
