@@ -10,8 +10,13 @@ usual). The statement is the same one the ORM would send; only its compilation i
 
 Rules for a prepared queryset: its shape may not depend on the values (write `p.isin(...)`
 for a list, never `__in=`, and no Python branches on a value); every changing value is a
-`Param`. On databases other than PostgreSQL (the embedded SQLite default) the queryset is
-simply built with the values and run by the ORM each time.
+`Param`, compared with `=`, `<`, `<=` … (a pattern lookup such as `__icontains` would not
+wrap a bound value). On databases other than PostgreSQL (the embedded SQLite default) the
+queryset is simply built with the values and run by the ORM each time.
+
+It leans on two ORM internals, `Query.get_compiler` and `SQLCompiler.as_sql` (replaced on a
+copy of the compiler for one run); tests/core/test_prepared.py checks the rows against the
+ORM's and the statement count, so a Django upgrade that changes them fails there.
 """
 
 import copy
