@@ -158,13 +158,17 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def token_first_authentication() -> list[type]:
-    """The authenticators of a signed-in-only API view: DRF's token first (an anonymous caller
+    """The authenticators of a signed-in-only API view: the token first (an anonymous caller
     gets 401 with `WWW-Authenticate: Token`), then the project's other defaults (the session,
     open-platform app tokens), so every credential the API issues works on every such view."""
     from rest_framework.authentication import TokenAuthentication
     from rest_framework.settings import api_settings
 
+    from apps.core.authentication import PreparedTokenAuthentication
+
     others = [
-        cls for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES if cls is not TokenAuthentication
+        cls
+        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+        if not issubclass(cls, TokenAuthentication)
     ]
-    return [TokenAuthentication, *others]
+    return [PreparedTokenAuthentication, *others]

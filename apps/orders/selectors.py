@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from apps.catalog.models import ProductImage, Sku
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
+from apps.core.prepared import PreparedQuery
 from apps.orders.models import (
     ZERO,
     Address,
@@ -90,7 +91,17 @@ def address_get_for_user(*, user, pk) -> Address | None:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    return address_list_for_user(user=user).filter(pk=pk).first()
+    found = ADDRESS_OF_USER.run(user=user.pk, pk=pk)
+    return found[0] if found else None
+
+
+ADDRESS_OF_USER = PreparedQuery(
+    lambda p: (
+        Address.objects.filter(user_id=p.user, pk=p.pk)
+        .select_related("province", "city", "county", "township")
+        .order_by("pk")[:1]
+    )
+)
 
 
 def address_default_for_user(*, user) -> Address | None:
@@ -455,11 +466,16 @@ def freight_template_data(template: ShippingTemplate) -> FreightTemplate:
     )
 
 
+DEFAULT_FREIGHT_TEMPLATES = PreparedQuery(
+    lambda p: ShippingTemplate.objects.filter(
+        p.isin("store_id", "stores"), is_default=True
+    ).prefetch_related("rules")
+)
+
+
 def freight_templates_for_stores(store_ids: Iterable[int]) -> dict[int, FreightTemplate]:
     """Each store's default template (a store without one ships free), 2 queries at most."""
-    templates = ShippingTemplate.objects.filter(
-        store_id__in=list(store_ids), is_default=True
-    ).prefetch_related("rules")
+    templates = DEFAULT_FREIGHT_TEMPLATES.run(stores=list(store_ids))
     return {template.store_id: freight_template_data(template) for template in templates}
 
 
@@ -484,6 +500,11 @@ def pickup_points_for_address(address: Address | None) -> list[PickupPoint]:
     )
 
 
+ENABLED_DELIVERY_OPTIONS = PreparedQuery(
+    lambda p: DeliveryOption.objects.filter(p.isin("store_id", "stores"), is_enabled=True)
+)
+
+
 def delivery_setups_for_stores(
     *,
     stores: Sequence[Store],
@@ -496,7 +517,7 @@ def delivery_setups_for_stores(
     templates and points are not read. With `choices` (checkout: store id → the shopper's
     choice) only what the chosen (or default) method needs is read."""
     by_store: dict[int, list[DeliveryOption]] = defaultdict(list)
-    for option in DeliveryOption.objects.filter(store__in=stores, is_enabled=True):
+    for option in ENABLED_DELIVERY_OPTIONS.run(stores=[store.pk for store in stores]):
         by_store[option.store_id].append(option)
     setups = {}
     for store in stores:

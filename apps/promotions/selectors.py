@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from apps.core.prepared import PreparedQuery
 from apps.promotions.models import (
     Coupon,
     FlashPrice,
@@ -70,40 +71,50 @@ def coupon_terms(holding: UserCoupon, categories=None, products=None) -> CouponT
     )
 
 
+USABLE_COUPONS = PreparedQuery(
+    lambda p: (
+        UserCoupon.objects.filter(
+            user_id=p.user,
+            status=UserCoupon.Status.AVAILABLE,
+            coupon__is_active=True,
+            coupon__valid_from__lte=p.now,
+            coupon__valid_until__gt=p.now,
+        )
+        .select_related("coupon")
+        .order_by("coupon__valid_until", "pk")
+    )
+)
+
+
 def usable_coupons(
     *, user_id: int | None, now: datetime, is_new_customer: Callable[[], bool]
 ) -> list:
     """The shopper's unused coupons valid now (new-customer ones only for a new customer)."""
     if user_id is None:
         return []
-    holdings = list(
-        UserCoupon.objects.filter(
-            user_id=user_id,
-            status=UserCoupon.Status.AVAILABLE,
-            coupon__is_active=True,
-            coupon__valid_from__lte=now,
-            coupon__valid_until__gt=now,
-        )
-        .select_related("coupon")
-        .order_by("coupon__valid_until", "pk")
-    )
+    holdings = USABLE_COUPONS.run(user=user_id, now=now)
     if any(h.coupon.is_new_customer_only for h in holdings) and not is_new_customer():
         holdings = [h for h in holdings if not h.coupon.is_new_customer_only]
     return holdings
 
 
-def running_promotions(*, store_ids: Iterable[int], now: datetime) -> list[PromotionTerms]:
-    """Spend-and-save offers running now for these stores and the platform (1 query)."""
-    tiers = (
+RUNNING_PROMOTION_TIERS = PreparedQuery(
+    lambda p: (
         PromotionTier.objects.filter(
             promotion__is_active=True,
-            promotion__starts_at__lte=now,
-            promotion__ends_at__gt=now,
+            promotion__starts_at__lte=p.now,
+            promotion__ends_at__gt=p.now,
         )
-        .filter(Q(promotion__store__isnull=True) | Q(promotion__store_id__in=list(store_ids)))
+        .filter(Q(promotion__store__isnull=True) | Q(p.isin("promotion__store_id", "stores")))
         .select_related("promotion")
         .order_by("promotion_id", "threshold")
     )
+)
+
+
+def running_promotions(*, store_ids: Iterable[int], now: datetime) -> list[PromotionTerms]:
+    """Spend-and-save offers running now for these stores and the platform (1 query)."""
+    tiers = RUNNING_PROMOTION_TIERS.run(now=now, stores=list(store_ids))
     by_promotion: dict[int, list[PromotionTier]] = defaultdict(list)
     for tier in tiers:
         by_promotion[tier.promotion_id].append(tier)
@@ -128,6 +139,14 @@ def running_flash_prices(*, sku_ids: Iterable[int], now: datetime) -> QuerySet[F
     return FlashPrice.objects.filter(
         sku_id__in=list(sku_ids), is_active=True, starts_at__lte=now, ends_at__gt=now
     ).order_by("price", "pk")
+
+
+# running_flash_prices for checkout's and the cart's pricing, compiled once (apps.core.prepared)
+RUNNING_FLASH_PRICES = PreparedQuery(
+    lambda p: FlashPrice.objects.filter(
+        p.isin("sku_id", "skus"), is_active=True, starts_at__lte=p.now, ends_at__gt=p.now
+    ).order_by("price", "pk")
+)
 
 
 def flash_bought(*, user_id: int | None, flash_ids: Sequence[int]) -> dict[int, int]:
@@ -196,7 +215,7 @@ def offers_for_buyer(
     holdings = usable_coupons(user_id=user_id, now=now, is_new_customer=is_new_customer)
     categories, products = _scope_ids(h.coupon for h in holdings)
     store_of_sku = {line.sku_id: line.store_id for line in lines}
-    flashes = list(running_flash_prices(sku_ids=store_of_sku, now=now))
+    flashes = RUNNING_FLASH_PRICES.run(skus=list(store_of_sku), now=now)
     return Offers(
         coupons=tuple(coupon_terms(h, categories, products) for h in holdings),
         promotions=tuple(running_promotions(store_ids=set(store_of_sku.values()), now=now)),

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from apps.catalog.models import Sku, WholesaleTier
 from apps.catalog.selectors import products_sellable
 from apps.core.money import to_money
+from apps.core.prepared import PreparedQuery
 from apps.wholesale.models import (
     BuyerOrganisation,
     BuyerOrganisationEvent,
@@ -57,7 +58,13 @@ def buyer_organisation_for_user(*, user) -> BuyerOrganisation | None:
     """The user's organisation (any status), in one query; None for anonymous users."""
     if not user or not user.is_authenticated:
         return None
-    return BuyerOrganisation.objects.filter(members__user=user).first()
+    found = BUYER_ORGANISATION.run(user=user.pk)
+    return found[0] if found else None
+
+
+BUYER_ORGANISATION = PreparedQuery(
+    lambda p: BuyerOrganisation.objects.filter(members__user_id=p.user).order_by("pk")[:1]
+)
 
 
 def verified_organisation_for_user(*, user) -> BuyerOrganisation | None:

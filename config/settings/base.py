@@ -335,7 +335,7 @@ PERIODIC_TASKS: dict[str, dict] = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.core.authentication.PreparedTokenAuthentication",
         # `Authorization: Bearer tj_…`: a third-party app's scoped token (apps/open_platform).
         "apps.open_platform.authentication.AppTokenAuthentication",
     ],

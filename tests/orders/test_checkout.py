@@ -367,3 +367,34 @@ def test_api_checkout_answers_what_a_read_back_shows(
     assert read_back.status_code == 200
     assert placed.json() == read_back.json()
     assert [len(order["lines"]) for order in placed.json()["orders"]] == [1, 2]
+
+
+CHECKOUT_QUERY_CEILING = 20  # one store, one line, through the API with a token
+
+
+def test_api_checkout_keeps_its_query_ceiling(
+    api_client, shopper, store_a, address, django_assert_max_num_queries
+):
+    # given: a shopper with an API token and a one-line cart
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=shopper)
+    sku = make_sku(store_a, price="9.90", stock=5)
+    fill_cart(shopper, (sku, 2))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    # when: placed through the API, token authentication included
+    with django_assert_max_num_queries(CHECKOUT_QUERY_CEILING):
+        response = api_client.post(
+            reverse("api-checkout"),
+            {"address_id": address.pk},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="api-key-ceiling1",
+        )
+
+    # then: placed, priced and reserved as always
+    assert response.status_code == 201
+    assert Decimal(response.json()["amount"]) == Decimal("19.80") + Decimal(
+        response.json()["orders"][0]["freight_amount"]
+    )
+    assert sku_state(sku) == (5, 2)

@@ -422,3 +422,15 @@ class PaymentOrderSerializer(FieldsOnce, serializers.ModelSerializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+_PAYMENT_ORDER_ANSWER: list[PaymentOrderSerializer] = []
+
+
+def payment_order_answer(payment_order: PaymentOrder) -> dict:
+    """What `PaymentOrderSerializer(payment_order).data` gives, from one serializer kept for
+    the process: its bound fields are built once instead of copied for every answer (the
+    serializer keeps no state between representations: no context, read-only fields)."""
+    if not _PAYMENT_ORDER_ANSWER:
+        _PAYMENT_ORDER_ANSWER.append(PaymentOrderSerializer())
+    return _PAYMENT_ORDER_ANSWER[0].to_representation(payment_order)

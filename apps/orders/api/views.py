@@ -32,6 +32,7 @@ from apps.orders.api.serializers import (
     OrderDetailSerializer,
     OrderSerializer,
     PaymentOrderSerializer,
+    payment_order_answer,
 )
 from apps.orders.models import Address, Order
 from apps.orders.selectors import (
@@ -340,7 +341,7 @@ class CheckoutApi(ShopperApi):
         )
         code = status.HTTP_200_OK if payment_order.is_replay else status.HTTP_201_CREATED
         payment_order = payment_order_with_orders(user=request.user, payment_order=payment_order)
-        return Response(PaymentOrderSerializer(payment_order).data, status=code)
+        return Response(payment_order_answer(payment_order), status=code)
 
 
 # --- My orders ----------------------------------------------------------------------------

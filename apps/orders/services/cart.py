@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import Sku
 from apps.core.errors import ApplicationError, NotFoundError
+from apps.core.prepared import PreparedQuery
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import Cart, CartLine
 from apps.orders.rules import MAX_CART_LINES, MAX_LINE_QUANTITY, sku_problem
@@ -17,9 +18,13 @@ CART_SESSION_KEY = "orders_cart_token"
 CART_COUNT_SESSION_KEY = "orders_cart_count"
 
 
+CART_OF_USER = PreparedQuery(lambda p: Cart.objects.filter(user_id=p.user).order_by("pk")[:1])
+
+
 def cart_get(*, user=None, token: str | None = None) -> Cart | None:
     if user is not None and user.is_authenticated:
-        return Cart.objects.filter(user=user).first()
+        found = CART_OF_USER.run(user=user.pk)
+        return found[0] if found else None
     if token:
         return Cart.objects.filter(session_key=token, user__isnull=True).first()
     return None

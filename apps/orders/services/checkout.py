@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     BooleanField,
     CharField,
+    DateField,
     ExpressionWrapper,
-    F,
     OuterRef,
     Subquery,
     Value,
@@ -32,10 +32,10 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import ProductImage, Sku
 from apps.core.errors import ApplicationError
+from apps.core.prepared import PreparedQuery
 from apps.core.validators import model_fields_validate
 from apps.orders.errors import OrderErrorCode
 from apps.orders.models import (
-    ZERO,
     Address,
     Cart,
     CartLine,
@@ -127,6 +127,15 @@ def address_snapshot(address: Address) -> dict:
     return snapshot
 
 
+# The reads of every checkout, compiled once per process (apps.core.prepared).
+PAYMENT_ORDER_BY_KEY = PreparedQuery(
+    lambda p: PaymentOrder.objects.filter(buyer_id=p.buyer, idempotency_key=p.key).order_by("pk")[
+        :1
+    ]
+)
+CART_LINES = PreparedQuery(lambda p: CartLine.objects.filter(cart_id=p.cart).order_by("sku_id"))
+
+
 def order_place(
     *,
     buyer,
@@ -155,7 +164,8 @@ def order_place(
     buyer_note = (buyer_note or "").strip()
     model_fields_validate(Order, buyer_note=buyer_note)
     for _attempt in range(NUMBER_ATTEMPTS):
-        existing = PaymentOrder.objects.filter(buyer=buyer, idempotency_key=key).first()
+        found = PAYMENT_ORDER_BY_KEY.run(buyer=buyer.pk, key=key)
+        existing = found[0] if found else None
         if existing is not None:
             existing.is_replay = True
             return existing
@@ -197,13 +207,14 @@ class StoreOrderDraft:
 def _place(
     *, buyer, cart, address, key, method, buyer_note, deliveries, coupon_ids
 ) -> PaymentOrder:
-    """The steps of one checkout, in the order that keeps it safe: validate, insert the payment
-    order (the idempotency lock), lock and price, check credit, reserve stock and take the
-    coupons and promo stock (guarded updates), write, charge."""
+    """The steps of one checkout, in the order that keeps it safe: validate, lock and price,
+    check credit, insert the payment order with its amount (the idempotency lock: a same-key
+    twin stops there), reserve stock and take the coupons and promo stock (guarded updates),
+    write, charge."""
     organisation = _check_request(buyer=buyer, cart=cart, address=address, method=method)
     lines = _cart_lines(cart)
     now = timezone.now()
-    payment_order = _payment_order_open(buyer=buyer, key=key, method=method, now=now)
+    number = order_number_new(now)
     items = _items_locked(lines, organisation=organisation)
     plan = cart_items_discount(items, cart=cart, coupon_ids=coupon_ids)
     _refuse_unusable_coupons(plan)
@@ -213,6 +224,9 @@ def _place(
     )
     if method == PaymentOrder.Method.CREDIT:
         _refuse_beyond_credit(organisation, priced.total_amount)
+    payment_order = _payment_order_open(
+        buyer=buyer, key=key, method=method, number=number, amount=priced.total_amount, now=now
+    )
     _reserve_stock(items)
     discounts_take(
         user=buyer,
@@ -221,8 +235,6 @@ def _place(
         now=now,
         freight_discount=priced.freight_discount_amount,
     )
-    payment_order.amount = priced.total_amount
-    payment_order.save(update_fields=["amount"])
     orders = _orders_write(
         payment_order,
         drafts=drafts,
@@ -266,7 +278,7 @@ def _check_request(*, buyer, cart, address, method) -> BuyerOrganisation | None:
 
 
 def _cart_lines(cart: Cart) -> list[CartLine]:
-    lines = list(CartLine.objects.filter(cart=cart).order_by("sku_id"))
+    lines = CART_LINES.run(cart=cart.pk)
     if not lines:
         raise _refuse(_("购物车是空的。"), OrderErrorCode.CART_EMPTY)
     for line in lines:
@@ -278,36 +290,34 @@ def _cart_lines(cart: Cart) -> list[CartLine]:
     return lines
 
 
-def _payment_order_open(*, buyer, key: str, method: str, now: datetime) -> PaymentOrder:
-    # Inserted first: a concurrent submit with the same key waits here on the unique index and
-    # then replays this one, instead of competing for the stock it is about to reserve.
+def _payment_order_open(
+    *, buyer, key: str, method: str, number: str, amount: Decimal, now: datetime
+) -> PaymentOrder:
+    # Inserted with its amount once priced, before anything is taken (stock, coupons, promo
+    # stock): a concurrent submit with the same key, which has been waiting on the SKU locks,
+    # stops here on the unique index and replays this one, having taken nothing.
     return PaymentOrder.objects.create(
-        number=order_number_new(now),
+        number=number,
         buyer=buyer,
-        amount=ZERO,
+        amount=amount,
         method=method,
         idempotency_key=key,
         expires_at=now + payment_timeout(),
     )
 
 
-def _items_locked(
-    lines: list[CartLine], *, organisation: BuyerOrganisation | None
-) -> list[CartItem]:
-    """Lock the SKUs (id order: no deadlock), price each line from them (step 1 of pricing,
-    never from the request) and refuse any line that cannot be bought as it stands.
-
-    FOR NO KEY UPDATE: it excludes other checkouts of these SKUs but not the key-share locks
-    of rows that merely point at them, so other shoppers can still add them to their carts.
-    Waits at most DB_LOCK_TIMEOUT_MS (the page then answers 503, apps/core/middleware.py)."""
-    locked = (
+def _skus_locked(p):
+    """The SKUs of a cart, locked, with their product and store, traceability's lot check
+    (sku_ids_blocked_by_lots) and the cover's path (product_image_path) in the same statement."""
+    return (
         Sku.objects.select_for_update(of=("self",), no_key=True)
-        .filter(pk__in=[line.sku_id for line in lines])
+        .filter(p.isin("pk", "ids"))
         .select_related("product__store")
-        # In the same statement: traceability's lot check (sku_ids_blocked_by_lots) and the
-        # cover's path (product_image_path), instead of a query each.
         .annotate(
-            lot_blocked=ExpressionWrapper(sku_blocked_condition(), output_field=BooleanField()),
+            lot_blocked=ExpressionWrapper(
+                sku_blocked_condition(today=p.param("today", DateField())),
+                output_field=BooleanField(),
+            ),
             cover_path=Subquery(
                 ProductImage.objects.filter(product_id=OuterRef("product_id"))
                 .order_by("sort_order", "id")
@@ -319,8 +329,24 @@ def _items_locked(
         )
         .order_by("pk")
     )
-    if organisation is not None and organisation.is_verified:
-        locked = locked.prefetch_related("wholesale_tiers")  # retail prices never read them
+
+
+LOCK_SKUS = PreparedQuery(_skus_locked)
+LOCK_SKUS_WHOLESALE = PreparedQuery(lambda p: _skus_locked(p).prefetch_related("wholesale_tiers"))
+
+
+def _items_locked(
+    lines: list[CartLine], *, organisation: BuyerOrganisation | None
+) -> list[CartItem]:
+    """Lock the SKUs (id order: no deadlock), price each line from them (step 1 of pricing,
+    never from the request) and refuse any line that cannot be bought as it stands.
+
+    FOR NO KEY UPDATE: it excludes other checkouts of these SKUs but not the key-share locks
+    of rows that merely point at them, so other shoppers can still add them to their carts.
+    Waits at most DB_LOCK_TIMEOUT_MS (the page then answers 503, apps/core/middleware.py)."""
+    wholesale = organisation is not None and organisation.is_verified
+    query = LOCK_SKUS_WHOLESALE if wholesale else LOCK_SKUS  # retail prices never read tiers
+    locked = query.run(ids=[line.sku_id for line in lines], today=timezone.localdate())
     skus = {sku.pk: sku for sku in locked}
     items = [
         cart_item_build(
@@ -399,14 +425,23 @@ def _reserve_stock(items: list[CartItem]) -> None:
     stock_reserve([(item.sku, item.quantity) for item in items])
 
 
+STOCK_RESERVE_SQL = (
+    f"UPDATE {Sku._meta.db_table} SET reserved = reserved + %s "
+    "WHERE id = %s AND is_active AND stock >= reserved + %s"
+)
+
+
 def stock_reserve(wanted: list[tuple[Sku, int]]) -> None:
     """One guarded UPDATE per SKU, in id order; the database refuses to go below zero.
     Every way an order is placed (checkout, channel orders) reserves through here.
     `sku.product` must be loaded (for the message)."""
     for sku, quantity in sorted(wanted, key=lambda pair: pair[0].pk):
-        updated = Sku.objects.filter(
-            pk=sku.pk, is_active=True, stock__gte=F("reserved") + quantity
-        ).update(reserved=F("reserved") + quantity)
+        with connection.cursor() as cursor:
+            # Written out (what Sku.objects.filter(pk=…, is_active=True, stock__gte=
+            # F("reserved") + q).update(reserved=F("reserved") + q) sends): it runs inside
+            # the SKU lock of every checkout, and the ORM's compile was most of its cost.
+            cursor.execute(STOCK_RESERVE_SQL, [quantity, sku.pk, quantity])
+            updated = cursor.rowcount
         if updated != 1:
             raise ApplicationError(
                 _("「%(title)s %(spec)s」库存不足，请减少数量后重试。")
@@ -428,49 +463,58 @@ def _orders_write(
     labels: dict[str, str],
 ) -> list[Order]:
     """One Order per store with its lines (prices as priced, never recomputed), each line's
-    discount shares with their funder, and events."""
+    discount shares with their funder, and events: one INSERT each for all the orders, all
+    their lines, the discount shares and the events, whatever the number of stores."""
     snapshot = address_snapshot(address)
     orders = []
     for index, draft in enumerate(drafts.values(), start=1):
         totals = priced.store(draft.store.pk)
         delivery = draft.delivery
-        order = Order.objects.create(
-            number=f"{payment_order.number}{index:02d}",
-            payment_order=payment_order,
-            buyer=payment_order.buyer,
-            store=draft.store,
-            address=snapshot,
-            goods_amount=totals.goods_amount,
-            freight_amount=totals.freight_amount,
-            freight_discount_amount=totals.freight_discount_amount,
-            freight_discount_code=totals.freight_discount_code,
-            freight_discount_funder=totals.freight_discount_funder,
-            discount_amount=totals.discount_amount,
-            total_amount=totals.total_amount,
-            delivery_method=delivery.method,
-            pickup_point=delivery.pickup_point,
-            delivery_date=delivery.delivery_date,
-            delivery_slot=delivery.slot_text,
-            is_cold_chain=delivery.is_cold_chain,
-            commission_rate=draft.store.commission_rate,
-            is_wholesale=organisation is not None,
-            buyer_organisation=organisation,
-            buyer_note=(buyer_note or "").strip()[:200],
-        )
-        lines = OrderLine.objects.bulk_create([_order_line(order, item) for item in draft.items])
-        order.placed_lines = lines
-        OrderLineDiscount.objects.bulk_create(
-            OrderLineDiscount(
-                line=line,
-                code=allocation.code,
-                label=labels.get(allocation.code, "")[:60],
-                funder=allocation.funder,
-                amount=allocation.amount,
+        orders.append(
+            Order(
+                number=f"{payment_order.number}{index:02d}",
+                payment_order=payment_order,
+                buyer=payment_order.buyer,
+                store=draft.store,
+                address=snapshot,
+                goods_amount=totals.goods_amount,
+                freight_amount=totals.freight_amount,
+                freight_discount_amount=totals.freight_discount_amount,
+                freight_discount_code=totals.freight_discount_code,
+                freight_discount_funder=totals.freight_discount_funder,
+                discount_amount=totals.discount_amount,
+                total_amount=totals.total_amount,
+                delivery_method=delivery.method,
+                pickup_point=delivery.pickup_point,
+                delivery_date=delivery.delivery_date,
+                delivery_slot=delivery.slot_text,
+                is_cold_chain=delivery.is_cold_chain,
+                commission_rate=draft.store.commission_rate,
+                is_wholesale=organisation is not None,
+                buyer_organisation=organisation,
+                buyer_note=(buyer_note or "").strip()[:200],
             )
-            for line, item in zip(lines, draft.items, strict=True)
-            for allocation in item.price.allocations
         )
-        orders.append(order)
+    Order.objects.bulk_create(orders)  # no save() signals on Order; ids come back in order
+    placed = [
+        (order, item)
+        for order, draft in zip(orders, drafts.values(), strict=True)
+        for item in draft.items
+    ]
+    lines = OrderLine.objects.bulk_create([_order_line(order, item) for order, item in placed])
+    for order in orders:
+        order.placed_lines = [line for line in lines if line.order_id == order.pk]
+    OrderLineDiscount.objects.bulk_create(
+        OrderLineDiscount(
+            line=line,
+            code=allocation.code,
+            label=labels.get(allocation.code, "")[:60],
+            funder=allocation.funder,
+            amount=allocation.amount,
+        )
+        for line, (_order, item) in zip(lines, placed, strict=True)
+        for allocation in item.price.allocations
+    )
     OrderEvent.objects.bulk_create([_placed_event(order, payment_order) for order in orders])
     return orders
 

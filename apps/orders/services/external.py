@@ -39,6 +39,7 @@ from apps.orders.selectors import product_image_path
 from apps.orders.services.checkout import (
     _payment_order_open,
     idempotency_key_validate,
+    order_number_new,
     stock_reserve,
 )
 from apps.orders.services.lifecycle import payment_order_mark_paid
@@ -175,8 +176,15 @@ def order_place_external(
         )
     model_fields_validate(Order, buyer_note=buyer_note)
     now = timezone.now()
+    # Inserted first (the amount follows once priced): a same-key twin waits on its unique
+    # index before locking anything.
     payment_order = _payment_order_open(
-        buyer=buyer, key=key, method=PaymentOrder.Method.ONLINE, now=now
+        buyer=buyer,
+        key=key,
+        method=PaymentOrder.Method.ONLINE,
+        number=order_number_new(now),
+        amount=ZERO,
+        now=now,
     )
     skus = _skus_locked(store, lines)
     blocked = sku_ids_blocked_by_lots(skus)
