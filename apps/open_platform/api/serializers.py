@@ -16,6 +16,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "app",
             "url",
             "events",
+            "status",
             "is_paused",
             "paused_at",
             "paused_reason",
