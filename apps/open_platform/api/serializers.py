@@ -16,7 +16,6 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "app",
             "url",
             "events",
-            "status",
             "is_paused",
             "paused_at",
             "paused_reason",
