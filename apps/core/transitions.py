@@ -16,13 +16,13 @@ and writes the event row, all inside the caller's transaction. A forbidden move 
 model.
 """
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,7 +189,17 @@ def transition_many(
         changes[stamp] = at or now
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         changes["updated_at"] = now
-    model._base_manager.using(queryset.db).filter(pk__in=pks, status__in=sources).update(**changes)
+    target = model._base_manager.using(queryset.db).filter(status__in=sources)
+    if connections[queryset.db].vendor == "postgresql":
+        # One array parameter, not a placeholder per row (a job's batch is a thousand rows).
+        qn = connections[queryset.db].ops.quote_name
+        column = f"{qn(model._meta.db_table)}.{qn(model._meta.pk.column)}"
+        target = target.filter(
+            RawSQL(f"{column} = ANY(%s)", (pks,), output_field=models.BooleanField())
+        )
+    else:
+        target = target.filter(pk__in=pks)
+    target.update(**changes)
     _events_insert(
         model,
         rows,
@@ -226,7 +236,6 @@ def _events_insert(
     max_reason = event_model._meta.get_field("reason").max_length
     reason = (reason or "")[:max_reason]
     actor_id = getattr(actor, "pk", None)
-    payloads = [(payload(row) if callable(payload) else payload) or {} for row in rows]
     connection = connections[using]
     if not _events_as_arrays(connection):
         event_model.objects.using(using).bulk_create(
@@ -237,29 +246,50 @@ def _events_insert(
                 to_status=to_status,
                 actor_id=actor_id,
                 reason=reason,
-                payload=row_payload,
+                payload=(payload(row) if callable(payload) else payload) or {},
                 created_at=created_at,
             )
-            for row, row_payload in zip(rows, payloads, strict=True)
+            for row in rows
         )
         return
-    # No Python object per row: the job-sized callers (the commission release) need it.
+    # No Python object per row: the job-sized callers (the commission release) need it. What
+    # is the same for every row (one source status, one payload) is one parameter, not an array.
+    encode = DjangoJSONEncoder().encode
+    sources = {row["from_status"] for row in rows}
+    arrays = {"owner": ("bigint", [row["pk"] for row in rows])}
+    if len(sources) > 1:
+        arrays["source"] = ("text", [row["from_status"] for row in rows])
+    if callable(payload):
+        arrays["payload"] = ("text", [encode(payload(row) or {}) for row in rows])
+    constants = {
+        "source": (sources.pop() if len(sources) == 1 else None),
+        "payload": encode(payload or {}) if not callable(payload) else None,
+    }
+    names = list(arrays)
+    select = ", ".join(
+        [
+            "owner",
+            "source" if "source" in arrays else "%(source)s",
+            "%(to_status)s, %(kind)s, %(actor)s, %(reason)s",
+            ("payload" if "payload" in arrays else "%(payload)s") + "::jsonb",
+            "%(created_at)s",
+        ]
+    )
+    unnest = ", ".join(f"%({name}_array)s::{arrays[name][0]}[]" for name in names)
     table = connection.ops.quote_name(event_model._meta.db_table)
     column = connection.ops.quote_name(owner.column)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({column}, from_status, to_status, kind, actor_id, reason,"
-            " payload, created_at)"
-            " SELECT owner, source, %s, %s, %s, %s, payload::jsonb, %s"
-            " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS event(owner, source, payload)",
-            [
-                to_status,
-                kind,
-                actor_id,
-                reason,
-                created_at,
-                [row["pk"] for row in rows],
-                [row["from_status"] for row in rows],
-                [json.dumps(row_payload, cls=DjangoJSONEncoder) for row_payload in payloads],
-            ],
+            f" payload, created_at) SELECT {select}"
+            f" FROM unnest({unnest}) AS event({', '.join(names)})",
+            {
+                **{f"{name}_array": values for name, (_type, values) in arrays.items()},
+                **constants,
+                "to_status": to_status,
+                "kind": kind,
+                "actor": actor_id,
+                "reason": reason,
+                "created_at": created_at,
+            },
         )
