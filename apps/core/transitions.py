@@ -156,7 +156,8 @@ def transition_many(
        locked rows) AND status IN (the allowed sources).
     3. One INSERT of the event rows (`kind`, `actor`, `reason`, and `payload`: one dict for
        all, or a function of the returned row dict for each). On PostgreSQL the rows travel as
-       arrays (INSERT … SELECT FROM unnest), elsewhere through bulk_create.
+       one JSON array (INSERT … SELECT FROM jsonb_array_elements), elsewhere through
+       bulk_create.
     """
     model = queryset.model
     sources = transition_sources(model, to_status)
@@ -214,8 +215,8 @@ def transition_many(
     return rows
 
 
-def _events_as_arrays(connection) -> bool:
-    """Whether event rows go in as arrays (PostgreSQL) rather than through bulk_create."""
+def _events_set_based(connection) -> bool:
+    """Whether event rows go in by one INSERT … SELECT (PostgreSQL) rather than bulk_create."""
     return connection.vendor == "postgresql"
 
 
@@ -237,7 +238,7 @@ def _events_insert(
     reason = (reason or "")[:max_reason]
     actor_id = getattr(actor, "pk", None)
     connection = connections[using]
-    if not _events_as_arrays(connection):
+    if not _events_set_based(connection):
         event_model.objects.using(using).bulk_create(
             event_model(
                 **{owner.attname: row["pk"]},
@@ -252,40 +253,34 @@ def _events_insert(
             for row in rows
         )
         return
-    # No Python object per row: the job-sized callers (the commission release) need it. What
-    # is the same for every row (one source status, one payload) is one parameter, not an array.
-    encode = DjangoJSONEncoder().encode
+    # No Python object per row: the job-sized callers (the commission release) need it. The
+    # rows travel as one JSON array (one encode, one parameter); what is the same for every
+    # row (one source status, one payload) is a parameter of its own.
     sources = {row["from_status"] for row in rows}
-    arrays = {"owner": ("bigint", [row["pk"] for row in rows])}
-    if len(sources) > 1:
-        arrays["source"] = ("text", [row["from_status"] for row in rows])
-    if callable(payload):
-        arrays["payload"] = ("text", [encode(payload(row) or {}) for row in rows])
-    constants = {
-        "source": (sources.pop() if len(sources) == 1 else None),
-        "payload": encode(payload or {}) if not callable(payload) else None,
-    }
-    names = list(arrays)
-    select = ", ".join(
+    varying_source, varying_payload = len(sources) > 1, callable(payload)
+    document = [
         [
-            "owner",
-            "source" if "source" in arrays else "%(source)s",
-            "%(to_status)s, %(kind)s, %(actor)s, %(reason)s",
-            ("payload" if "payload" in arrays else "%(payload)s") + "::jsonb",
-            "%(created_at)s",
+            row["pk"],
+            *([row["from_status"]] if varying_source else []),
+            *([payload(row) or {}] if varying_payload else []),
         ]
-    )
-    unnest = ", ".join(f"%({name}_array)s::{arrays[name][0]}[]" for name in names)
+        for row in rows
+    ]
+    encode = DjangoJSONEncoder().encode
+    source_sql = "e->>1" if varying_source else "%(source)s"
+    payload_sql = f"e->{1 + varying_source}" if varying_payload else "%(payload)s::jsonb"
     table = connection.ops.quote_name(event_model._meta.db_table)
     column = connection.ops.quote_name(owner.column)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({column}, from_status, to_status, kind, actor_id, reason,"
-            f" payload, created_at) SELECT {select}"
-            f" FROM unnest({unnest}) AS event({', '.join(names)})",
+            f" payload, created_at) SELECT (e->>0)::bigint, {source_sql}, %(to_status)s,"
+            f" %(kind)s, %(actor)s, %(reason)s, {payload_sql}, %(created_at)s"
+            " FROM jsonb_array_elements(%(rows)s::jsonb) AS e",
             {
-                **{f"{name}_array": values for name, (_type, values) in arrays.items()},
-                **constants,
+                "rows": encode(document),
+                "source": None if varying_source else sources.pop(),
+                "payload": None if varying_payload else encode(payload or {}),
                 "to_status": to_status,
                 "kind": kind,
                 "actor": actor_id,

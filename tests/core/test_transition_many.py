@@ -119,11 +119,11 @@ def test_stamps_values_returning_and_a_payload_per_row(store_a):
     ]
 
 
-@pytest.mark.parametrize("arrays", [True, False], ids=["arrays", "bulk_create"])
-def test_both_ways_of_writing_events_write_the_same_rows(stores, staff, arrays, monkeypatch):
-    if arrays and connection.vendor != "postgresql":
-        pytest.skip("event rows go in as arrays on PostgreSQL only")
-    monkeypatch.setattr(transitions, "_events_as_arrays", lambda connection: arrays)
+@pytest.mark.parametrize("set_based", [True, False], ids=["insert-select", "bulk_create"])
+def test_both_ways_of_writing_events_write_the_same_rows(stores, staff, set_based, monkeypatch):
+    if set_based and connection.vendor != "postgresql":
+        pytest.skip("event rows go in by INSERT … SELECT on PostgreSQL only")
+    monkeypatch.setattr(transitions, "_events_set_based", lambda connection: set_based)
     before = timezone.now()
 
     transition_many(

@@ -87,7 +87,7 @@ def test_release_rows_carry_their_keys_texts_and_real_time(
     # given a received order; "orm": the bookings and event rows as written off PostgreSQL
     if path == "orm":
         monkeypatch.setattr(commissions, "_release_book_sql", commissions._release_book_orm)
-        monkeypatch.setattr(transitions, "_events_as_arrays", lambda connection: False)
+        monkeypatch.setattr(transitions, "_events_set_based", lambda connection: False)
     elif connection.vendor != "postgresql":
         pytest.skip("the set-based release is PostgreSQL's")
     order = complete(place_paid(shopper, [(brokerage_sku(store_a, "100.00"), 1)]))
