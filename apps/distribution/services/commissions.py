@@ -316,7 +316,8 @@ def _release(records: QuerySet[CommissionRecord], now: datetime) -> int:
 
 # The bookings of a released batch as one statement on PostgreSQL (INSERT … SELECT, no Python
 # object per row: the job's figure over a million records needs it): the promoters' balance
-# entries and the merchant stores' settlement entries; it answers each promoter's total.
+# entries and the merchant stores' settlement entries, numbered in the records' order as the
+# ORM path numbers them; it answers each promoter's total.
 _RELEASE_BOOK_SQL = """
 WITH rel AS (
     SELECT r.id, r.promoter_id, r.store_id, r.order_id, r.level,
@@ -333,6 +334,7 @@ WITH rel AS (
            replace(%(balance_reason)s, '{number}', number), NULL, %(created)s
       FROM rel
      WHERE net <> 0
+     ORDER BY id
 ), ledger AS (
     INSERT INTO settlement_ledgerentry
            (store_id, type, amount, order_id, reference, reason, idempotency_key,
@@ -342,6 +344,7 @@ WITH rel AS (
            %(ledger_type)s || ':' || rel.id || ':release', NULL, NULL, %(created)s
       FROM rel JOIN stores_store s ON s.id = rel.store_id
      WHERE s.type <> %(self_operated)s AND net <> 0
+     ORDER BY rel.id
 )
 SELECT promoter_id, sum(net) FROM rel GROUP BY promoter_id
 """
