@@ -1,8 +1,11 @@
 """Reads of the analytics app for the dashboards, the 行情 pages and the API.
 
-They read the aggregate tables only, never raw orders. Which stores' figures a user sees is
-decided here once (`figures_store_ids`): platform staff with analytics.view_figures see the
-whole platform, a merchant only the stores they belong to (through apps.stores.selectors).
+They read the aggregate tables only, never raw orders — except `figures_summary`, the orders
+and sales at the top of the back office's first page, which asks orders' own selector (the
+one the workbench's today and this week ask) so that page says one thing. Which stores'
+figures a user sees is decided here once (`figures_store_ids`): platform staff with
+analytics.view_figures see the whole platform, a merchant only the stores they belong to
+(through apps.stores.selectors).
 """
 
 import datetime as dt
@@ -28,6 +31,8 @@ from apps.analytics.models import (
 )
 from apps.catalog.models import Category, Product
 from apps.core.money import to_money
+from apps.orders.models import Order
+from apps.orders.selectors import SalesFigures, paid_order_figures
 from apps.stores.models import Store
 from apps.stores.selectors import store_ids_for_user
 
@@ -55,6 +60,18 @@ def user_may_see_figures(user) -> bool:
 def default_range(days: int = 30) -> tuple[dt.date, dt.date]:
     today = timezone.localdate()
     return today - dt.timedelta(days=days - 1), today
+
+
+def figures_summary(*, user, date_from: dt.date) -> SalesFigures:
+    """Orders paid since the start of `date_from` (Asia/Shanghai) and what they came to, for
+    what `user` may see: `orders.selectors.paid_order_figures`, the selector the back office's
+    workbench reads for today and this week, so the two halves of that page agree."""
+    store_ids = figures_store_ids(user)
+    orders = Order.objects.all()
+    if store_ids is not None:
+        orders = orders.filter(store_id__in=store_ids)
+    since = timezone.make_aware(dt.datetime.combine(date_from, dt.time.min))
+    return paid_order_figures(orders, since=since)
 
 
 def percent(part, whole) -> Decimal | None:

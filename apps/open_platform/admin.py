@@ -15,7 +15,9 @@ from apps.open_platform.models import (
     AppToken,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookDeliveryEvent,
     WebhookSubscription,
+    WebhookSubscriptionEvent,
 )
 from apps.open_platform.scopes import EventType, Scope
 from apps.open_platform.services.tokens import (
@@ -248,13 +250,37 @@ class SubscriptionForm(forms.ModelForm):
         return cleaned
 
 
+EVENT_FIELDS = ["created_at", "kind", "from_label", "to_label", "actor", "reason", "payload"]
+
+
+class SubscriptionEventInline(ReadOnlyTabularInline):
+    model = WebhookSubscriptionEvent
+    fields = readonly_fields = EVENT_FIELDS
+
+
+class DeliveryEventInline(ReadOnlyTabularInline):
+    model = WebhookDeliveryEvent
+    fields = readonly_fields = EVENT_FIELDS
+
+
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_field = "app__store"
-    list_display = ("app", "url", "events", "consecutive_failures", "paused_at", "created_at")
-    list_filter = (("paused_at", admin.EmptyFieldListFilter),)
+    list_display = (
+        "app",
+        "url",
+        "events",
+        "status",
+        "consecutive_failures",
+        "paused_at",
+        "created_at",
+    )
+    list_filter = ("status",)
     search_fields = ("url", "app__name")
     actions = ["resume"]
+
+    def get_inlines(self, request, obj):
+        return [SubscriptionEventInline] if obj is not None else []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -269,6 +295,7 @@ class WebhookSubscriptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "url",
             "events",
             "secret",
+            "status",
             "consecutive_failures",
             "paused_at",
             "paused_reason",
@@ -333,7 +360,7 @@ class WebhookDeliveryAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "created_at",
     )
     fields = readonly_fields
-    inlines = [AttemptInline]
+    inlines = [DeliveryEventInline, AttemptInline]
     actions = ["redeliver"]
 
     def has_add_permission(self, request):

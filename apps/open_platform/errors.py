@@ -10,3 +10,4 @@ class OpenPlatformErrorCode(models.TextChoices):
     EVENT_UNKNOWN = "open_platform_event_unknown"
     SUBSCRIPTION_PAUSED = "open_platform_subscription_paused"
     NOT_FOUND = "open_platform_not_found"
+    INVALID_TRANSITION = "open_platform_invalid_transition"

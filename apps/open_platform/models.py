@@ -13,7 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.models import AppendOnlyModel, TimeStampedModel
+from apps.core.models import AppendOnlyModel, StatusEvent, TimeStampedModel
+from apps.open_platform.errors import OpenPlatformErrorCode
 from apps.open_platform.scopes import EventType, Scope
 
 
@@ -143,6 +144,18 @@ class ApiCallLog(models.Model):
 
 
 class WebhookSubscription(TimeStampedModel):
+    """An app's subscription: paused (after repeated failures or a delivery given up) and
+    resumed through core.transitions, each move a WebhookSubscriptionEvent row."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("正常")
+        PAUSED = "paused", _("已暂停")
+
+    TRANSITIONS = {Status.ACTIVE: {Status.PAUSED}, Status.PAUSED: {Status.ACTIVE}}
+    TRANSITION_ERROR_CODE = OpenPlatformErrorCode.INVALID_TRANSITION
+    STATUS_TIMESTAMPS = {Status.PAUSED: "paused_at"}
+    EVENTS_RELATED_NAME = "status_changes"  # `events` is the list of event types subscribed
+
     app = models.ForeignKey(
         App, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("应用")
     )
@@ -150,6 +163,9 @@ class WebhookSubscription(TimeStampedModel):
     events = models.JSONField(_("订阅事件"), default=list)
     secret = models.CharField(_("签名密钥"), max_length=64, editable=False)
     consecutive_failures = models.PositiveIntegerField(_("连续失败次数"), default=0)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
     paused_reason = models.CharField(_("暂停原因"), max_length=200, blank=True)
 
@@ -163,7 +179,16 @@ class WebhookSubscription(TimeStampedModel):
 
     @property
     def is_paused(self) -> bool:
-        return self.paused_at is not None
+        return self.status == self.Status.PAUSED
+
+
+class WebhookSubscriptionEvent(StatusEvent):
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="status_changes"
+    )
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = verbose_name_plural = _("事件订阅记录")
 
 
 class WebhookEvent(AppendOnlyModel):
@@ -207,6 +232,17 @@ class WebhookDelivery(TimeStampedModel):
         FAILED = "failed", _("已放弃")
         HELD = "held", _("订阅暂停，暂缓投递")
 
+    # Sent, given up or held, a delivery goes back to pending only when it is queued again
+    # (resume, redelivery by hand), with a fresh round.
+    TRANSITIONS = {
+        Status.PENDING: {Status.SUCCEEDED, Status.FAILED, Status.HELD},
+        Status.HELD: {Status.PENDING},
+        Status.SUCCEEDED: {Status.PENDING},
+        Status.FAILED: {Status.PENDING},
+    }
+    TRANSITION_ERROR_CODE = OpenPlatformErrorCode.INVALID_TRANSITION
+    STATUS_TIMESTAMPS = {Status.SUCCEEDED: "delivered_at"}
+
     subscription = models.ForeignKey(
         WebhookSubscription,
         on_delete=models.CASCADE,
@@ -239,6 +275,15 @@ class WebhookDelivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id}"
+
+
+class WebhookDeliveryEvent(StatusEvent):
+    """Every move of a delivery (and each failed attempt that will be retried)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = verbose_name_plural = _("事件投递记录")
 
 
 class WebhookAttempt(models.Model):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.aftersales.models import AfterSale
 from apps.aftersales.services import aftersale_create
+from apps.core import transitions
 from apps.distribution.models import BalanceEntry, CommissionRecord
 from apps.distribution.services import commissions
 from apps.distribution.services.commissions import (
@@ -83,9 +84,10 @@ def test_release_waits_for_receipt_and_freeze_days_then_is_idempotent(
 def test_release_rows_carry_their_keys_texts_and_real_time(
     shopper, store_a, divisions, near, path, monkeypatch
 ):
-    # given a received order; "orm": the per-row fallback used off PostgreSQL
+    # given a received order; "orm": the bookings and event rows as written off PostgreSQL
     if path == "orm":
-        monkeypatch.setattr(commissions, "_release_sql", commissions._release)
+        monkeypatch.setattr(commissions, "_release_book_sql", commissions._release_book_orm)
+        monkeypatch.setattr(transitions, "_events_set_based", lambda connection: False)
     elif connection.vendor != "postgresql":
         pytest.skip("the set-based release is PostgreSQL's")
     order = complete(place_paid(shopper, [(brokerage_sku(store_a, "100.00"), 1)]))

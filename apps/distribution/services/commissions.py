@@ -13,16 +13,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.aftersales.models import AfterSale
 from apps.core.money import to_money
-from apps.core.transitions import event_record, transition, transition_allowed
+from apps.core.transitions import event_record, transition, transition_many
 from apps.distribution.models import (
     BalanceEntry,
-    CommissionEvent,
     CommissionOverride,
     CommissionRecord,
     DistributionConfig,
@@ -250,20 +249,17 @@ def _open_aftersale():
 def commissions_release_due(*, now: datetime | None = None, batch_size: int = RELEASE_BATCH) -> int:
     """Make available every frozen record whose order was received at least the freeze days
     ago and has no after-sale open; returns how many. Idempotent, in batches each committed on
-    its own, set-based (one UPDATE of the records, bulk inserts of events, balance entries and
-    settlement entries, one UPDATE per promoter).
+    its own, set-based: the records move through `apps.core.transitions.transition_many` (one
+    guarded UPDATE, one bulk INSERT of their event rows), then one statement books their
+    balance and settlement entries, and one UPDATE per promoter raises its balance.
 
     It walks the orders that have frozen records once, in id order (keyset over the partial
     index of frozen records), so a run is linear in the frozen records. Orders are locked
     before their records, as the refund path does (order → lines → records), so a refund
     racing the job cannot deadlock it; orders a refund holds are skipped until the next run.
-
-    This is the one move of a commission not made by `transition` (one row at a time would
-    not meet the job's figure over a million records); the move is still checked against
-    CommissionRecord.TRANSITIONS and written as one event row per record."""
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(days=config_current().freeze_days)
-    assert transition_allowed(CommissionRecord(status=Status.FROZEN), Status.AVAILABLE)
     frozen = CommissionRecord.objects.filter(status=Status.FROZEN)
     released, last_order_id = 0, 0
     while True:
@@ -286,35 +282,50 @@ def commissions_release_due(*, now: datetime | None = None, batch_size: int = RE
             )
             if not due_orders:
                 continue
-            ids = list(
-                frozen.filter(order_id__in=due_orders)
-                .select_for_update(of=("self",))
-                .order_by("pk")
-                .values_list("pk", flat=True)
+            # Their records are locked (in pk order) by the move itself.
+            released += _release(frozen.filter(order_id__in=due_orders), now)
+
+
+def _release(records: QuerySet[CommissionRecord], now: datetime) -> int:
+    """Move the batch's frozen records to available through core's bulk transition (one
+    guarded UPDATE, one INSERT of their event rows), then book what they bring: one balance
+    entry per record, one settlement entry per record of a merchant store, one balance UPDATE
+    per promoter in id order. Returns how many moved."""
+    moved = transition_many(
+        records,
+        Status.AVAILABLE,
+        from_statuses=[Status.FROZEN],
+        kind="released",
+        reason=_("冻结期满，佣金入账"),
+        payload=lambda row: {"amount": str(row["amount"] - row["reversed_amount"])},
+        returning=("amount", "reversed_amount"),
+        at=now,
+    )
+    if not moved:
+        return 0
+    book = _release_book_sql if connection.vendor == "postgresql" else _release_book_orm
+    by_promoter = book([row["pk"] for row in moved])
+    for promoter_id in sorted(by_promoter):
+        if by_promoter[promoter_id]:
+            Promoter.objects.filter(pk=promoter_id).update(
+                balance=F("balance") + by_promoter[promoter_id]
             )
-            release = _release_sql if connection.vendor == "postgresql" else _release
-            released += release(ids, now)
+    promoter_summary_forget(promoter_ids=list(by_promoter))
+    return len(moved)
 
 
-# One statement per batch on PostgreSQL: the records' UPDATE … RETURNING feeds the inserts of
-# their event rows, promoter balance entries and the merchant stores' settlement entries
-# (INSERT … SELECT, no Python object per row: the job's figure over a million records needs
-# it). The promoter balances are then raised one row at a time in id order, as everywhere.
-_RELEASE_SQL = """
+# The bookings of a released batch as one statement on PostgreSQL (INSERT … SELECT, no Python
+# object per row: the job's figure over a million records needs it): the promoters' balance
+# entries and the merchant stores' settlement entries, numbered in the records' order as the
+# ORM path numbers them; it answers each promoter's total.
+_RELEASE_BOOK_SQL = """
 WITH rel AS (
-    UPDATE distribution_commissionrecord r
-       SET status = %(available)s, available_at = %(now)s, updated_at = %(now)s
-      FROM orders_order o, distribution_promoter p
-     WHERE r.id = ANY(%(ids)s) AND r.status = %(frozen)s
-       AND o.id = r.order_id AND p.id = r.promoter_id
- RETURNING r.id, r.promoter_id, r.store_id, r.order_id, r.level,
+    SELECT r.id, r.promoter_id, r.store_id, r.order_id, r.level,
            (r.amount - r.reversed_amount) AS net, o.number, p.code
-), events AS (
-    INSERT INTO distribution_commissionevent
-           (commission_id, from_status, to_status, kind, actor_id, reason, payload, created_at)
-    SELECT id, %(frozen)s, %(available)s, 'released', NULL, %(event_reason)s,
-           jsonb_build_object('amount', net::text), %(created)s
-      FROM rel
+      FROM distribution_commissionrecord r
+      JOIN orders_order o ON o.id = r.order_id
+      JOIN distribution_promoter p ON p.id = r.promoter_id
+     WHERE r.id = ANY(%(ids)s)
 ), balances AS (
     INSERT INTO distribution_balanceentry
            (promoter_id, type, amount, commission_id, withdrawal_id, idempotency_key, reason,
@@ -323,6 +334,7 @@ WITH rel AS (
            replace(%(balance_reason)s, '{number}', number), NULL, %(created)s
       FROM rel
      WHERE net <> 0
+     ORDER BY id
 ), ledger AS (
     INSERT INTO settlement_ledgerentry
            (store_id, type, amount, order_id, reference, reason, idempotency_key,
@@ -332,20 +344,18 @@ WITH rel AS (
            %(ledger_type)s || ':' || rel.id || ':release', NULL, NULL, %(created)s
       FROM rel JOIN stores_store s ON s.id = rel.store_id
      WHERE s.type <> %(self_operated)s AND net <> 0
+     ORDER BY rel.id
 )
-SELECT promoter_id, sum(net), count(*) FROM rel GROUP BY promoter_id ORDER BY promoter_id
+SELECT promoter_id, sum(net) FROM rel GROUP BY promoter_id
 """
 
 
-def _release_sql(ids: list[int], now: datetime) -> int:
-    """`_release` as one set-based statement (PostgreSQL): the same rows, keys and texts."""
+def _release_book_sql(ids: list[int]) -> dict[int, Decimal]:
+    """`_release_book_orm` as one set-based statement (PostgreSQL): the same rows, keys and
+    texts."""
     params = {
         "ids": ids,
-        "now": now,  # available_at, as given; the new rows are stamped with the real time
         "created": timezone.now(),
-        "frozen": Status.FROZEN,
-        "available": Status.AVAILABLE,
-        "event_reason": _("冻结期满，佣金入账"),
         "balance_type": BalanceEntry.Type.COMMISSION,
         "balance_reason": _("订单 %(number)s 佣金") % {"number": "{number}"},
         "ledger_type": LedgerEntry.Type.DISTRIBUTION_COMMISSION,
@@ -354,34 +364,15 @@ def _release_sql(ids: list[int], now: datetime) -> int:
         "self_operated": StoreType.SELF_OPERATED,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_RELEASE_SQL, params)
-        by_promoter = cursor.fetchall()
-    for promoter_id, total, _count in by_promoter:
-        if total:
-            Promoter.objects.filter(pk=promoter_id).update(balance=F("balance") + total)
-    promoter_summary_forget(promoter_ids=[row[0] for row in by_promoter])
-    return sum(count for _promoter, _total, count in by_promoter)
+        cursor.execute(_RELEASE_BOOK_SQL, params)
+        return dict(cursor.fetchall())
 
 
-def _release(ids: list[int], now: datetime) -> int:
+def _release_book_orm(ids: list[int]) -> dict[int, Decimal]:
     records = list(
-        CommissionRecord.objects.filter(pk__in=ids, status=Status.FROZEN)
+        CommissionRecord.objects.filter(pk__in=ids)
         .select_related("order", "promoter")
         .order_by("pk")
-    )
-    CommissionRecord.objects.filter(pk__in=[r.pk for r in records]).update(
-        status=Status.AVAILABLE, available_at=now, updated_at=now
-    )
-    CommissionEvent.objects.bulk_create(
-        CommissionEvent(
-            commission=record,
-            from_status=Status.FROZEN,
-            to_status=Status.AVAILABLE,
-            kind="released",
-            reason=_("冻结期满，佣金入账"),
-            payload={"amount": str(record.net_amount)},
-        )
-        for record in records
     )
     BalanceEntry.objects.bulk_create(
         BalanceEntry(
@@ -393,14 +384,10 @@ def _release(ids: list[int], now: datetime) -> int:
             reason=_("订单 %(number)s 佣金") % {"number": record.order.number},
         )
         for record in records
+        if record.net_amount
     )
+    store_commissions_book_released(records=records)
     by_promoter: dict[int, Decimal] = defaultdict(Decimal)
     for record in records:
         by_promoter[record.promoter_id] += record.net_amount
-    for promoter_id in sorted(by_promoter):
-        Promoter.objects.filter(pk=promoter_id).update(
-            balance=F("balance") + by_promoter[promoter_id]
-        )
-    store_commissions_book_released(records=records)
-    promoter_summary_forget(promoter_ids=by_promoter)
-    return len(records)
+    return by_promoter

@@ -131,9 +131,11 @@ class SubscriptionDetailApi(WebhookApi):
 class SubscriptionResumeApi(WebhookApi):
     @extend_schema(
         summary=_("恢复已暂停的订阅"),
-        description=_("清零连续失败次数，并补发暂停期间暂缓的事件。"),
+        description=_(
+            "清零连续失败次数，并补发暂停期间暂缓的事件。订阅未暂停且没有暂缓的投递时返回 409。"
+        ),
         request=None,
-        responses={200: ResumedSerializer},
+        responses={200: ResumedSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         requeued = subscription_resume(actor=self.actor(), subscription=self.subscription(pk))

@@ -19,6 +19,14 @@ WEBHOOK_RETRY_MAX_SECONDS; after WEBHOOK_MAX_ATTEMPTS the delivery is given up (
 span 26.5 h of waiting). WEBHOOK_PAUSE_AFTER_FAILURES failed attempts in a row, or a given-up
 delivery, pause the subscription and notify its owners; a paused subscription's deliveries are
 held until staff or an owner resumes it (held ones are then sent) or redelivers one by hand.
+
+History: a delivery's moves (pending → succeeded | failed | held, and back to pending when it
+is queued again) and a subscription's pauses and resumes go through core.transitions, one
+WebhookDeliveryEvent / WebhookSubscriptionEvent row each; a failed attempt that will be
+retried is a "retry" event row of its delivery (no move). Concurrent workers stay safe as
+before: a delivery is moved under its row lock, the failure count rises by a guarded
+UPDATE, and a pause locks the subscription and moves it only from active, so two deliveries
+failing at once pause it (and notify its owners) once.
 """
 
 import hashlib
@@ -33,13 +41,13 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.services import notification_send
 from apps.core.errors import ApplicationError
 from apps.core.outbox import RetryLater, outbox_message_record
+from apps.core.transitions import event_record, transition, transition_check, transition_many
 from apps.open_platform import webhook_http
 from apps.open_platform.errors import OpenPlatformErrorCode as Code
 from apps.open_platform.models import (
@@ -140,16 +148,27 @@ def webhook_event_record(
         delivery = WebhookDelivery.objects.create(
             subscription=subscription, event=event, status=status
         )
+        event_record(
+            delivery,
+            kind="created",
+            from_status="",
+            reason=_("订阅暂停，暂缓投递") if status == WebhookDelivery.Status.HELD else "",
+            payload={"event_id": str(event.event_id), "type": type},
+        )
         if status == WebhookDelivery.Status.PENDING:
             _delivery_queue(delivery)
     return event
 
 
 def _delivery_queue(delivery: WebhookDelivery) -> None:
+    _delivery_queue_round(delivery.pk, delivery.round)
+
+
+def _delivery_queue_round(delivery_id: int, round: int) -> None:
     outbox_message_record(
         kind=WEBHOOK_DELIVERY,
-        payload={"delivery_id": delivery.pk},
-        key=f"{WEBHOOK_DELIVERY}:{delivery.pk}:{delivery.round}",
+        payload={"delivery_id": delivery_id},
+        key=f"{WEBHOOK_DELIVERY}:{delivery_id}:{round}",
     )
 
 
@@ -195,7 +214,7 @@ def retry_delay(attempts: int) -> timedelta:
 def webhook_delivery_attempt(*, delivery_id: int) -> RetryLater | None:
     """Send one delivery once (the outbox handler). Returns RetryLater to be called again."""
     delivery = (
-        WebhookDelivery.objects.select_for_update()
+        WebhookDelivery.objects.select_for_update(of=("self",))
         .select_related("event", "subscription", "subscription__app")
         .filter(pk=delivery_id)
         .first()
@@ -204,8 +223,12 @@ def webhook_delivery_attempt(*, delivery_id: int) -> RetryLater | None:
         return None  # sent, given up, held or deleted meanwhile: nothing to do
     subscription = delivery.subscription
     if subscription.is_paused or not subscription.app.is_active:
-        delivery.status = WebhookDelivery.Status.HELD
-        delivery.save(update_fields=["status", "updated_at"])
+        transition(
+            delivery,
+            WebhookDelivery.Status.HELD,
+            kind="held",
+            reason=_("订阅已暂停") if subscription.is_paused else _("应用已停用"),
+        )
         return None
 
     body = webhook_body(delivery.event)
@@ -234,19 +257,16 @@ def webhook_delivery_attempt(*, delivery_id: int) -> RetryLater | None:
     )
     delivery.attempts += 1
     delivery.last_status_code = answer.status_code
+    attempt = {"attempt": delivery.attempts, "status_code": answer.status_code}
+    fields = ["attempts", "last_status_code", "last_error"]
     if answer.status_code is not None and 200 <= answer.status_code < 300:
-        delivery.status = WebhookDelivery.Status.SUCCEEDED
-        delivery.delivered_at = timezone.now()
         delivery.last_error = ""
-        delivery.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "last_status_code",
-                "last_error",
-                "delivered_at",
-                "updated_at",
-            ]
+        transition(
+            delivery,
+            WebhookDelivery.Status.SUCCEEDED,
+            kind="delivered",
+            payload=attempt,
+            fields=fields,
         )
         WebhookSubscription.objects.filter(pk=subscription.pk, consecutive_failures__gt=0).update(
             consecutive_failures=0
@@ -257,22 +277,39 @@ def webhook_delivery_attempt(*, delivery_id: int) -> RetryLater | None:
     delivery.last_error = error[:500]
     failures = _failure_count(subscription)
     gave_up = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
-    if gave_up:
-        delivery.status = WebhookDelivery.Status.FAILED
-    elif failures >= settings.WEBHOOK_PAUSE_AFTER_FAILURES:
-        delivery.status = WebhookDelivery.Status.HELD
-    delivery.save(
-        update_fields=["status", "attempts", "last_status_code", "last_error", "updated_at"]
-    )
-    if gave_up or failures >= settings.WEBHOOK_PAUSE_AFTER_FAILURES:
-        reason = (
-            _("一次投递连续 %(n)s 次失败，已放弃。") % {"n": delivery.attempts}
-            if gave_up
-            else _("连续 %(n)s 次投递失败。") % {"n": failures}
+    if not gave_up and failures < settings.WEBHOOK_PAUSE_AFTER_FAILURES:
+        delay = retry_delay(delivery.attempts)
+        delivery.save(update_fields=[*fields, "updated_at"])
+        event_record(
+            delivery,
+            kind="retry",
+            reason=error,
+            payload={**attempt, "retry_in_seconds": int(delay.total_seconds())},
         )
-        subscription_pause(subscription=subscription, reason=reason)
-        return None
-    return RetryLater(error=error, delay=retry_delay(delivery.attempts))
+        return RetryLater(error=error, delay=delay)
+
+    if gave_up:
+        reason = _("一次投递连续 %(n)s 次失败，已放弃。") % {"n": delivery.attempts}
+        transition(
+            delivery,
+            WebhookDelivery.Status.FAILED,
+            kind="gave_up",
+            reason=error,
+            payload=attempt,
+            fields=fields,
+        )
+    else:
+        reason = _("连续 %(n)s 次投递失败。") % {"n": failures}
+        transition(
+            delivery,
+            WebhookDelivery.Status.HELD,
+            kind="held",
+            reason=reason,
+            payload={**attempt, "error": error[:200]},
+            fields=fields,
+        )
+    subscription_pause(subscription=subscription, reason=reason, failures=failures)
+    return None
 
 
 def _failure_count(subscription: WebhookSubscription) -> int:
@@ -299,13 +336,25 @@ def _owners(app: App) -> list[User]:
     return owners or [app.acting_user]
 
 
-def subscription_pause(*, subscription: WebhookSubscription, reason: str) -> bool:
-    """Pause a subscription (if not already) and tell its owners; True if it paused now."""
-    paused = WebhookSubscription.objects.filter(pk=subscription.pk, paused_at__isnull=True).update(
-        paused_at=timezone.now(), paused_reason=reason[:200]
-    )
-    if not paused:
+def subscription_pause(
+    *, subscription: WebhookSubscription, reason: str, failures: int | None = None
+) -> bool:
+    """Pause a subscription (if not already) and tell its owners; True if it paused now.
+
+    Locks the subscription and moves it only from active: of two workers whose deliveries fail
+    at once, one pauses it (one event row, one notice), the other finds it paused."""
+    locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    if locked.is_paused:
         return False
+    locked.paused_reason = reason[:200]
+    transition(
+        locked,
+        WebhookSubscription.Status.PAUSED,
+        kind="paused",
+        reason=reason,
+        payload={} if failures is None else {"consecutive_failures": failures},
+        fields=["paused_reason"],
+    )
     for user in _owners(subscription.app):
         notification_send(
             user=user,
@@ -322,35 +371,42 @@ def subscription_resume(*, actor: User | None, subscription: WebhookSubscription
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
     if actor is not None and not app_may_manage(user=actor, app=subscription.app):
         raise _refuse(_("订阅不存在。"), Code.NOT_FOUND, status=404)
-    subscription.paused_at = None
-    subscription.paused_reason = ""
-    subscription.consecutive_failures = 0
-    subscription.save(
-        update_fields=["paused_at", "paused_reason", "consecutive_failures", "updated_at"]
-    )
-    held = list(
-        WebhookDelivery.objects.select_for_update().filter(
-            subscription=subscription, status=WebhookDelivery.Status.HELD
+    held = WebhookDelivery.objects.filter(subscription=subscription)
+    if subscription.is_paused:
+        subscription.paused_at = None
+        subscription.paused_reason = ""
+        subscription.consecutive_failures = 0
+        transition(
+            subscription,
+            WebhookSubscription.Status.ACTIVE,
+            actor=actor,
+            kind="resumed",
+            fields=["paused_at", "paused_reason", "consecutive_failures"],
         )
+    elif not held.filter(status=WebhookDelivery.Status.HELD).exists():
+        # Active with nothing held (held ones stay after the app was disabled): no move.
+        transition_check(subscription, WebhookSubscription.Status.ACTIVE)
+    requeued = transition_many(
+        held,
+        WebhookDelivery.Status.PENDING,
+        from_statuses=[WebhookDelivery.Status.HELD],
+        actor=actor,
+        kind="requeued",
+        reason=_("订阅恢复，补发暂缓的事件"),
+        values={"attempts": 0, "round": F("round") + 1},
+        returning=("round",),
+        payload=lambda row: {"round": row["round"] + 1},
     )
-    for delivery in held:
-        _requeue(delivery)
-    return len(held)
-
-
-def _requeue(delivery: WebhookDelivery) -> None:
-    delivery.status = WebhookDelivery.Status.PENDING
-    delivery.attempts = 0
-    delivery.round += 1
-    delivery.save(update_fields=["status", "attempts", "round", "updated_at"])
-    _delivery_queue(delivery)
+    for row in requeued:
+        _delivery_queue_round(row["pk"], row["round"] + 1)
+    return len(requeued)
 
 
 @transaction.atomic
 def webhook_delivery_redeliver(*, actor: User | None, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again by hand (any state but pending), same event id, fresh back-off."""
     delivery = (
-        WebhookDelivery.objects.select_for_update()
+        WebhookDelivery.objects.select_for_update(of=("self",))
         .select_related("subscription__app")
         .get(pk=delivery.pk)
     )
@@ -364,7 +420,18 @@ def webhook_delivery_redeliver(*, actor: User | None, delivery: WebhookDelivery)
         )
     if delivery.status == WebhookDelivery.Status.PENDING:
         raise _refuse(_("这条投递正在排队，无需重发。"), Code.SUBSCRIPTION_PAUSED, status=409)
-    _requeue(delivery)
+    delivery.attempts = 0
+    delivery.round += 1
+    transition(
+        delivery,
+        WebhookDelivery.Status.PENDING,
+        actor=actor,
+        kind="redelivered",
+        reason=_("手动重新投递"),
+        payload={"round": delivery.round},
+        fields=["attempts", "round"],
+    )
+    _delivery_queue(delivery)
     return delivery
 
 
