@@ -675,6 +675,8 @@ class PriceAlert(models.Model):
                 fields=["commodity", "scope", "area", "date", "kind"], name="price_alert_unique"
             )
         ]
+        # The figures pages list the latest alerts: read backwards by date, not all sorted.
+        indexes = [models.Index(fields=["date"], name="price_alert_date_idx")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.commodity_id} {self.get_kind_display()} {self.value}"

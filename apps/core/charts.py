@@ -108,6 +108,10 @@ class _CellFormat:
         self.thousand_sep = get_format("THOUSAND_SEPARATOR")
         # numberformat.format groups digits only in this case (localize: use_l10n on).
         self.plain = not (settings.USE_THOUSAND_SEPARATOR and self.grouping != 0)
+        # A number's text is digits, "-", "E" and the separators: escaping changes it only when
+        # a separator holds markup characters.
+        separators = f"{self.decimal_sep}{self.thousand_sep}"
+        self.escape_numbers = html.escape(separators) != separators
 
     def cell(self, value) -> str:
         kind = type(value)
@@ -117,7 +121,7 @@ class _CellFormat:
             return html.escape(value)
         if kind is int:
             text = str(value) if self.plain else self._number(value)
-            return html.escape(text)
+            return html.escape(text) if self.escape_numbers else text
         if kind is Decimal and value.is_finite():
             _sign, digits, exponent = value.as_tuple()
             if self.plain and abs(exponent) + len(digits) <= 200:
@@ -125,7 +129,7 @@ class _CellFormat:
                 text = f"{value:f}".replace(".", self.decimal_sep, 1)
             else:
                 text = self._number(value)
-            return html.escape(text)
+            return html.escape(text) if self.escape_numbers else text
         return conditional_escape(str(localize(template_localtime(value))))
 
     def _number(self, value) -> str:

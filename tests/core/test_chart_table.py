@@ -62,3 +62,22 @@ def test_every_kind_of_cell_matches_the_template_loop(settings, thousands, langu
         expected = LOOP.render(Context({"chart": chart}))
         got = chart.table_html()
     assert got == expected
+
+
+def test_separators_with_markup_characters_are_escaped_as_the_template_escapes_them(settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    settings.DECIMAL_SEPARATOR = "<"
+    settings.THOUSAND_SEPARATOR = "&"
+    settings.NUMBER_GROUPING = 3
+    chart = Chart(
+        key="k",
+        title="t",
+        x_label="x",
+        x=[1, 2],
+        series=[Series("v", [1234567, Decimal("-1234.5")])],
+    )
+    with translation.override(None):  # the settings' formats, not a language's
+        expected = LOOP.render(Context({"chart": chart}))
+        got = chart.table_html()
+    assert got == expected
+    assert "1&amp;234&amp;567" in got
