@@ -228,7 +228,8 @@ def sales_tops(
     for each of `dimensions`: one pass over the cells (GROUPING SETS, one set per dimension,
     ranked inside each set), then the few winners' names. On PostgreSQL the whole months of
     the range are read from the monthly roll-up (SalesMonthly), the edge days from the daily
-    cells."""
+    cells, their rows first summed per combination of the keys (~1,000 at the bench size
+    instead of ~32,000 rows for 365 days) so that the grouping sets hash few rows."""
     store_ids = figures_store_ids(user)
     if connection.vendor == "postgresql":
         rows = _sales_tops_grouping_sets(
@@ -294,7 +295,12 @@ def _sales_tops_grouping_sets(
                    MAX(region_name) AS region_name, SUM(gmv) AS gmv, SUM(quantity) AS quantity,
                    ROW_NUMBER() OVER (PARTITION BY GROUPING({columns})
                                       ORDER BY SUM(gmv) DESC, {columns}) AS rank
-            FROM ({cells}) cells
+            FROM (
+                SELECT {columns}, MAX(region_name) AS region_name, SUM(gmv) AS gmv,
+                       SUM(quantity) AS quantity
+                FROM ({cells}) cells
+                GROUP BY {columns}
+            ) combined
             GROUP BY GROUPING SETS ({", ".join(f"({key})" for key in keys)})
         ) ranked
         WHERE rank <= %(limit)s
