@@ -517,6 +517,75 @@ class DemandDaily(models.Model):
         return f"{self.date} {self.category_id} {self.region_code} {self.demand}"
 
 
+class DemandCategoryDaily(models.Model):
+    """DemandDaily summed over buyer counties: per day × category (built by the demand job
+    with the daily rows, in the same transaction). The daily demand chart and the demand API
+    read it: a year is ~25 rows a day instead of one per category × county."""
+
+    date = models.DateField(_("日期"))
+    # A plain key, like the sales cells (derived rows, rebuilt in one INSERT).
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("类目"),
+    )
+    paid_quantity = models.IntegerField(_("净销量"), default=0)
+    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
+    searches = models.IntegerField(_("搜索次数"), default=0)
+    demand = models.IntegerField(_("需求量"), default=0)
+
+    class Meta:
+        verbose_name = _("每日类目需求")
+        verbose_name_plural = _("每日类目需求")
+        ordering = ["-date", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "category"], name="demand_cat_daily_unique")
+        ]
+        indexes = [models.Index(fields=["category", "date"], name="demand_cat_daily_cat_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.category_id} {self.demand}"
+
+
+class DemandMonthly(models.Model):
+    """The DemandDaily rows of a calendar month summed per category × buyer county (built by
+    the demand job in the same transaction, from the first recomputed day's month): the demand
+    ranking reads the whole months here and only the edge days from DemandDaily. region_name
+    is the month's largest, as the ranking takes it."""
+
+    month = models.DateField(_("月份（首日）"))
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("类目"),
+    )
+    region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
+    region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
+    paid_quantity = models.IntegerField(_("净销量"), default=0)
+    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
+    searches = models.IntegerField(_("搜索次数"), default=0)
+    demand = models.IntegerField(_("需求量"), default=0)
+
+    class Meta:
+        verbose_name = _("每月需求")
+        verbose_name_plural = _("每月需求")
+        ordering = ["-month", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "category", "region_code"], name="demand_monthly_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.category_id} {self.region_code} {self.demand}"
+
+
 class JobRun(models.Model):
     """One run of an aggregation job: when, what range, how many rows, and any error."""
 
@@ -606,6 +675,8 @@ class PriceAlert(models.Model):
                 fields=["commodity", "scope", "area", "date", "kind"], name="price_alert_unique"
             )
         ]
+        # The figures pages list the latest alerts: read backwards by date, not all sorted.
+        indexes = [models.Index(fields=["date"], name="price_alert_date_idx")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.commodity_id} {self.get_kind_display()} {self.value}"

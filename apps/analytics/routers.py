@@ -20,6 +20,8 @@ READ_FROM_REPLICA = {
     "salesdailytotal",
     "salesmonthly",
     "demanddaily",
+    "demandcategorydaily",
+    "demandmonthly",
     "demandforecast",
 }
 

@@ -128,20 +128,62 @@ FROM (
     WHERE s.created_at >= %(from_ts)s AND m.category_id IS NOT NULL
 ) demand
 GROUP BY day, category_id, region_code
+ORDER BY day  -- stored in date order: a page's few edge days are a few pages of the table
 """
 
 
+# The roll-ups the pages read, read back from the daily rows just written (so always their sums):
+# per day × category (the daily chart), and per month × category × county (the ranking).
+_INSERT_CATEGORY_DAYS = """
+INSERT INTO analytics_demandcategorydaily (
+    date, category_id, paid_quantity, wholesale_quantity, searches, demand
+)
+SELECT date, category_id,
+       SUM(paid_quantity), SUM(wholesale_quantity), SUM(searches), SUM(demand)
+FROM analytics_demanddaily
+WHERE date >= %(from_day)s
+GROUP BY date, category_id
+"""
+
+_INSERT_MONTHS = """
+INSERT INTO analytics_demandmonthly (
+    month, category_id, region_code, region_name,
+    paid_quantity, wholesale_quantity, searches, demand
+)
+SELECT date_trunc('month', date)::date, category_id, region_code, MAX(region_name),
+       SUM(paid_quantity), SUM(wholesale_quantity), SUM(searches), SUM(demand)
+FROM analytics_demanddaily
+WHERE date >= %(month_from)s
+GROUP BY 1, category_id, region_code
+"""
+
+DEMAND_TABLES = (
+    "analytics_demanddaily",
+    "analytics_demandcategorydaily",
+    "analytics_demandmonthly",
+)
+
+
 def demand_recompute(*, date_from: dt.date) -> int:
-    """Rebuild DemandDaily for every day from `date_from` on (caller's transaction)."""
+    """Rebuild DemandDaily for every day from `date_from` on, its per-category days from then
+    and its monthly roll-up from `date_from`'s month on (caller's transaction). Returns the
+    DemandDaily rows written (the roll-ups' rows are not counted)."""
+    month_from = date_from.replace(day=1)
     params = {
         "tz": settings.TIME_ZONE,
         "from_day": date_from,
         "from_ts": timezone.make_aware(dt.datetime.combine(date_from, dt.time.min)),
+        "month_from": month_from,
     }
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM analytics_demanddaily WHERE date >= %s", [date_from])
+        cursor.execute("DELETE FROM analytics_demandcategorydaily WHERE date >= %s", [date_from])
+        cursor.execute("DELETE FROM analytics_demandmonthly WHERE month >= %s", [month_from])
         cursor.execute(_INSERT_DEMAND, params)
-        return cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute(_INSERT_CATEGORY_DAYS, params)
+        cursor.execute(_INSERT_MONTHS, params)
+    return rows
 
 
 def _first_touched(since: dt.datetime | None) -> dt.datetime | None:
@@ -175,12 +217,16 @@ def demand_aggregate(*, full: bool = False):
         if full:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("TRUNCATE analytics_demanddaily")
+                cursor.execute(f"TRUNCATE {', '.join(DEMAND_TABLES)}")
         first = _first_touched(since)
         if first is None:
             return JobResult(rows=0, watermark=started.isoformat())
         date_from = timezone.localtime(first).date()
         rows = demand_recompute(date_from=date_from)
+        if full:
+            with connection.cursor() as cursor:
+                # Fresh statistics for the emptied tables, so the pages read them by index.
+                cursor.execute(f"ANALYZE {', '.join(DEMAND_TABLES)}")
         return JobResult(rows=rows, watermark=started.isoformat(), date_from=date_from)
 
     return job_run(job=DEMAND_JOB, is_full=full, work=work)
