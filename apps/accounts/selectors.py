@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -22,8 +24,23 @@ def user_for_login(login: str) -> User | None:
     return user_get_by_phone(phone=login)
 
 
+def notification_unread_count_key(user_id: int) -> str:
+    return f"accounts:inbox-unread:{user_id}"
+
+
 def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(user=user, is_read=False).count()
+    """The user's unread notifications, as the header shows them: cached per user.
+
+    services.notification_send and notification_mark_read (the only writers of `is_read` and
+    of new rows) delete the key, so a change shows on the next page; the timeout only bounds a
+    lost delete (Redis down, a count read during the writer's transaction).
+    """
+    key = notification_unread_count_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user=user, is_read=False).count()
+        cache.set(key, count, settings.INBOX_UNREAD_CACHE_SECONDS)
+    return count
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:

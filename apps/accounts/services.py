@@ -1,6 +1,7 @@
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -11,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from apps.accounts.errors import AccountErrorCode
 from apps.accounts.models import Notification, User
 from apps.accounts.phones import phone_normalize
+from apps.accounts.selectors import notification_unread_count_key
 from apps.accounts.sms import sms_send
 from apps.core.errors import ApplicationError
 from apps.core.outbox import outbox_message_record
@@ -140,6 +142,7 @@ def notification_send(
             return notification
     else:
         notification = Notification.objects.create(user=user, title=title, body=body, url=url)
+    _notification_unread_count_forget(user_id=user.pk)
     if send_email and user.email and user.is_active:
         outbox_message_record(
             kind=NOTIFICATION_EMAIL,
@@ -188,4 +191,15 @@ def notification_mark_read(*, user: User, notification_ids: list[int] | None = N
     qs = Notification.objects.filter(user=user, is_read=False)
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)
-    return qs.update(is_read=True, read_at=timezone.now())
+    marked = qs.update(is_read=True, read_at=timezone.now())
+    if marked:
+        _notification_unread_count_forget(user_id=user.pk)
+    return marked
+
+
+def _notification_unread_count_forget(*, user_id: int) -> None:
+    """Drop the user's cached unread count (selectors.notification_unread_count) now and again
+    after the commit: a page rendered meanwhile may have cached the count from before it."""
+    key = notification_unread_count_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

@@ -138,6 +138,17 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions: read from the cache, written through to the database (apps/accounts/sessions.py),
+# so a signed-in request reads no session row. Only with Redis: an in-process cache is one per
+# gunicorn worker, and a log-out in one worker would leave the session alive in the others'.
+# Without Redis the sessions stay plain database rows (Django's default engine).
+SESSION_ENGINE = "apps.accounts.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_CACHE_ALIAS = "default"
+# The longest a cached session copy lives before it is read from its row again (see there).
+SESSION_CACHE_MAX_SECONDS = env.int("SESSION_CACHE_MAX_SECONDS", default=300)
+# The inbox unread count in the header, cached per user; notification_send and
+# notification_mark_read delete it, this only bounds a lost delete (Redis down, a race).
+INBOX_UNREAD_CACHE_SECONDS = env.int("INBOX_UNREAD_CACHE_SECONDS", default=300)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

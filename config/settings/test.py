@@ -5,6 +5,8 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One process: the cached sessions production runs with Redis work on locmem here too.
+SESSION_ENGINE = "apps.accounts.sessions"
 # Page tests see every render; tests/catalog/test_page_cache.py turns the page cache on.
 STOREFRONT_PAGE_CACHE_SECONDS = 0
 # Tasks run in-process in tests so their real code is exercised without a worker; the broker

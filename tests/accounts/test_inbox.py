@@ -29,7 +29,8 @@ def test_inbox_lists_own_notifications_newest_first_with_unread_highlighted(
     _notify(UserFactory(), 1)  # someone else's
     client.force_login(shopper)
 
-    with django_assert_max_num_queries(6):
+    # user, count, page, unread count (just dropped by the sends); the session is cached
+    with django_assert_max_num_queries(4):
         response = client.get(reverse("accounts:inbox"))
 
     assert response.status_code == 200
@@ -42,7 +43,8 @@ def test_inbox_is_paginated_with_fixed_queries(client, shopper, django_assert_ma
     _notify(shopper, 25)
     client.force_login(shopper)
 
-    with django_assert_max_num_queries(6):
+    # user, count, page, unread count (just dropped by the sends); the session is cached
+    with django_assert_max_num_queries(4):
         page_two = client.get(reverse("accounts:inbox") + "?page=2")
 
     assert len(page_two.context["page"].object_list) == 5
@@ -172,3 +174,59 @@ def test_notification_send_without_email_stays_in_inbox(
 
     assert mail.outbox == []
     assert Notification.objects.filter(user=phone_user).count() == 1
+
+
+def _badge(client) -> str | None:
+    header = _header(client.get(reverse("accounts:profile")).content.decode())
+    match = re.search(
+        r'href="/me/inbox/">消息(?:<span class="badge[^"]*">(\d+)</span>)?</a>', header
+    )
+    return match.group(1) if match else "no inbox link"
+
+
+@pytest.mark.django_db
+def test_header_count_is_cached_and_changes_at_once(client, shopper, django_assert_max_num_queries):
+    first, _second = _notify(shopper, 2)
+    client.force_login(shopper)
+    assert _badge(client) == "2"
+
+    # a second page reads the count from the cache
+    with django_assert_max_num_queries(10) as captured:
+        assert _badge(client) == "2"
+    assert not [q for q in captured.captured_queries if "accounts_notification" in q["sql"]]
+
+    # a new notification shows on the next page
+    _notify(shopper, 1)
+    assert _badge(client) == "3"
+
+    # so does one read through the inbox, and all read
+    client.post(reverse("accounts:inbox_mark_read", args=[first.pk]))
+    assert _badge(client) == "2"
+    notification_mark_read(user=shopper)
+    assert _badge(client) is None
+
+
+@pytest.mark.django_db
+def test_header_count_of_one_user_is_not_anothers(client, shopper):
+    _notify(shopper, 2)
+    other = UserFactory()
+    _notify(other, 5)
+    client.force_login(shopper)
+    assert _badge(client) == "2"
+
+    client.force_login(other)
+    assert _badge(client) == "5"
+    notification_mark_read(user=shopper)
+    assert _badge(client) == "5"
+
+
+@pytest.mark.django_db
+def test_repeated_keyed_send_leaves_the_count(client, shopper):
+    notification_send(user=shopper, title="已发货", send_email=False, key="shipment:1:shipped")
+    client.force_login(shopper)
+    assert _badge(client) == "1"
+
+    notification_send(user=shopper, title="已发货", send_email=False, key="shipment:1:shipped")
+    notification_send(user=shopper, title="已签收", send_email=False, key="shipment:1:delivered")
+
+    assert _badge(client) == "2"

@@ -11,6 +11,7 @@ from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.urls import reverse
 
+from apps.accounts.services import notification_send
 from apps.catalog.page_cache import CACHE_HEADER
 from tests.conftest import closed_port
 from tests.factories import CategoryFactory, ProductFactory
@@ -126,3 +127,23 @@ def test_log_in_works_and_its_rate_limit_fails_open_while_the_cache_is_down(
     # then: the documented choice — the limiter has no memory, the shopper logs in
     assert response.status_code == 302
     assert client.session[SESSION_KEY] == str(shopper.pk)
+
+
+def test_signed_in_pages_and_log_out_work_while_the_cache_is_down(
+    cache_down, client, shopper, password
+):
+    # sessions are read from their rows and the unread count from the database
+    notification_send(user=shopper, title="已发货", send_email=False)
+    response = client.post(reverse("account_login"), {"login": shopper.email, "password": password})
+    assert response.status_code == 302
+    key = client.cookies["sessionid"].value
+
+    profile = client.get(reverse("accounts:profile"))
+    assert profile.status_code == 200
+    assert (
+        'href="/me/inbox/">消息<span class="badge badge-count">1</span>' in profile.content.decode()
+    )
+
+    client.post(reverse("account_logout"))
+    client.cookies["sessionid"] = key
+    assert client.get(reverse("accounts:profile")).status_code == 302
