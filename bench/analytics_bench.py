@@ -464,6 +464,12 @@ def main() -> None:
                 "/figures/?days=365&grain=week",
             ),
             ("merchant /figures/", merchant_client, "/figures/"),
+            ("merchant /admin/ (first page with the figures)", merchant_client, "/admin/"),
+            (
+                "merchant /figures/?days=365&grain=week",
+                merchant_client,
+                "/figures/?days=365&grain=week",
+            ),
             ("staff /api/v1/analytics/sales/", staff_client, "/api/v1/analytics/sales/"),
             ("/market/", anonymous, "/market/"),
             ("/market/<id>/?days=365", anonymous, f"/market/{commodity.pk}/?days=365"),
