@@ -111,6 +111,7 @@ def test_pickup_page_does_not_query_per_parcel(
 ):
     client.force_login(clerk)
     url = reverse("logistics:pickup")
+    client.get(url)  # the header's unread count is cached from here on: both counts are hits
     one = queries_of(lambda: client.get(url))
 
     for index in (2, 3):
