@@ -124,12 +124,17 @@ def lot_pick_for_sku(*, sku: Sku, today: date | None = None) -> Lot | None:
     """The lot an order line of `sku` is filled from by default: the first-expiring active
     lot (undated lots last, then oldest harvest). The merchant may pick another before
     shipping (services.lots.lot_allocation_check validates that choice)."""
+    return _lots_supplying(sku, today).first()
+
+
+def _lots_supplying(sku: Sku | int, today: date | None) -> QuerySet[Lot]:
+    """The active, unexpired lots of `sku` in the order shipping picks from (first-expiring,
+    undated lots last, then oldest harvest)."""
     today = today or timezone.localdate()
     return (
         Lot.objects.filter(skus=sku, status=Lot.Status.ACTIVE)
         .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
         .order_by(F("expiry_date").asc(nulls_last=True), "harvest_date", "pk")
-        .first()
     )
 
 
@@ -140,13 +145,11 @@ def lot_summary_for_sku(*, sku_id: int, today: date | None = None) -> Lot | None
 
     One query, whatever the lot has recorded, so the product page grows by one query only.
     """
-    today = today or timezone.localdate()
     certificates = Certificate.objects.filter(lot=OuterRef("pk")).order_by("-issued_on", "-id")
     inspections = Inspection.objects.filter(lot=OuterRef("pk"))
     latest_inspection = inspections.order_by("-inspected_on", "-id")
     return (
-        Lot.objects.filter(skus=sku_id, status=Lot.Status.ACTIVE)
-        .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
+        _lots_supplying(sku_id, today)
         .annotate(
             producer_name=F("producer__name"),
             certificate_number=Subquery(certificates.values("number")[:1]),
@@ -167,7 +170,6 @@ def lot_summary_for_sku(*, sku_id: int, today: date | None = None) -> Lot | None
                 .values("code")[:1]
             ),
         )
-        .order_by(F("expiry_date").asc(nulls_last=True), "harvest_date", "pk")
         .first()
     )
 
