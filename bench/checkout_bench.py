@@ -235,6 +235,10 @@ def claim(port: int, token: str, coupon_id: int) -> int:
 
 def run_race(port: int, buyers: list[tuple[str, int]], coupon_id: int) -> dict:
     """Every buyer at once (one thread each, released together): claim, then check out."""
+    # Imported here, not at the top: cpu_compare loads this file to seed from another tree,
+    # where bench/ is not on the path.
+    from common import run_threads  # bench/common.py
+
     start = threading.Barrier(len(buyers))
     claims: list[int] = []
     orders: list[int] = []
@@ -248,18 +252,13 @@ def run_race(port: int, buyers: list[tuple[str, int]], coupon_id: int) -> dict:
             claims.append(claimed)
             orders.append(status)
 
-    threads = [threading.Thread(target=buyer, args=b) for b in buyers]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    elapsed = run_threads(buyer, buyers)
     return {
         "buyers": len(buyers),
         "claimed": claims.count(201) + claims.count(200),
         "claim_refused": sum(1 for c in claims if c == 409),
         "orders_placed": orders.count(201),
-        "seconds": round(time.perf_counter() - began, 2),
+        "seconds": round(elapsed, 2),
     }
 
 
@@ -315,6 +314,8 @@ def checkout(port: int, token: str, address_id: int) -> tuple[int, float, bytes]
 
 
 def run_scenario(port: int, buyers: list[tuple[str, int]], concurrency: int) -> dict:
+    from common import run_threads  # bench/common.py (see run_race)
+
     statuses: list[int] = []
     latencies: list[float] = []
     failures: list[str] = []
@@ -334,13 +335,7 @@ def run_scenario(port: int, buyers: list[tuple[str, int]], concurrency: int) -> 
                 if status != 201 and len(failures) < 3:
                     failures.append(f"{status} {content[:300].decode(errors='replace')}")
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_threads(worker, [()] * concurrency)
     latencies.sort()
     placed = statuses.count(201)
     return {
@@ -357,6 +352,7 @@ def run_scenario(port: int, buyers: list[tuple[str, int]], concurrency: int) -> 
 def raw_update_rate(url: str, sku_id: int, concurrency: int, seconds: float) -> dict:
     """Autocommitted single-row conditional UPDATEs, `concurrency` connections, one row."""
     import psycopg
+    from common import run_threads  # bench/common.py (see run_race)
 
     counts = [0] * concurrency
     stop = time.monotonic() + seconds
@@ -368,13 +364,7 @@ def raw_update_rate(url: str, sku_id: int, concurrency: int, seconds: float) -> 
                 conn.execute(sql, (sku_id,))
                 counts[index] += 1
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_threads(worker, [(i,) for i in range(concurrency)])
     return {
         "updates": sum(counts),
         "seconds": round(elapsed, 2),

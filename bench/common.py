@@ -1,6 +1,10 @@
-"""What the hand-run benchmarks share: their own PostgreSQL database and a migrated Django."""
+"""What the hand-run benchmarks share: their own PostgreSQL database, a migrated Django and
+threads of concurrent clients."""
 
 import os
+import threading
+import time
+from collections.abc import Callable, Iterable
 
 
 def ensure_database(url: str) -> None:
@@ -24,3 +28,15 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def run_threads(target: Callable[..., None], arguments: Iterable[tuple]) -> float:
+    """One thread of `target` per argument tuple, all started, then all joined; returns the
+    wall-clock seconds from the first start to the last join."""
+    threads = [threading.Thread(target=target, args=args) for args in arguments]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began

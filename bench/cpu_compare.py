@@ -43,6 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from common import run_threads  # bench/common.py (the script's own folder)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -357,11 +359,7 @@ def get_many(port: int, paths: list[str], count: int, threads: int = 2) -> tuple
                 state["bad"] += 0 if ok else 1
         conn.close()
 
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    run_threads(worker, [()] * threads)
     return state["done"], state["bad"]
 
 
@@ -515,13 +513,7 @@ def checkout_run(port: int, buyers: list, concurrency: int = 8) -> tuple[int, in
             with lock:
                 statuses.append(status)
 
-    pool = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_threads(worker, [()] * concurrency)
     placed = statuses.count(201)
     return placed, len(statuses) - placed, elapsed
 
