@@ -436,7 +436,7 @@ class SearchTerm(AppendOnlyModel):
 class SearchTermCategory(models.Model):
     """The category a search term means: the most frequent category among the catalog
     search's best 20 results for it (empty when the search finds nothing). Filled by the
-    demand job for new terms and refreshed after ANALYTICS_SEARCH_TERM_REMAP_DAYS."""
+    demand job for new terms; a full run (`analytics_rebuild --full`) maps every term again."""
 
     term = models.CharField(_("搜索词"), max_length=60, unique=True)
     category = models.ForeignKey(
