@@ -65,8 +65,7 @@ def holt_winters(history: list[float], horizon: int, m: int = SEASON) -> list[fl
             initialization_method="heuristic" if heuristic else "estimated",
         )
         fitted = model.fit(method="SLSQP", use_brute=False) if heuristic else model.fit()
-    model = fitted
-    return [float(v) for v in model.forecast(horizon)]
+    return [float(v) for v in fitted.forecast(horizon)]
 
 
 def mape(actual: list[float], predicted: list[float]) -> float | None:

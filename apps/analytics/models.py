@@ -271,18 +271,14 @@ class PricePeriod(models.Model):
         return f"{self.commodity_id} {self.period} {self.start} {self.avg_price}"
 
 
-class SalesDaily(models.Model):
-    """Own trade per paid day, store, category, product and buyer county, net of refunds.
+class SalesCell(models.Model):
+    """The keys and summable measures of a sales cell (SalesDaily, SalesMonthly)."""
 
-    quantity = bought − refunded pieces; gmv = the lines' paid amounts less each order's
-    refunds shared pro rata over its lines; orders and buyers are distinct counts in this cell.
-    """
-
-    date = models.DateField(_("日期"))
     # No database constraints or single-column indexes on these derived keys: the job writes
     # half a million cells in one INSERT, and a foreign-key trigger and an index per key
     # several times its cost (bench); the rows come from the orders' own valid keys, Django
-    # still applies on_delete, and the pages read by date (and store, date): the two indexes.
+    # still applies on_delete, and the pages read by date or month (and store, date or month):
+    # each model's two indexes. The monthly cells are rebuilt the same way.
     store = models.ForeignKey(
         "stores.Store",
         on_delete=models.CASCADE,
@@ -313,6 +309,19 @@ class SalesDaily(models.Model):
     region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
     quantity = models.IntegerField(_("净销量"))
     gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        abstract = True
+
+
+class SalesDaily(SalesCell):
+    """Own trade per paid day, store, category, product and buyer county, net of refunds.
+
+    quantity = bought − refunded pieces; gmv = the lines' paid amounts less each order's
+    refunds shared pro rata over its lines; orders and buyers are distinct counts in this cell.
+    """
+
+    date = models.DateField(_("日期"))
     orders = models.PositiveIntegerField(_("订单数"))
     buyers = models.PositiveIntegerField(_("买家数"))
 
@@ -330,44 +339,13 @@ class SalesDaily(models.Model):
         return f"{self.date} {self.store_id} {self.product_id} {self.gmv}"
 
 
-class SalesMonthly(models.Model):
+class SalesMonthly(SalesCell):
     """The SalesDaily cells of a calendar month summed (built by the sales job with the daily
     cells, in the same transaction): the figures' rankings over long ranges read the whole
     months here and only the edge days from SalesDaily. Quantity and GMV only (distinct buyers
     do not sum); region_name is the cells' largest, as the rankings take it."""
 
     month = models.DateField(_("月份（首日）"))
-    # Plain keys, like the daily cells (derived rows, rebuilt in one INSERT).
-    store = models.ForeignKey(
-        "stores.Store",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-        verbose_name=_("店铺"),
-    )
-    category = models.ForeignKey(
-        "catalog.Category",
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-        verbose_name=_("类目"),
-    )
-    product = models.ForeignKey(
-        "catalog.Product",
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-        verbose_name=_("商品"),
-    )
-    region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
-    region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
-    quantity = models.IntegerField(_("净销量"))
-    gmv = models.DecimalField(_("净成交额"), max_digits=16, decimal_places=2)
 
     class Meta:
         verbose_name = _("每月销售")
@@ -458,7 +436,7 @@ class SearchTerm(AppendOnlyModel):
 class SearchTermCategory(models.Model):
     """The category a search term means: the most frequent category among the catalog
     search's best 20 results for it (empty when the search finds nothing). Filled by the
-    demand job for new terms and refreshed after ANALYTICS_SEARCH_TERM_REMAP_DAYS."""
+    demand job for new terms; a full run (`analytics_rebuild --full`) maps every term again."""
 
     term = models.CharField(_("搜索词"), max_length=60, unique=True)
     category = models.ForeignKey(
@@ -480,7 +458,19 @@ class SearchTermCategory(models.Model):
         return f"{self.term} → {self.category_id}"
 
 
-class DemandDaily(models.Model):
+class DemandMeasures(models.Model):
+    """The demand measures of DemandDaily and its roll-ups (demand = the other three summed)."""
+
+    paid_quantity = models.IntegerField(_("净销量"), default=0)
+    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
+    searches = models.IntegerField(_("搜索次数"), default=0)
+    demand = models.IntegerField(_("需求量"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DemandDaily(DemandMeasures):
     """Demand for a category from buyers of one county on one day (DOMAIN.md): net pieces paid
     + pieces asked for on wholesale orders that were not (yet) paid + searches whose term means
     this category. `demand` is their sum; the forecasts are made from it.
@@ -497,10 +487,6 @@ class DemandDaily(models.Model):
     )
     region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
     region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
-    paid_quantity = models.IntegerField(_("净销量"), default=0)
-    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
-    searches = models.IntegerField(_("搜索次数"), default=0)
-    demand = models.IntegerField(_("需求量"), default=0)
 
     class Meta:
         verbose_name = _("每日需求")
@@ -517,7 +503,7 @@ class DemandDaily(models.Model):
         return f"{self.date} {self.category_id} {self.region_code} {self.demand}"
 
 
-class DemandCategoryDaily(models.Model):
+class DemandCategoryDaily(DemandMeasures):
     """DemandDaily summed over buyer counties: per day × category (built by the demand job
     with the daily rows, in the same transaction). The daily demand chart and the demand API
     read it: a year is ~25 rows a day instead of one per category × county."""
@@ -532,10 +518,6 @@ class DemandCategoryDaily(models.Model):
         db_index=False,
         verbose_name=_("类目"),
     )
-    paid_quantity = models.IntegerField(_("净销量"), default=0)
-    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
-    searches = models.IntegerField(_("搜索次数"), default=0)
-    demand = models.IntegerField(_("需求量"), default=0)
 
     class Meta:
         verbose_name = _("每日类目需求")
@@ -550,7 +532,7 @@ class DemandCategoryDaily(models.Model):
         return f"{self.date} {self.category_id} {self.demand}"
 
 
-class DemandMonthly(models.Model):
+class DemandMonthly(DemandMeasures):
     """The DemandDaily rows of a calendar month summed per category × buyer county (built by
     the demand job in the same transaction, from the first recomputed day's month): the demand
     ranking reads the whole months here and only the edge days from DemandDaily. region_name
@@ -567,10 +549,6 @@ class DemandMonthly(models.Model):
     )
     region_code = models.CharField(_("买家区县代码"), max_length=12, blank=True)
     region_name = models.CharField(_("买家区县"), max_length=40, blank=True)
-    paid_quantity = models.IntegerField(_("净销量"), default=0)
-    wholesale_quantity = models.IntegerField(_("未付款批发需求量"), default=0)
-    searches = models.IntegerField(_("搜索次数"), default=0)
-    demand = models.IntegerField(_("需求量"), default=0)
 
     class Meta:
         verbose_name = _("每月需求")

@@ -216,24 +216,27 @@ def rollup_split(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.date
 _CELL_COLUMNS = "store_id, category_id, product_id, region_code, region_name, gmv, quantity"
 
 
-def _cells_sql(*, date_from: dt.date, date_to: dt.date, own: str) -> tuple[str, dict]:
-    """The cells of the range as SQL: the whole months from the monthly roll-up, the edge days
-    from the daily cells (the same sums: the roll-up is the cells of its months summed)."""
+def _rollup_rows_sql(
+    *, daily: str, monthly: str, columns: str, date_from: dt.date, date_to: dt.date, own: str
+) -> tuple[str, dict]:
+    """The rows of the range as SQL: the whole months from the monthly roll-up table, the edge
+    days from the daily table (the same sums: the roll-up is the daily rows of its months
+    summed). Sales cells (SalesMonthly/SalesDaily) and demand (DemandMonthly/DemandDaily)."""
     split = rollup_split(date_from, date_to)
     if split is None:
         sql = f"""
-            SELECT {_CELL_COLUMNS} FROM analytics_salesdaily
+            SELECT {columns} FROM {daily}
             WHERE date >= %(date_from)s AND date <= %(date_to)s {own}"""
         return sql, {"date_from": date_from, "date_to": date_to}
     first, end = split
     sql = f"""
-        SELECT {_CELL_COLUMNS} FROM analytics_salesmonthly
+        SELECT {columns} FROM {monthly}
         WHERE month >= %(first)s AND month < %(end)s {own}
         UNION ALL
-        SELECT {_CELL_COLUMNS} FROM analytics_salesdaily
+        SELECT {columns} FROM {daily}
         WHERE date >= %(date_from)s AND date < %(first)s {own}
         UNION ALL
-        SELECT {_CELL_COLUMNS} FROM analytics_salesdaily
+        SELECT {columns} FROM {daily}
         WHERE date >= %(end)s AND date <= %(date_to)s {own}"""
     return sql, {"date_from": date_from, "date_to": date_to, "first": first, "end": end}
 
@@ -301,7 +304,14 @@ def _sales_tops_grouping_sets(
     own = ""
     if store_ids is not None:
         own = "AND store_id = ANY(%(store_ids)s)"
-    cells, params = _cells_sql(date_from=date_from, date_to=date_to, own=own)
+    cells, params = _rollup_rows_sql(
+        daily="analytics_salesdaily",
+        monthly="analytics_salesmonthly",
+        columns=_CELL_COLUMNS,
+        date_from=date_from,
+        date_to=date_to,
+        own=own,
+    )
     params["limit"] = limit
     if store_ids is not None:
         params["store_ids"] = list(store_ids)
@@ -531,27 +541,20 @@ def _demand_top_rollup(
     *, store_ids, date_from: dt.date, date_to: dt.date, limit: int
 ) -> list[dict]:
     own = ""
-    params: dict = {"date_from": date_from, "date_to": date_to, "limit": limit}
     if store_ids is not None:
         own = """AND category_id IN (
             SELECT category_id FROM catalog_product WHERE store_id = ANY(%(store_ids)s))"""
+    rows_sql, params = _rollup_rows_sql(
+        daily="analytics_demanddaily",
+        monthly="analytics_demandmonthly",
+        columns=_DEMAND_COLUMNS,
+        date_from=date_from,
+        date_to=date_to,
+        own=own,
+    )
+    params["limit"] = limit
+    if store_ids is not None:
         params["store_ids"] = list(store_ids)
-    split = rollup_split(date_from, date_to)
-    if split is None:
-        rows_sql = f"""
-            SELECT {_DEMAND_COLUMNS} FROM analytics_demanddaily
-            WHERE date >= %(date_from)s AND date <= %(date_to)s {own}"""
-    else:
-        params["first"], params["end"] = split
-        rows_sql = f"""
-            SELECT {_DEMAND_COLUMNS} FROM analytics_demandmonthly
-            WHERE month >= %(first)s AND month < %(end)s {own}
-            UNION ALL
-            SELECT {_DEMAND_COLUMNS} FROM analytics_demanddaily
-            WHERE date >= %(date_from)s AND date < %(first)s {own}
-            UNION ALL
-            SELECT {_DEMAND_COLUMNS} FROM analytics_demanddaily
-            WHERE date >= %(end)s AND date <= %(date_to)s {own}"""
     sql = f"""
         SELECT category_id, region_code, MAX(region_name) AS region,
                SUM(paid_quantity) AS paid, SUM(wholesale_quantity) AS wholesale,
