@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.models import StatusEvent, TimeStampedModel
 from apps.core.validators import validate_display_name, validate_visible_text
 from apps.orders.errors import OrderErrorCode
+from apps.promotions.rules import PLATFORM as PLATFORM_FUNDER
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 UNIT = {"max_digits": 8, "decimal_places": 2}
@@ -562,6 +563,11 @@ class Order(TimeStampedModel):
     def get_absolute_url(self) -> str:
         return reverse("orders:order_detail", kwargs={"number": self.number})
 
+    @property
+    def freight_discount_platform_funded(self) -> bool:
+        """The freight waiver is the platform's (settlement owes it to the store)."""
+        return self.freight_discount_funder == PLATFORM_FUNDER
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(
@@ -634,7 +640,7 @@ class OrderLineDiscount(models.Model):
 
     @property
     def is_platform_funded(self) -> bool:
-        return self.funder == "platform"
+        return self.funder == PLATFORM_FUNDER
 
 
 class OrderEvent(StatusEvent):

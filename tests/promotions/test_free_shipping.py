@@ -226,6 +226,7 @@ def test_a_platform_coupon_waives_every_freight_the_same_everywhere_to_the_fen(
     )
     detail = client.get(reverse("orders:order_detail", args=[orders[store_a.pk].number]))
     assert "运费减免" in detail.content.decode()
+    assert "平台出资" in detail.content.decode()  # the platform's coupon: it funds the waiver
 
 
 def test_a_store_coupon_waives_only_its_own_store_freight(

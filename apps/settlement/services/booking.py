@@ -51,7 +51,6 @@ MAX_KEY_PART = 150
 # Refunds the orders app recorded without an itemised event (should not happen): booked under
 # this reference so the order still nets out to the fen.
 UNITEMISED_REFUND_REFERENCE = "unitemised-before-completion"
-PLATFORM_FUNDER = "platform"  # OrderLineDiscount.funder of the platform's shares
 
 
 def _key_part(text: str) -> str:
@@ -196,13 +195,13 @@ def platform_subsidy_due(order: Order) -> Decimal:
     platform free-shipping coupon's freight waiver is owed whole (the parcel was paid for)
     until the order is refunded in full, which takes it back."""
     due = ZERO
-    if order.freight_discount_funder == PLATFORM_FUNDER and order.freight_discount_amount:
+    if order.freight_discount_platform_funded and order.freight_discount_amount:
         fully_refunded = ZERO < order.total_amount <= order.refunded_amount
         if not fully_refunded:
             due += order.freight_discount_amount
     lines = OrderLine.objects.filter(order=order).prefetch_related("discounts")
     for line in lines:
-        share = sum((d.amount for d in line.discounts.all() if d.funder == PLATFORM_FUNDER), ZERO)
+        share = sum((d.amount for d in line.discounts.all() if d.is_platform_funded), ZERO)
         if not share:
             continue
         if line.paid_amount > ZERO:

@@ -19,8 +19,8 @@ class Command(BaseCommand):
     help = "运行统计任务（默认增量；--full 全量重建）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--full", action="store_true", help="drop and rebuild everything")
-        parser.add_argument("--only", choices=sorted(JOBS), action="append", help="run only these")
+        parser.add_argument("--full", action="store_true", help="清空并全量重建所有统计表")
+        parser.add_argument("--only", choices=sorted(JOBS), action="append", help="只运行这些任务")
 
     def handle(self, *args, full: bool, only: list[str] | None, **options):
         for name in only or JOBS:
