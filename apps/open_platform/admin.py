@@ -66,6 +66,7 @@ class TokenInline(ReadOnlyTabularInline):
 @admin.register(App)
 class AppAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "store", "acting_user", "contact_name", "is_active", "created_at")
+    list_select_related = ("store", "acting_user")
     list_filter = ("is_active", "store")
     search_fields = ("name", "contact_name", "contact_phone")
     fields = (
@@ -269,18 +270,23 @@ class WebhookSubscriptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "app",
         "url",
-        "events",
+        "event_labels",
         "status",
         "consecutive_failures",
         "paused_at",
         "created_at",
     )
+    list_select_related = ("app",)
     list_filter = ("status",)
     search_fields = ("url", "app__name")
     actions = ["resume"]
 
     def get_inlines(self, request, obj):
         return [SubscriptionEventInline] if obj is not None else []
+
+    @admin.display(description=_("订阅事件"))
+    def event_labels(self, obj: WebhookSubscription) -> str:
+        return obj.event_labels()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

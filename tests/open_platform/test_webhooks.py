@@ -523,3 +523,17 @@ def test_admin_redeliver_action_requeues_the_delivery(
     assert len(receiver.requests) == 2
     delivery.refresh_from_db()
     assert (delivery.status, delivery.round) == (Status.SUCCEEDED, 1)
+
+
+def test_admin_subscription_list_names_the_events_by_label(client, subscribed, merchant_a):
+    from django.urls import reverse
+
+    client.force_login(merchant_a)
+
+    response = client.get(reverse("admin:open_platform_webhooksubscription_changelist"))
+
+    assert response.status_code == 200
+    labels = subscribed.event_labels()
+    assert labels == "订单已支付、包裹状态变化"
+    assert labels in response.text
+    assert "order.paid" not in response.text
