@@ -59,8 +59,12 @@ def _adopt(obj, created) -> None:
 
 class TokenInline(ReadOnlyTabularInline):
     model = AppToken
-    fields = ("name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at")
+    fields = ("name", "prefix", "scope_labels", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = fields
+
+    @admin.display(description=_("权限范围"))
+    def scope_labels(self, obj: AppToken) -> str:
+        return obj.scope_labels()
 
 
 @admin.register(App)
@@ -178,7 +182,7 @@ class AppTokenAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "app",
             "name",
             "prefix",
-            "scopes",
+            "scope_labels",
             "rate",
             "expires_at",
             "created_by",
@@ -299,7 +303,7 @@ class WebhookSubscriptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         return (
             "app",
             "url",
-            "events",
+            "event_labels",
             "secret",
             "status",
             "consecutive_failures",
