@@ -59,13 +59,18 @@ def _adopt(obj, created) -> None:
 
 class TokenInline(ReadOnlyTabularInline):
     model = AppToken
-    fields = ("name", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at")
+    fields = ("name", "prefix", "scope_labels", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = fields
+
+    @admin.display(description=_("权限范围"))
+    def scope_labels(self, obj: AppToken) -> str:
+        return obj.scope_labels()
 
 
 @admin.register(App)
 class AppAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "store", "acting_user", "contact_name", "is_active", "created_at")
+    list_select_related = ("store", "acting_user")
     list_filter = ("is_active", "store")
     search_fields = ("name", "contact_name", "contact_phone")
     fields = (
@@ -177,7 +182,7 @@ class AppTokenAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "app",
             "name",
             "prefix",
-            "scopes",
+            "scope_labels",
             "rate",
             "expires_at",
             "created_by",
@@ -269,18 +274,23 @@ class WebhookSubscriptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "app",
         "url",
-        "events",
+        "event_labels",
         "status",
         "consecutive_failures",
         "paused_at",
         "created_at",
     )
+    list_select_related = ("app",)
     list_filter = ("status",)
     search_fields = ("url", "app__name")
     actions = ["resume"]
 
     def get_inlines(self, request, obj):
         return [SubscriptionEventInline] if obj is not None else []
+
+    @admin.display(description=_("订阅事件"))
+    def event_labels(self, obj: WebhookSubscription) -> str:
+        return obj.event_labels()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -293,7 +303,7 @@ class WebhookSubscriptionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         return (
             "app",
             "url",
-            "events",
+            "event_labels",
             "secret",
             "status",
             "consecutive_failures",

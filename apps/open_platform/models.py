@@ -181,6 +181,10 @@ class WebhookSubscription(TimeStampedModel):
     def is_paused(self) -> bool:
         return self.status == self.Status.PAUSED
 
+    def event_labels(self) -> str:
+        labels = dict(EventType.choices)
+        return "、".join(str(labels.get(event, event)) for event in self.events)
+
 
 class WebhookSubscriptionEvent(StatusEvent):
     subscription = models.ForeignKey(

@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 
+from apps.analytics.models import PriceAlert
 from apps.analytics.services.prices import prices_aggregate
 from apps.open_platform.models import WebhookEvent
+from apps.open_platform.services.events import price_alerts_record
 from apps.open_platform.services.tokens import app_register
 from apps.open_platform.services.webhooks import subscription_create
 from tests.analytics.conftest import quote_setup  # noqa: F401  (fixture)
@@ -51,3 +53,29 @@ def test_a_spike_is_announced_once_to_a_platform_app(quote_setup, staff, receive
         if r.json["data"]["alert"]["kind"] == "spike"
     )
     assert (spike["commodity"], spike["price"]) == ("土豆", "20.00")
+
+
+def test_alerts_announced_before_cost_two_queries_whatever_their_number(
+    quote_setup,  # noqa: F811
+    staff,
+    receiver,
+    django_assert_num_queries,
+):
+    markets, commodities = quote_setup
+    platform = app_register(
+        actor=staff, name="县行情中心", store=None, acting_user=staff, contact_name="王"
+    )
+    subscription_create(actor=staff, app=platform, url=receiver.url, events=["price.alert"])
+    for i in range(30):
+        quote(
+            markets["xinfadi"], commodities["土豆"], D + dt.timedelta(days=i), 10 if i < 29 else 20
+        )
+    prices_aggregate()
+    alerts = list(PriceAlert.objects.select_related("commodity"))
+    assert len(alerts) > 1
+    assert WebhookEvent.objects.filter(type="price.alert").count() == len(alerts)
+
+    # The subscriptions and the keys announced before, once each; nothing recorded again.
+    with django_assert_num_queries(2):
+        assert price_alerts_record(alerts=alerts) == 0
+    assert WebhookEvent.objects.filter(type="price.alert").count() == len(alerts)

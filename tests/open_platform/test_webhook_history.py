@@ -214,6 +214,7 @@ def test_a_redelivery_by_hand_is_a_move_back_to_pending_by_its_actor(
     deliver_due()
 
     assert response.status_code == 202
+    assert (response.json()["status"], response.json()["status_label"]) == ("pending", "待投递")
     assert [row[:3] for row in history(delivery)] == [
         ("created", "", "pending"),
         ("delivered", "pending", "succeeded"),

@@ -523,3 +523,42 @@ def test_admin_redeliver_action_requeues_the_delivery(
     assert len(receiver.requests) == 2
     delivery.refresh_from_db()
     assert (delivery.status, delivery.round) == (Status.SUCCEEDED, 1)
+
+
+def test_admin_subscription_list_names_the_events_by_label(client, subscribed, merchant_a):
+    from django.urls import reverse
+
+    client.force_login(merchant_a)
+
+    response = client.get(reverse("admin:open_platform_webhooksubscription_changelist"))
+
+    assert response.status_code == 200
+    labels = subscribed.event_labels()
+    assert labels == "订单已支付、包裹状态变化"
+    assert labels in response.text
+    assert "order.paid" not in response.text
+
+
+def test_admin_subscription_and_app_pages_name_events_and_scopes_by_label(
+    client, subscribed, app_a, merchant_a
+):
+    from django.urls import reverse
+
+    from apps.open_platform.models import AppToken
+
+    issue(app_a, app_a.acting_user, scopes=["webhooks:manage"])
+    token = AppToken.objects.get(app=app_a)
+    client.force_login(merchant_a)
+
+    pages = [
+        client.get(reverse("admin:open_platform_webhooksubscription_change", args=[subscribed.pk])),
+        client.get(reverse("admin:open_platform_app_change", args=[app_a.pk])),
+        client.get(reverse("admin:open_platform_apptoken_change", args=[token.pk])),
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert "订单已支付、包裹状态变化" in pages[0].text
+    assert "order.paid" not in pages[0].text
+    for page in pages[1:]:
+        assert token.scope_labels() in page.text
+        assert "webhooks:manage" not in page.text

@@ -52,6 +52,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     event_type = serializers.ChoiceField(
         source="event.type", choices=EventType.choices, read_only=True
     )
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = WebhookDelivery
@@ -60,6 +61,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "event_id",
             "event_type",
             "status",
+            "status_label",
             "attempts",
             "last_status_code",
             "last_error",

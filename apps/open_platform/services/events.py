@@ -3,6 +3,7 @@ into one of these calls, inside the sending change's transaction."""
 
 from collections.abc import Iterable
 
+from apps.open_platform.models import WebhookEvent
 from apps.open_platform.scopes import EventType
 from apps.open_platform.selectors import subscriptions_for_event
 from apps.open_platform.services.webhooks import webhook_event_record
@@ -92,20 +93,37 @@ def lots_recalled_record(*, lot_ids: list[int], reason: str) -> None:
         )
 
 
+def _price_alert_key(alert) -> str:
+    key = (
+        f"price.alert:{alert.commodity_id}:{alert.scope}:{alert.area}:{alert.date}:"
+        f"{alert.kind}:{alert.level}"
+    )
+    return key[:200]
+
+
 def price_alerts_record(*, alerts: Iterable) -> int:
-    """A price.alert per alert not announced before; returns how many were recorded."""
-    if not subscriptions_for_event(event_type=EventType.PRICE_ALERT, store_id=None):
+    """A price.alert per alert not announced before; returns how many were recorded.
+
+    The subscriptions and the keys announced before are read once, not per alert: a rerun of
+    the price job hands in every alert of its window again, nearly all announced already."""
+    subscriptions = subscriptions_for_event(event_type=EventType.PRICE_ALERT, store_id=None)
+    if not subscriptions:
         return 0
-    recorded = 0
-    for alert in alerts:
-        key = (
-            f"price.alert:{alert.commodity_id}:{alert.scope}:{alert.area}:{alert.date}:"
-            f"{alert.kind}:{alert.level}"
+    keyed = [(_price_alert_key(alert), alert) for alert in alerts]
+    announced = set(
+        WebhookEvent.objects.filter(key__in=[key for key, _alert in keyed]).values_list(
+            "key", flat=True
         )
+    )
+    recorded = 0
+    for key, alert in keyed:
+        if key in announced:
+            continue
         event = webhook_event_record(
             type=EventType.PRICE_ALERT,
             store_id=None,
-            key=key[:200],
+            key=key,
+            subscriptions=subscriptions,
             payload={
                 "alert": {
                     "commodity": alert.commodity.name,
@@ -120,5 +138,6 @@ def price_alerts_record(*, alerts: Iterable) -> int:
                 }
             },
         )
+        announced.add(key)
         recorded += event is not None
     return recorded

@@ -120,12 +120,19 @@ def subscription_create(
 
 
 def webhook_event_record(
-    *, type: str, store_id: int | None, payload: dict[str, Any], key: str | None = None
+    *,
+    type: str,
+    store_id: int | None,
+    payload: dict[str, Any],
+    key: str | None = None,
+    subscriptions: list[WebhookSubscription] | None = None,
 ) -> WebhookEvent | None:
     """Record an event and queue it to every subscription that hears it, in the caller's
     transaction. Nothing is written when no subscription hears it, or when `key` was recorded
-    before (a fact announced twice)."""
-    subscriptions = subscriptions_for_event(event_type=type, store_id=store_id)
+    before (a fact announced twice). A caller recording many events of one type and store
+    passes `subscriptions` (subscriptions_for_event) once instead of it being read per event."""
+    if subscriptions is None:
+        subscriptions = subscriptions_for_event(event_type=type, store_id=store_id)
     if not subscriptions:
         return None
     if key and WebhookEvent.objects.filter(key=key).exists():
