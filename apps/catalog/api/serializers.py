@@ -211,28 +211,30 @@ class ProductListSerializer(ProductSerializer):
                 if code in certification_labels
             ],
             "published_at": None if published_at is None else _TIME.to_representation(published_at),
-            "images": [_image_row(image, request) for image in row["images"]],
-            "skus": [_sku_row(sku, money) for sku in row["skus"]],
+            "images": [
+                {
+                    "id": image["id"],
+                    "image": _file_url(_IMAGE_STORAGE, image["image"], request),
+                    "thumbnail": _file_url(_THUMBNAIL_STORAGE, image["thumbnail"], request),
+                    "width": image["width"],
+                    "height": image["height"],
+                    "sort_order": image["sort_order"],
+                }
+                for image in row["images"]
+            ],
+            "skus": [
+                {
+                    "id": sku["id"],
+                    "spec": sku["spec"],
+                    "retail_price": money(sku["retail_price"]),
+                    "available": sku["available"],
+                    "weight_grams": sku["weight_grams"],
+                    "barcode": sku["barcode"],
+                    "is_held": sku["is_held"],
+                }
+                for sku in row["skus"]
+            ],
         }
-
-
-# The nested rows take their fields (and order) from the nested serializers, so a field added
-# there shows here too (tests/api/test_catalog_read.py compares the two outputs).
-_IMAGE_FIELDS = tuple(ProductImageSerializer.Meta.fields)
-_SKU_FIELDS = tuple(SkuSerializer.Meta.fields)
-
-
-def _image_row(image: dict, request) -> dict:
-    out = {name: image[name] for name in _IMAGE_FIELDS}
-    out["image"] = _file_url(_IMAGE_STORAGE, image["image"], request)
-    out["thumbnail"] = _file_url(_THUMBNAIL_STORAGE, image["thumbnail"], request)
-    return out
-
-
-def _sku_row(sku: dict, money) -> dict:
-    out = {name: sku[name] for name in _SKU_FIELDS}
-    out["retail_price"] = money(sku["retail_price"])
-    return out
 
 
 _IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
