@@ -96,11 +96,7 @@ def address_get_for_user(*, user, pk) -> Address | None:
 
 
 ADDRESS_OF_USER = PreparedQuery(
-    lambda p: (
-        Address.objects.filter(user_id=p.user, pk=p.pk)
-        .select_related("province", "city", "county", "township")
-        .order_by("pk")[:1]
-    )
+    lambda p: address_list_for_user(user=p.user).filter(pk=p.pk).order_by("pk")[:1]
 )
 
 

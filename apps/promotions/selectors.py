@@ -135,18 +135,18 @@ def running_promotions(*, store_ids: Iterable[int], now: datetime) -> list[Promo
     ]
 
 
-def running_flash_prices(*, sku_ids: Iterable[int], now: datetime) -> QuerySet[FlashPrice]:
-    return FlashPrice.objects.filter(
-        sku_id__in=list(sku_ids), is_active=True, starts_at__lte=now, ends_at__gt=now
-    ).order_by("price", "pk")
-
-
-# running_flash_prices for checkout's and the cart's pricing, compiled once (apps.core.prepared)
+# Compiled once (apps.core.prepared): checkout's and the cart's pricing run it.
 RUNNING_FLASH_PRICES = PreparedQuery(
     lambda p: FlashPrice.objects.filter(
         p.isin("sku_id", "skus"), is_active=True, starts_at__lte=p.now, ends_at__gt=p.now
     ).order_by("price", "pk")
 )
+
+
+def running_flash_prices(*, sku_ids: Iterable[int], now: datetime) -> list[FlashPrice]:
+    """The flash prices running now for these SKUs, cheapest first (no SKUs: no query)."""
+    ids = list(sku_ids)
+    return RUNNING_FLASH_PRICES.run(skus=ids, now=now) if ids else []
 
 
 def flash_bought(*, user_id: int | None, flash_ids: Sequence[int]) -> dict[int, int]:
@@ -215,7 +215,7 @@ def offers_for_buyer(
     holdings = usable_coupons(user_id=user_id, now=now, is_new_customer=is_new_customer)
     categories, products = _scope_ids(h.coupon for h in holdings)
     store_of_sku = {line.sku_id: line.store_id for line in lines}
-    flashes = RUNNING_FLASH_PRICES.run(skus=list(store_of_sku), now=now)
+    flashes = running_flash_prices(sku_ids=store_of_sku, now=now)
     return Offers(
         coupons=tuple(coupon_terms(h, categories, products) for h in holdings),
         promotions=tuple(running_promotions(store_ids=set(store_of_sku.values()), now=now)),

@@ -201,6 +201,10 @@ def test_a_platform_coupon_waives_every_freight_the_same_everywhere_to_the_fen(
     assert _figures(preview) == (expected_groups, "15.00", "105.50")
     assert preview["promotions"]["shipping"]["user_coupon_id"] == holding.pk
     assert preview["promotions"]["shipping"]["funder"] == "platform"
+    # each coupon option names its kind by its label too, not only the code
+    assert [(o["kind"], o["kind_display"]) for o in preview["promotions"]["coupon_options"]] == [
+        ("shipping", "免运费券")
+    ]
     assert (page.freight_discount_amount, page.total_amount) == (D("15.00"), D("105.50"))
     assert {g.store.pk: g.freight_discount_amount for g in page.groups} == {
         store_a.pk: D("6.00"),

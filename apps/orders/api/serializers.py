@@ -17,6 +17,7 @@ from apps.orders.models import (
     PaymentOrder,
 )
 from apps.orders.rules import MAX_LINE_QUANTITY
+from apps.promotions.models import Coupon
 
 INT_MAX = 2_147_483_647
 MONEY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
@@ -144,6 +145,7 @@ class CouponOptionSerializer(serializers.Serializer):
     kind = serializers.CharField(
         source="terms.kind", help_text=_("fixed 满减券 / percent 折扣券 / shipping 免运费券")
     )
+    kind_display = serializers.SerializerMethodField(help_text=_("券种名称"))
     store_id = serializers.IntegerField(source="terms.store_id", allow_null=True)
     funder = serializers.CharField(source="terms.funder")
     valid_until = serializers.DateTimeField(source="terms.valid_until")
@@ -152,6 +154,9 @@ class CouponOptionSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(help_text=_("不可用的原因；空表示可用"))
     is_chosen = serializers.BooleanField()
+
+    def get_kind_display(self, option) -> str:
+        return str(Coupon.Kind(option.terms.kind).label)
 
 
 class ShippingWaiverSerializer(serializers.Serializer):
