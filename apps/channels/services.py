@@ -22,6 +22,7 @@ from apps.channels.errors import ChannelErrorCode
 from apps.channels.models import Channel, ChannelListing, ChannelOrder
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
+from apps.core.text import csv_decode
 from apps.orders.models import ZERO
 from apps.orders.services.external import (
     ExternalLine,
@@ -294,15 +295,12 @@ class CsvOrderOutcome:
 def _csv_rows(raw: bytes) -> list[dict]:
     if len(raw) > CSV_MAX_BYTES:
         raise ApplicationError(_("文件不能超过 2 MB。"), code=ChannelErrorCode.CSV_INVALID)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ApplicationError(
-                _("无法识别文件编码，请保存为 UTF-8 CSV。"), code=ChannelErrorCode.CSV_INVALID
-            ) from None
+    decoded = csv_decode(raw)
+    if decoded is None:
+        raise ApplicationError(
+            _("无法识别文件编码，请保存为 UTF-8 CSV。"), code=ChannelErrorCode.CSV_INVALID
+        )
+    text = decoded[0]
     reader = csv.DictReader(io.StringIO(text))
     missing = [
         c for c in CSV_COLUMNS if c != "freight_amount" and c not in (reader.fieldnames or [])

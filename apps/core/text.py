@@ -14,3 +14,19 @@ def as_sentence(text: str) -> str:
     if not text or text.endswith(tuple(_SENTENCE_ENDS)):
         return text
     return text + "。"
+
+
+# Excel in China saves CSV as GBK unless told otherwise (gb18030 reads every GBK file it
+# writes); UTF-8 files may start with a BOM.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def csv_decode(data: bytes) -> tuple[str, str] | None:
+    """The text of an uploaded CSV file and the encoding it was read in, or None when it is in
+    neither (the caller answers with its own error)."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return None

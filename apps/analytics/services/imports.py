@@ -22,6 +22,7 @@ from apps.analytics.errors import AnalyticsErrorCode
 from apps.analytics.models import Commodity, CommodityAlias, Market, PriceImport, PriceObservation
 from apps.core.errors import ApplicationError
 from apps.core.money import to_money
+from apps.core.text import csv_decode
 
 # Field → header names accepted for it (Chinese first, then Xinfadi's JSON field names).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -49,7 +50,6 @@ UNIT_KILOGRAMS: dict[str, Decimal] = {
     "元/吨": Decimal(1000),
 }
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S")
-ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 reads every GBK file Excel writes
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,13 @@ class ParsedRow:
 
 
 def _decode(content: bytes) -> tuple[str, str]:
-    for encoding in ENCODINGS:
-        try:
-            return content.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ApplicationError(
-        _("文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV。"),
-        code=AnalyticsErrorCode.IMPORT_UNREADABLE,
-    )
+    decoded = csv_decode(content)
+    if decoded is None:
+        raise ApplicationError(
+            _("文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV。"),
+            code=AnalyticsErrorCode.IMPORT_UNREADABLE,
+        )
+    return decoded
 
 
 def _header_map(header: list[str]) -> dict[str, int]:

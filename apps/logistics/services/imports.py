@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
+from apps.core.text import csv_decode
 from apps.logistics.errors import LogisticsErrorCode
 from apps.logistics.models import Shipment, TrackingEvent
 from apps.logistics.services.temperature import (
@@ -56,17 +57,13 @@ class ImportReport:
 
 
 def _decode(data: bytes) -> str:
-    # Excel in China saves CSV as GBK unless told otherwise; UTF-8 files may carry a BOM.
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ApplicationError(
-                _("无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV。"),
-                code=LogisticsErrorCode.INVALID_CSV,
-            ) from None
+    decoded = csv_decode(data)
+    if decoded is None:
+        raise ApplicationError(
+            _("无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV。"),
+            code=LogisticsErrorCode.INVALID_CSV,
+        )
+    return decoded[0]
 
 
 def _rows(data: bytes, required: tuple[str, ...]):
