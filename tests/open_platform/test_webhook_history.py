@@ -215,6 +215,10 @@ def test_a_redelivery_by_hand_is_a_move_back_to_pending_by_its_actor(
 
     assert response.status_code == 202
     assert (response.json()["status"], response.json()["status_label"]) == ("pending", "待投递")
+    assert (response.json()["event_type"], response.json()["event_type_label"]) == (
+        "order.paid",
+        "订单已支付",
+    )
     assert [row[:3] for row in history(delivery)] == [
         ("created", "", "pending"),
         ("delivered", "pending", "succeeded"),

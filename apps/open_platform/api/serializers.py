@@ -52,6 +52,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     event_type = serializers.ChoiceField(
         source="event.type", choices=EventType.choices, read_only=True
     )
+    event_type_label = serializers.CharField(source="event.get_type_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -60,6 +61,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "id",
             "event_id",
             "event_type",
+            "event_type_label",
             "status",
             "status_label",
             "attempts",
